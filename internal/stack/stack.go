@@ -7,10 +7,26 @@ type Pos = diag.Pos
 
 // Stack is a resolved template as stacklab understands it.
 type Stack struct {
-	// Resources in template order, including those whose Condition is false
-	// (Active false) so that plan and diagram can still name them.
+	Description string `json:"description,omitempty"`
+	// Resources in template order. Resources whose Condition is false are
+	// left out, as CloudFormation does not create them.
 	Resources []*Resource `json:"resources"`
-	Graph     Graph       `json:"graph"`
+
+	Functions     []*Function           `json:"functions,omitempty"`
+	Buckets       []*Bucket             `json:"buckets,omitempty"`
+	Queues        []*Queue              `json:"queues,omitempty"`
+	Topics        []*Topic              `json:"topics,omitempty"`
+	Tables        []*Table              `json:"tables,omitempty"`
+	APIs          []*API                `json:"apis,omitempty"`
+	Rules         []*Rule               `json:"rules,omitempty"`
+	EventBuses    []*EventBus           `json:"eventBuses,omitempty"`
+	StateMachines []*StateMachine       `json:"stateMachines,omitempty"`
+	Mappings      []*EventSourceMapping `json:"eventSourceMappings,omitempty"`
+	Streams       []*Stream             `json:"streams,omitempty"`
+
+	// Outputs are the template's outputs, resolved as far as they can be.
+	Outputs map[string]any `json:"outputs,omitempty"`
+	Graph   Graph          `json:"graph"`
 }
 
 // Resource is one resource of the template after parameters, conditions,

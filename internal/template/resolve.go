@@ -367,7 +367,7 @@ func hasPrefixIn(s string, prefixes []string) bool {
 // Types not listed here accept any attribute. An entry ending in "." accepts
 // any attribute with that prefix.
 var attributes = map[string][]string{
-	"AWS::Serverless::Function":       {"Arn", "SnapStartResponse", "SnapStartResponse.", "FunctionUrl", "Alias", "Version"},
+	"AWS::Serverless::Function":       {"Arn", "SnapStartResponse", "SnapStartResponse.", "FunctionUrl", "Alias", "Alias.", "Version", "Version."},
 	"AWS::Lambda::Function":           {"Arn", "SnapStartResponse", "SnapStartResponse."},
 	"AWS::S3::Bucket":                 {"Arn", "DomainName", "DualStackDomainName", "RegionalDomainName", "WebsiteURL", "MetadataTableConfiguration.", "MetadataConfiguration."},
 	"AWS::SQS::Queue":                 {"Arn", "QueueName", "QueueUrl"},

@@ -244,7 +244,7 @@ func (l *loader) indexResources(res *Value) {
 			l.generated = append(l.generated, samGenerated(f.Key, t, f.Value)...)
 		}
 	}
-	if l.t.HasTransform("AWS::Serverless-2016-10-31") {
+	if l.t.HasTransform("AWS::Serverless-2016-10-31") || len(l.generated) > 0 {
 		l.generated = append(l.generated, "ServerlessRestApi", "ServerlessHttpApi", "ServerlessDeploymentApplication")
 	}
 }
