@@ -127,19 +127,23 @@ func (b *builder) graph() Graph {
 
 	// Data edges: access granted by policies, then resources named in the
 	// environment.
-	for _, f := range b.s.Functions {
-		for _, p := range f.Policies {
+	byName := b.names()
+	policyEdges := func(from string, policies []Policy) {
+		for _, p := range policies {
 			for _, t := range p.Resources {
-				gb.edge(f.ID, t.Ref, EdgeData, p.Access)
+				to := t.Ref
+				if to == "" {
+					to = byName[t.Literal]
+				}
+				gb.edge(from, to, EdgeData, p.Access)
 			}
 		}
 	}
+	for _, f := range b.s.Functions {
+		policyEdges(f.ID, f.Policies)
+	}
 	for _, sm := range b.s.StateMachines {
-		for _, p := range sm.Policies {
-			for _, t := range p.Resources {
-				gb.edge(sm.ID, t.Ref, EdgeData, p.Access)
-			}
-		}
+		policyEdges(sm.ID, sm.Policies)
 	}
 	for _, r := range b.t.Resources {
 		if !r.Active || r.Type != "AWS::Serverless::Function" && r.Type != "AWS::Lambda::Function" || r.Properties == nil {
@@ -229,4 +233,46 @@ func (b *builder) attachSubscriptions() {
 		}
 	}
 	b.pendingSubs = nil
+}
+
+// names maps the physical names the template gives resources (BucketName,
+// QueueName, TableName, ...) to their logical ids, so that a policy naming a
+// bucket by a string (as SAM's samples do, to avoid a circular dependency)
+// is still drawn as access to that bucket.
+func (b *builder) names() map[string]string {
+	m := map[string]string{}
+	add := func(name, id string) {
+		if name != "" && isConstName(name) {
+			m[name] = id
+		}
+	}
+	for _, x := range b.s.Buckets {
+		add(x.Name, x.ID)
+	}
+	for _, x := range b.s.Queues {
+		add(x.Name, x.ID)
+	}
+	for _, x := range b.s.Topics {
+		add(x.Name, x.ID)
+	}
+	for _, x := range b.s.Tables {
+		add(x.Name, x.ID)
+	}
+	for _, x := range b.s.Streams {
+		add(x.Name, x.ID)
+	}
+	for _, x := range b.s.StateMachines {
+		add(x.Name, x.ID)
+	}
+	for _, x := range b.s.EventBuses {
+		if x.Name != x.ID {
+			add(x.Name, x.ID)
+		}
+	}
+	for _, x := range b.s.Functions {
+		if x.Name != x.ID {
+			add(x.Name, x.ID)
+		}
+	}
+	return m
 }

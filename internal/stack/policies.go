@@ -162,7 +162,7 @@ func (b *builder) policyTemplate(c *checker, it *template.Value, path string) (P
 			missing = append(missing, want)
 			continue
 		}
-		if t := target(pv); t.Ref != "" && pt.access != "" {
+		if t := target(pv); !t.IsZero() && pt.access != "" {
 			p.Resources = append(p.Resources, t)
 		}
 	}
