@@ -141,6 +141,9 @@ func (b *builder) resource(r *template.Resource, res *Resource) {
 			s.ShardCount = n
 		}
 		b.s.Streams = append(b.s.Streams, s)
+	case "AWS::Serverless::Connector":
+		b.connector(c, r, p)
+		b.diags.Warnf(r.Pos, r.ID, "", "nothing to do; stacklab draws the access it grants but does not enforce permissions yet", "%s is accepted, not run", r.Type)
 	default:
 		if r.Properties == nil && r.Type != "" && strings.HasPrefix(r.Type, "AWS::Serverless::") {
 			return
@@ -156,6 +159,15 @@ func (b *builder) isType(t Target, types ...string) bool {
 }
 
 func (b *builder) refType(t Target) string { return b.types[t.Ref] }
+
+func (b *builder) isParam(name string) bool {
+	for _, p := range b.t.Parameters {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
 
 // refTo checks that v refers to a resource of one of the types in this
 // template (as SAM requires for some event sources).

@@ -96,6 +96,9 @@ func (b *builder) eventProps(c *checker, owner string, e *Event, p *template.Val
 		}
 	case EventDynamoDB, EventKinesis:
 		e.Source = target(req("Stream", "add Stream: the stream ARN, e.g. !GetAtt MyTable.StreamArn"))
+		if e.Type == EventKinesis {
+			req("StartingPosition", "add StartingPosition: LATEST or TRIM_HORIZON")
+		}
 		if sp, ok := c.oneOf(p.Get("StartingPosition"), path+".StartingPosition", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"); ok {
 			e.StartingPosition = sp
 		}
@@ -114,6 +117,7 @@ func (b *builder) eventProps(c *checker, owner string, e *Event, p *template.Val
 			}
 		}
 		b.scheduleState(c, e, p, path)
+		b.eventDLQ(c, p, path)
 		e.Input = plain(p.Get("Input"))
 	case EventEventBridgeRule, EventCloudWatchEvent:
 		pat := p.Get("Pattern")
@@ -128,6 +132,7 @@ func (b *builder) eventProps(c *checker, owner string, e *Event, p *template.Val
 		}
 		e.Input = plain(p.Get("Input"))
 		b.scheduleState(c, e, p, path)
+		b.eventDLQ(c, p, path)
 	}
 	_ = what
 }
@@ -209,9 +214,13 @@ func (b *builder) apiEvent(c *checker, owner string, e *Event, p *template.Value
 		switch {
 		case t.Ref != "" && (b.types[t.Ref] == apiType || httpAPI && b.types[t.Ref] == "AWS::Serverless::Api"):
 			apiID = t.Ref
+		case t.Ref != "" && b.types[t.Ref] == "" && b.isParam(t.Ref):
+			c.errorf(av, path+"."+key, "write "+key+": !Ref MyApi, naming an "+apiType+" of this template", "%s refers to parameter %s; it must refer to an API of this template", key, t.Ref)
+			return
 		case t.Ref != "" && b.types[t.Ref] == "":
-			return // a parameter or a generated resource: not known here
+			return // a generated resource: not known here
 		case t.Ref == "" && isFn(av):
+			c.errorf(av, path+"."+key, "write "+key+": !Ref MyApi, naming an "+apiType+" of this template; SAM cannot follow other functions here", "%s should be a Ref to an API of this template, not a computed value", key)
 			return
 		default:
 			c.errorf(av, path+"."+key, "write "+key+": !Ref MyApi, naming an "+apiType+" of this template", "%s must be a reference to an %s resource in the same template", key, apiType)
@@ -233,7 +242,15 @@ func (b *builder) apiEvent(c *checker, owner string, e *Event, p *template.Value
 	if e.Path == "" || e.Method == "" {
 		return
 	}
-	api.Routes = append(api.Routes, Route{Method: e.Method, Path: e.Path, Function: owner, Event: e.ID, Auth: plain(p.Get("Auth"))})
+	route := Route{Method: e.Method, Path: e.Path, Function: owner, Event: e.ID, Auth: plain(p.Get("Auth"))}
+	if auth := p.Get("Auth"); c.mapping(auth, path+".Auth") {
+		route.authorizer, _ = c.str(auth.Get("Authorizer"), path+".Auth.Authorizer")
+		route.authPos = auth.Pos
+		if az := auth.Get("Authorizer"); az != nil {
+			route.authPos = az.Pos
+		}
+	}
+	api.Routes = append(api.Routes, route)
 }
 
 // checkRoutes reports a method defined twice for one path of an API.
@@ -249,6 +266,7 @@ func (b *builder) checkRoutes() {
 				continue
 			}
 			seen[k] = r
+			b.checkRouteAuth(api, r)
 		}
 	}
 }

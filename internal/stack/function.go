@@ -109,11 +109,7 @@ func (b *builder) samFunction(c *checker, r *template.Resource, p *template.Valu
 	if p.Get("CodeUri") != nil && p.Get("InlineCode") != nil {
 		c.warnf(p.Get("InlineCode"), "InlineCode", "keep one of CodeUri and InlineCode", "CodeUri and InlineCode are both given; InlineCode is used")
 	}
-	if f.PackageType == "Zip" && p.Get("ImageUri") == nil {
-		if p.Get("Handler") == nil && p.Get("Runtime") == nil && p.Get("CodeUri") == nil && p.Get("InlineCode") == nil {
-			c.errorf(p, "", "add CodeUri, Handler and Runtime (or ImageUri with PackageType: Image)", "the function has no code: give CodeUri or InlineCode with Handler and Runtime")
-		}
-	}
+	b.samFunctionRules(c, r, p, f)
 	if m := r.Metadata; m != nil && m.Kind == template.Map {
 		f.BuildMethod, _ = m.Get("BuildMethod").Str()
 	}

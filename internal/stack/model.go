@@ -1,5 +1,7 @@
 package stack
 
+import "github.com/stacklab/stacklab/internal/diag"
+
 // Target names another resource or something outside the template. Ref is
 // the logical id when the value was a Ref, Fn::GetAtt or ${Id...} of a
 // resource of this template; otherwise Literal holds the name or ARN as
@@ -221,6 +223,9 @@ type Route struct {
 	Function string `json:"function"`
 	Event    string `json:"event"`
 	Auth     any    `json:"auth,omitempty"`
+
+	authorizer string   // Auth.Authorizer of the event, checked against the API's authorizers
+	authPos    diag.Pos // where it was written
 }
 
 // APIAuth is an API's authorizers and defaults.

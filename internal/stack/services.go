@@ -223,6 +223,7 @@ func (b *builder) api(c *checker, r *template.Resource, p *template.Value) *API 
 		api.Stage = s
 	}
 	c.mapping(p.Get("DefinitionBody"), "DefinitionBody")
+	b.apiRules(c, p, api.HTTP)
 	if du := p.Get("DefinitionUri"); du != nil && p.Get("DefinitionBody") != nil {
 		c.errorf(du, "DefinitionUri", "keep one of DefinitionUri and DefinitionBody", "DefinitionUri and DefinitionBody cannot both be given")
 	}

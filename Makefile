@@ -1,0 +1,62 @@
+# stacklab: the two commands a fresh machine needs are `make run` and `make test`.
+# Both install what they need (Go modules) by themselves.
+
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+GO      ?= go
+BIN     := bin/stacklab
+EXAMPLE := examples/s3-get-object/template.yaml
+OUT     := out
+
+.PHONY: all setup build run test test-short vet fuzz bench clean
+
+all: build
+
+# setup checks the toolchain and downloads the Go modules.
+setup:
+	@command -v $(GO) >/dev/null || { echo "Go is not installed: see https://go.dev/doc/install (Go 1.26 or newer)"; exit 1; }
+	$(GO) mod download
+
+build: setup
+	$(GO) build -o $(BIN) ./cmd/stacklab
+
+# run builds stacklab and runs it on the bundled example: validate, draw,
+# show the typed model and the plan of a change.
+run: build
+	@mkdir -p $(OUT)
+	./$(BIN) validate $(EXAMPLE)
+	./$(BIN) graph $(EXAMPLE)
+	./$(BIN) graph $(EXAMPLE) -o $(OUT)/s3-get-object.svg
+	./$(BIN) graph $(EXAMPLE) -o $(OUT)/s3-get-object.json
+	@sed 's/MemorySize: 128/MemorySize: 512/; s/-get-object/-uploads/' $(EXAMPLE) > $(OUT)/template.v2.yaml
+	./$(BIN) plan $(EXAMPLE) $(OUT)/template.v2.yaml
+	@echo "Open $(OUT)/s3-get-object.svg to see the stack."
+
+vet: setup
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+
+# test runs every test with the race detector, plus a short run of each fuzz
+# target over its seed corpus and regression cases.
+test: vet
+	$(GO) test -race -count=1 ./...
+
+test-short: setup
+	$(GO) test -short -count=1 ./...
+
+# fuzz runs each fuzz target for FUZZTIME (default 60s).
+FUZZTIME ?= 60s
+fuzz: setup
+	@for pkg in ./internal/template ./internal/stack; do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench: setup
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/...
+	@if [ -d bench ]; then for d in bench/*/; do $(GO) run ./$$d; done; fi
+
+clean:
+	rm -rf bin $(OUT)
