@@ -17,7 +17,7 @@ import (
 
 // maxNodes bounds the number of values one document may expand to, so that a
 // small file with nested YAML aliases cannot exhaust memory.
-const maxNodes = 5_000_000
+const maxNodes = 1_000_000
 
 // shortTags maps YAML short-form tags to the long-form key. Tags not listed
 // here but of the form !Name become Fn::Name.
@@ -88,7 +88,6 @@ func (p *parser) node(n *yaml.Node, depth int) *Value {
 			return &Value{Kind: Null, Pos: p.pos(n)}
 		}
 		v = p.node(n.Alias, depth+1)
-		v = v.Clone()
 		v.Pos = p.pos(n)
 		return v
 	case yaml.ScalarNode:
