@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/stacklab/stacklab/internal/diagram"
@@ -28,12 +26,9 @@ Without --format, the format follows the extension of -o, else mermaid.`,
 		Args: exactArgs(1, "TEMPLATE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format == "" {
-				format = strings.TrimPrefix(filepath.Ext(outFile), ".")
-				if format == "" || format == "mmd" {
-					format = "mermaid"
-				}
-				if format == "gv" {
-					format = "dot"
+				format = string(diagram.Mermaid)
+				if f, ok := diagram.ForFile(outFile); ok {
+					format = string(f)
 				}
 			}
 			f, err := diagram.ParseFormat(format)
