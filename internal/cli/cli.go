@@ -76,6 +76,16 @@ tells what is wrong with it, draws it, and says what changes between two version
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newValidate(), newGraph(), newPlan(), newModel(), newVersion())
+	root.InitDefaultCompletionCmd()
+	root.InitDefaultHelpCmd()
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "completion":
+			c.Example = "  stacklab completion bash > /etc/bash_completion.d/stacklab\n  source <(stacklab completion zsh)"
+		case "help":
+			c.Example = "  stacklab help validate"
+		}
+	}
 	return root
 }
 

@@ -180,7 +180,7 @@ var goldenEdges = map[string][]string{
 		"ServerlessRestApi -trigger-> Hello: ANY /hello/{proxy+}",
 	},
 	"topics": {
-		"AuditSubscription -trigger-> Audit: lambda",
+		"AuditSubscription -trigger-> Audit: lambda (filtered)",
 		"OrderTopic -trigger-> AuditSubscription: subscription",
 		"OrderTopic -trigger-> Notify: lambda",
 		"OrderTopic -trigger-> OrderQueue: sqs",

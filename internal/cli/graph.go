@@ -29,6 +29,8 @@ Without --format, the format follows the extension of -o, else mermaid.`,
 				format = string(diagram.Mermaid)
 				if f, ok := diagram.ForFile(outFile); ok {
 					format = string(f)
+				} else if outFile != "" && outFile != "-" {
+					return usagef("cannot tell the format from %q: name the file .svg, .mmd, .dot or .json, or give --format", outFile)
 				}
 			}
 			f, err := diagram.ParseFormat(format)

@@ -102,12 +102,16 @@ func (b *builder) graph() Graph {
 	}
 	for _, t := range b.s.Topics {
 		for _, s := range t.Subscriptions {
+			label := s.Protocol
+			if s.FilterPolicy != nil {
+				label += " (filtered)"
+			}
 			if s.ID != "" {
 				gb.edge(t.ID, s.ID, EdgeTrigger, "subscription")
-				gb.edge(s.ID, s.Endpoint.Ref, EdgeTrigger, s.Protocol)
+				gb.edge(s.ID, s.Endpoint.Ref, EdgeTrigger, label)
 				continue
 			}
-			gb.edge(t.ID, s.Endpoint.Ref, EdgeTrigger, s.Protocol)
+			gb.edge(t.ID, s.Endpoint.Ref, EdgeTrigger, label)
 		}
 	}
 	for _, r := range b.s.Rules {
@@ -212,7 +216,11 @@ func (b *builder) eventEdges(gb *graphBuilder, owner string, events []*Event) {
 			if e.Type == EventScheduleV2 {
 				typ = "AWS::Scheduler::Schedule"
 			}
-			gb.node(Node{ID: id, Type: typ, Kind: KindSchedule, Label: e.Schedule, Runs: true})
+			label := e.Schedule
+			if !e.Enabled {
+				label += " (disabled)"
+			}
+			gb.node(Node{ID: id, Type: typ, Kind: KindSchedule, Label: label, Runs: true})
 			gb.edge(id, owner, EdgeTrigger, "scheduled event")
 		case EventEventBridgeRule, EventCloudWatchEvent:
 			id := owner + e.ID

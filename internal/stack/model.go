@@ -113,7 +113,7 @@ type Event struct {
 
 	// Source is the resource the events come from: the bucket, queue, topic,
 	// table, stream, API or event bus.
-	Source Target `json:"source,omitempty"`
+	Source Target `json:"source,omitzero"`
 
 	// Api, HttpApi
 	Path   string `json:"path,omitempty"`
@@ -165,7 +165,7 @@ type Queue struct {
 	MessageRetentionPeriod int    `json:"messageRetentionPeriod"` // seconds, default 345600
 	DelaySeconds           int    `json:"delaySeconds,omitempty"`
 	ReceiveWaitTime        int    `json:"receiveMessageWaitTimeSeconds,omitempty"`
-	DeadLetter             Target `json:"deadLetter,omitempty"`
+	DeadLetter             Target `json:"deadLetter,omitzero"`
 	MaxReceiveCount        int    `json:"maxReceiveCount,omitempty"`
 }
 
@@ -241,7 +241,7 @@ type Rule struct {
 	ID       string   `json:"id"`
 	Schedule string   `json:"schedule,omitempty"`
 	Pattern  any      `json:"pattern,omitempty"`
-	EventBus Target   `json:"eventBus,omitempty"`
+	EventBus Target   `json:"eventBus,omitzero"`
 	Enabled  bool     `json:"enabled"`
 	Targets  []Target `json:"targets,omitempty"`
 }

@@ -18,6 +18,7 @@ var parameterAttrs = []string{"Type", "Default", "AllowedValues", "AllowedPatter
 
 func (l *loader) parameters(v *Value) {
 	l.params = map[string]*Parameter{}
+	defer l.undeclaredParams()
 	if v == nil {
 		return
 	}
@@ -72,7 +73,12 @@ func (l *loader) parameters(v *Value) {
 		}
 		p.Value = l.parameterValue(p, raw, def, path)
 	}
-	for k := range l.opts.Params {
+}
+
+// undeclaredParams reports --param values for parameters the template does
+// not declare.
+func (l *loader) undeclaredParams() {
+	for _, k := range sortedKeys(l.opts.Params) {
 		if _, ok := l.params[k]; !ok {
 			l.diags.Errorf(diag.Pos{File: l.file, Line: 1, Col: 1}, "", "Parameters", "declare it under Parameters, or drop the --param"+suggest(k, keysOf(l.params)), "--param %s names a parameter the template does not declare", k)
 		}

@@ -328,8 +328,17 @@ func (r *resolver) getAtt(arg, orig *Value, path string) *Value {
 		return orig
 	}
 	attr := r.resolve(a.Items[1], path)
-	id, ok := a.Items[0].Str()
-	if !ok || a.Items[0].Kind != String {
+	first := a.Items[0]
+	if first.Kind == Map {
+		// AWS::LanguageExtensions allows a computed logical id, e.g.
+		// !GetAtt [!Sub 'Bucket${Name}', Arn] inside Fn::ForEach.
+		first = r.resolve(first, path)
+		if first == nil || first.Kind == Map {
+			return orig
+		}
+	}
+	id, ok := first.Str()
+	if !ok || first.Kind != String {
 		r.errorf(a.Items[0].Pos, path, "name the resource by its logical id", "Fn::GetAtt's first argument must be a logical id")
 		return orig
 	}

@@ -194,6 +194,32 @@ func (l *loader) load(root *Value) {
 	l.resolveResources(res)
 	l.outputs(root.Get("Outputs"))
 	l.cycles()
+	l.placeInResources(res)
+}
+
+// placeInResources names the resource of findings that were made before the
+// template's structure was known (duplicate keys, unknown tags): the one
+// whose lines hold the finding.
+func (l *loader) placeInResources(res *Value) {
+	if res == nil {
+		return
+	}
+	for i := range l.diags {
+		d := &l.diags[i]
+		if d.Resource != "" || d.Line == 0 || d.File != l.file {
+			continue
+		}
+		for j, f := range res.Fields {
+			end := int(^uint(0) >> 1)
+			if j+1 < len(res.Fields) {
+				end = res.Fields[j+1].KeyPos.Line
+			}
+			if d.Line > f.KeyPos.Line && d.Line < end {
+				d.Resource = f.Key
+				break
+			}
+		}
+	}
 }
 
 func (l *loader) transforms(v *Value) {
