@@ -37,17 +37,9 @@ Without --format, the format follows the extension of -o, else mermaid.`,
 			if err != nil {
 				return usageError{err}
 			}
-			opts, err := tf.options()
+			l, err := tf.loadValid(cmd, args[0])
 			if err != nil {
 				return err
-			}
-			l, err := load(args[0], opts)
-			if err != nil {
-				return err
-			}
-			if l.diags.HasErrors() || l.stack == nil {
-				printErrors(cmd, l)
-				return errInvalid
 			}
 			var buf bytes.Buffer
 			if err := diagram.Render(&buf, l.stack.Graph, f); err != nil {
@@ -68,16 +60,4 @@ Without --format, the format follows the extension of -o, else mermaid.`,
 	cmd.Flags().StringVarP(&format, "format", "f", "", "mermaid, dot, svg or json (default: from -o, else mermaid)")
 	cmd.Flags().StringVarP(&outFile, "out", "o", "", "write to `FILE` instead of stdout")
 	return cmd
-}
-
-// printErrors prints a template's errors to stderr with a summary.
-func printErrors(cmd *cobra.Command, l *loaded) {
-	n := 0
-	for _, d := range l.diags {
-		if d.Severity == "error" {
-			fmt.Fprintln(cmd.ErrOrStderr(), d.String())
-			n++
-		}
-	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "%s: invalid (%s); run 'stacklab validate %s' for details\n", l.file, plural(n, "error"), l.file)
 }

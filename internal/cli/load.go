@@ -100,3 +100,33 @@ func load(file string, opts template.Options) (*loaded, error) {
 	}
 	return l, nil
 }
+
+// loadValid reads a template with the flags' options and refuses it, with
+// its errors on stderr, when it is invalid.
+func (f *templateFlags) loadValid(cmd *cobra.Command, file string) (*loaded, error) {
+	opts, err := f.options()
+	if err != nil {
+		return nil, err
+	}
+	l, err := load(file, opts)
+	if err != nil {
+		return nil, err
+	}
+	if l.diags.HasErrors() || l.stack == nil {
+		printErrors(cmd, l)
+		return nil, errInvalid
+	}
+	return l, nil
+}
+
+// printErrors prints a template's errors to stderr with a summary.
+func printErrors(cmd *cobra.Command, l *loaded) {
+	n := 0
+	for _, d := range l.diags {
+		if d.Severity == diag.Error {
+			fmt.Fprintln(cmd.ErrOrStderr(), d.String())
+			n++
+		}
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s: invalid (%s); run 'stacklab validate %s' for details\n", l.file, plural(n, "error"), l.file)
+}

@@ -17,17 +17,9 @@ symbolic ({"Ref": "Id"}); they are resolved when the stack is deployed.`,
   stacklab model template.yaml --param Stage=prod | jq '.functions[].events'`,
 		Args: exactArgs(1, "TEMPLATE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, err := tf.options()
+			l, err := tf.loadValid(cmd, args[0])
 			if err != nil {
 				return err
-			}
-			l, err := load(args[0], opts)
-			if err != nil {
-				return err
-			}
-			if l.diags.HasErrors() || l.stack == nil {
-				printErrors(cmd, l)
-				return errInvalid
 			}
 			return writeJSON(cmd.OutOrStdout(), l.stack)
 		},

@@ -18,23 +18,15 @@ as a bucket's name) or remove. Both templates are resolved with the same flags.`
   stacklab plan v1.yaml v2.yaml --param Stage=prod --output json`,
 		Args: exactArgs(2, "OLD and NEW templates"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, err := tf.options()
+			old, err := tf.loadValid(cmd, args[0])
 			if err != nil {
 				return err
 			}
-			var loadedAll [2]*loaded
-			for i, f := range args {
-				l, err := load(f, opts)
-				if err != nil {
-					return err
-				}
-				if l.diags.HasErrors() || l.stack == nil {
-					printErrors(cmd, l)
-					return errInvalid
-				}
-				loadedAll[i] = l
+			cur, err := tf.loadValid(cmd, args[1])
+			if err != nil {
+				return err
 			}
-			cs := plan.Diff(loadedAll[0].stack, loadedAll[1].stack)
+			cs := plan.Diff(old.stack, cur.stack)
 			if out == "json" {
 				return writeJSON(cmd.OutOrStdout(), cs)
 			}

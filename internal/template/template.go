@@ -1,7 +1,6 @@
 package template
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -436,46 +435,8 @@ func (l *loader) outputs(v *Value) {
 
 func keysOf[V any](m map[string]V) []string { return sortedKeys(m) }
 
-// suggest returns ", did you mean X?" when a close name exists.
-func suggest(name string, names []string) string {
-	best, bestD := "", 4
-	for _, n := range names {
-		d := editDistance(strings.ToLower(name), strings.ToLower(n))
-		if d < bestD && d <= max(1, len(name)/3) {
-			best, bestD = n, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		if a == b {
-			return 0
-		}
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// suggest returns " (did you mean X?)" for a close name.
+func suggest(name string, names []string) string { return diag.Suggest(name, names) }
 
 func (l *loader) isGenerated(name string) bool {
 	for _, g := range l.generated {
