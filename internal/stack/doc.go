@@ -3,7 +3,9 @@
 // event source mappings, streams), the ones it only accepts, and the graph of how
 // they trigger and use each other.
 //
-// A Stack is built from a resolved template (package template) and is what every
-// later part consumes: plan, diagram, deploy, run. It knows nothing about how
-// templates are parsed, nor about how resources are run.
+// Build turns a resolved template (package template) into a Stack and checks
+// the properties of every resource it models; everything later (plan, diagram,
+// deploy, run) consumes the Stack. The package reads resolved values only: it
+// knows nothing of YAML or of evaluating intrinsic functions, and nothing of how
+// resources are run.
 package stack
