@@ -141,6 +141,9 @@ func (b *builder) resource(r *template.Resource, res *Resource) {
 			s.ShardCount = n
 		}
 		b.s.Streams = append(b.s.Streams, s)
+	case "AWS::Serverless::Application":
+		b.application(c, r, p)
+		b.diags.Warnf(r.Pos, r.ID, "", "deploy the nested application's own template with stacklab", "%s is accepted, not run", r.Type)
 	case "AWS::Serverless::Connector":
 		b.connector(c, r, p)
 		b.diags.Warnf(r.Pos, r.ID, "", "nothing to do; stacklab draws the access it grants but does not enforce permissions yet", "%s is accepted, not run", r.Type)

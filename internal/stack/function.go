@@ -110,6 +110,7 @@ func (b *builder) samFunction(c *checker, r *template.Resource, p *template.Valu
 		c.warnf(p.Get("InlineCode"), "InlineCode", "keep one of CodeUri and InlineCode", "CodeUri and InlineCode are both given; InlineCode is used")
 	}
 	b.samFunctionRules(c, r, p, f)
+	b.tenancyRules(c, p)
 	if m := r.Metadata; m != nil && m.Kind == template.Map {
 		f.BuildMethod, _ = m.Get("BuildMethod").Str()
 	}

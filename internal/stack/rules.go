@@ -132,6 +132,13 @@ func (b *builder) apiRules(c *checker, p *template.Value, httpAPI bool) {
 	c.boolean(p.Get("FailOnWarnings"), "FailOnWarnings")
 	c.boolean(p.Get("DisableExecuteApiEndpoint"), "DisableExecuteApiEndpoint")
 	c.mapping(p.Get("Models"), "Models")
+	if p.Get("DefinitionUri") != nil {
+		for _, k := range []string{"Cors", "CorsConfiguration", "Tags"} {
+			if v := p.Get(k); v != nil && (k != "Tags" || httpAPI) {
+				c.errorf(v, k, "inline the OpenAPI document in DefinitionBody, or set "+k+" in the document", "%s works only with an inline OpenAPI document in DefinitionBody, not with DefinitionUri", k)
+			}
+		}
+	}
 	if httpAPI {
 		c.mapping(p.Get("RouteSettings"), "RouteSettings")
 		if cv := p.Get("CorsConfiguration"); cv != nil && cv.Kind == template.Map {
@@ -294,6 +301,55 @@ func (b *builder) connectorPermissions(c *checker, p *template.Value) {
 	for _, it := range c.strs(c.require(p, "Permissions", "", "add Permissions: [Read, Write]"), "Permissions") {
 		if it != "Read" && it != "Write" {
 			c.errorf(p.Get("Permissions"), "Permissions", "use Read and/or Write", "permission %q is not Read or Write", it)
+		}
+	}
+}
+
+// tenancyRules checks what SAM refuses for functions with a TenancyConfig:
+// only API events, no function URL, provisioned concurrency or SnapStart.
+func (b *builder) tenancyRules(c *checker, p *template.Value) {
+	if p.Get("CapacityProviderConfig") != nil && p.Get("ProvisionedConcurrencyConfig") != nil {
+		c.errorf(p.Get("ProvisionedConcurrencyConfig"), "ProvisionedConcurrencyConfig", "keep CapacityProviderConfig or ProvisionedConcurrencyConfig", "CapacityProviderConfig and ProvisionedConcurrencyConfig cannot both be given")
+	}
+	if p.Get("TenancyConfig") == nil {
+		return
+	}
+	for _, k := range []string{"FunctionUrlConfig", "ProvisionedConcurrencyConfig", "SnapStart"} {
+		if v := p.Get(k); v != nil {
+			c.errorf(v, k, "remove "+k+" or TenancyConfig", "%s is not supported for functions with TenancyConfig", k)
+		}
+	}
+	if ev := p.Get("Events"); ev != nil && ev.Kind == template.Map {
+		for _, f := range ev.Fields {
+			typ, _ := f.Value.Get("Type").Str()
+			if typ != "" && typ != string(EventAPI) && typ != string(EventHTTPAPI) {
+				c.errorf(f.Value.Get("Type"), "Events."+f.Key+".Type", "use Api or HttpApi events, or remove TenancyConfig", "event source %s is not supported for functions with TenancyConfig", typ)
+			}
+		}
+	}
+}
+
+var applicationProps = []string{"Location", "NotificationARNs", "Parameters", "Tags", "TimeoutInMinutes"}
+
+// application checks an AWS::Serverless::Application (accepted, not run):
+// a Location that names the application and its version.
+func (b *builder) application(c *checker, r *template.Resource, p *template.Value) {
+	c.known(p, "", r.Type, applicationProps)
+	loc := c.require(p, "Location", "", "add Location: {ApplicationId: arn..., SemanticVersion: 1.0.0}, or a template URL")
+	if loc == nil || loc.Kind != template.Map || isFn(loc) {
+		return
+	}
+	for _, k := range []string{"ApplicationId", "SemanticVersion"} {
+		v := c.require(loc, k, "Location", "add "+k)
+		if v == nil {
+			continue
+		}
+		if s, ok := v.Str(); v.Kind == template.Null || ok && s == "" {
+			c.errorf(v, "Location."+k, "give "+k+" a value", "%s cannot be blank", k)
+		} else if isFn(v) {
+			if name, _, _ := v.Intrinsic(); name != "Ref" && name != "Fn::FindInMap" {
+				c.errorf(v, "Location."+k, "use a literal, Ref or Fn::FindInMap", "%s cannot be resolved by SAM: only Ref and Fn::FindInMap are allowed here", k)
+			}
 		}
 	}
 }

@@ -123,3 +123,24 @@ func mapKeysOf[V any](m map[string]V) func(func(string) bool) {
 		}
 	}
 }
+
+// checkIgnoreGlobals checks a resource's IgnoreGlobals attribute: "*" or
+// names of properties that its Globals section can set.
+func (l *loader) checkIgnoreGlobals(id, typ string, v *Value) {
+	section, _ := strings.CutPrefix(typ, "AWS::Serverless::")
+	allowed := globalProps[section]
+	items := []*Value{v}
+	if v.Kind == List {
+		items = v.Items
+	}
+	for _, it := range items {
+		name, ok := it.Str()
+		if !ok || it.Kind != String {
+			l.diags.Errorf(it.Pos, id, "IgnoreGlobals", "write \"*\" or a list of property names", "IgnoreGlobals must be a string or a list of strings")
+			continue
+		}
+		if name != "*" && !slices.Contains(allowed, name) {
+			l.diags.Errorf(it.Pos, id, "IgnoreGlobals", "name properties that Globals."+section+" can set, or \"*\""+suggest(name, allowed), "IgnoreGlobals names %q, which Globals.%s cannot set", name, section)
+		}
+	}
+}

@@ -342,6 +342,9 @@ func (l *loader) resolveResources(res *Value) {
 				}
 			}
 		}
+		if ig := raw.Get("IgnoreGlobals"); ig != nil {
+			l.checkIgnoreGlobals(f.Key, r.Type, ig)
+		}
 		if d := raw.Get("DependsOn"); d != nil {
 			r.DependsOn = l.dependsOn(f.Key, d)
 		}
