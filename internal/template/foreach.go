@@ -51,6 +51,9 @@ func (l *loader) expandForEach(v *Value, path string, rs *resolver) *Value {
 		}
 		coll := rs.resolve(arg.Items[1], loop)
 		if coll == nil || coll.Kind != List {
+			if l.budget.over {
+				continue // not resolved for want of budget, and reported
+			}
 			if coll != nil && coll.Kind == Map {
 				rs.warnf(arg.Items[1].Pos, loop, "give the parameter it depends on a value with --param", "Fn::ForEach's collection is not known here, so the loop is not expanded")
 			} else {
@@ -63,13 +66,24 @@ func (l *loader) expandForEach(v *Value, path string, rs *resolver) *Value {
 			rs.errorf(body.Pos, loop, "write the output as a map of key templates to values", "Fn::ForEach's output must be a map, not a %s", body.Kind)
 			continue
 		}
+		// What one item makes of each output: values, bytes, and uses of
+		// the identifier, each of which becomes the item.
+		costs := make([][3]int, len(body.Fields))
+		for i, bf := range body.Fields {
+			n, b, u := measure(bf.Value, "{"+ident+"}")
+			costs[i] = [3]int{n, b + len(bf.Key), u + strings.Count(bf.Key, "{"+ident+"}")}
+		}
+	items:
 		for _, it := range coll.Items {
 			item, ok := it.Str()
 			if !ok || it.Kind == Map {
 				rs.errorf(it.Pos, loop, "use plain strings in the collection", "Fn::ForEach's collection items must be strings")
 				continue
 			}
-			for _, bf := range body.Fields {
+			for i, bf := range body.Fields {
+				if c := costs[i]; !l.spend(c[0], c[1]+c[2]*len(item), bf.KeyPos) {
+					break items
+				}
 				key := substituteIdent(bf.Key, ident, item)
 				add(Field{Key: key, KeyPos: bf.KeyPos, Value: substituteValue(bf.Value.Clone(), ident, item)})
 			}

@@ -70,6 +70,9 @@ func (l *loader) globals(g, res *Value) {
 			if !slices.Contains(globalProps[section], gp.Key) || ignore("*") || ignore(gp.Key) {
 				continue
 			}
+			if n, b := size(gp.Value); !l.spend(n, b, gp.KeyPos) {
+				return
+			}
 			own := props.Get(gp.Key)
 			props.Set(gp.Key, mergeGlobal(gp.Value.Clone(), own))
 		}

@@ -19,6 +19,9 @@ import (
 // small file with nested YAML aliases cannot exhaust memory.
 const maxNodes = 1_000_000
 
+// maxDepth bounds how deep values may nest, in YAML and in JSON.
+const maxDepth = 1000
+
 // shortTags maps YAML short-form tags to the long-form key. Tags not listed
 // here but of the form !Name become Fn::Name.
 var shortTags = map[string]string{
@@ -75,9 +78,9 @@ func (p *parser) pos(n *yaml.Node) diag.Pos {
 
 func (p *parser) node(n *yaml.Node, depth int) *Value {
 	p.nodes++
-	if p.nodes > maxNodes || depth > 1000 {
-		if p.nodes == maxNodes+1 || depth == 1001 {
-			p.diags.Errorf(p.pos(n), "", "", "remove the recursive or deeply nested YAML aliases", "the document expands to too many values (more than %d, or nested more than 1000 deep)", maxNodes)
+	if p.nodes > maxNodes || depth > maxDepth {
+		if p.nodes == maxNodes+1 || depth == maxDepth+1 {
+			p.diags.Errorf(p.pos(n), "", "", "remove the recursive or deeply nested YAML aliases", "the document expands to too many values (more than %d, or nested more than %d deep)", maxNodes, maxDepth)
 		}
 		return &Value{Kind: Null, Pos: p.pos(n)}
 	}
@@ -266,22 +269,31 @@ type jsonParser struct {
 	src   []byte
 	dec   *json.Decoder
 	diags diag.List
+	depth int // of the value being read
+
+	// at's cursor: the position of byte offset off, so that positions are
+	// found in one pass over the document rather than from its start.
+	off       int64
+	line, col int
 }
 
 func (j *jsonParser) at(off int64) diag.Pos {
 	if off > int64(len(j.src)) {
 		off = int64(len(j.src))
 	}
-	line, col := 1, 1
-	for _, c := range j.src[:off] {
+	if off < j.off || j.line == 0 {
+		j.off, j.line, j.col = 0, 1, 1
+	}
+	for _, c := range j.src[j.off:off] {
 		if c == '\n' {
-			line++
-			col = 1
+			j.line++
+			j.col = 1
 		} else {
-			col++
+			j.col++
 		}
 	}
-	return diag.Pos{File: j.file, Line: line, Col: col}
+	j.off = off
+	return diag.Pos{File: j.file, Line: j.line, Col: j.col}
 }
 
 // here returns the position of the next token.
@@ -299,6 +311,11 @@ func (j *jsonParser) here() diag.Pos {
 }
 
 func (j *jsonParser) value() (*Value, error) {
+	j.depth++
+	defer func() { j.depth-- }()
+	if j.depth > maxDepth {
+		return nil, fmt.Errorf("the document is nested more than %d deep", maxDepth)
+	}
 	pos := j.here()
 	tok, err := j.dec.Token()
 	if err != nil {

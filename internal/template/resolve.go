@@ -58,6 +58,9 @@ func (r *resolver) resolve(v *Value, path string) *Value {
 	if v == nil {
 		return nil
 	}
+	if !r.l.spend(1, len(v.Scalar), v.Pos) {
+		return v
+	}
 	switch v.Kind {
 	case Map:
 		if name, arg, ok := v.Intrinsic(); ok && !strings.HasPrefix(name, "Fn::ForEach::") {
@@ -285,6 +288,9 @@ func (r *resolver) ref(arg, orig *Value, path string) *Value {
 		if p.Value == nil {
 			return orig
 		}
+		if n, b := size(p.Value); !r.l.spend(n, b, orig.Pos) {
+			return orig
+		}
 		v := p.Value.Clone()
 		v.Pos = orig.Pos
 		return v
@@ -429,6 +435,14 @@ func (r *resolver) sub(arg, orig *Value, path string) *Value {
 		tmpl = r.dynamicRefs(tmpl, path)
 	}
 	resolved := true
+	// value is what ${...} (m) becomes, when the budget allows it.
+	value := func(m, s string) string {
+		if !r.l.spend(0, len(s), tmpl.Pos) {
+			resolved = false
+			return m
+		}
+		return s
+	}
 	s := subVarRe.ReplaceAllStringFunc(tmpl.Scalar, func(m string) string {
 		name := m[2 : len(m)-1]
 		if strings.HasPrefix(name, "!") {
@@ -437,7 +451,7 @@ func (r *resolver) sub(arg, orig *Value, path string) *Value {
 		name = strings.TrimSpace(name)
 		if v, ok := vars[name]; ok {
 			if v != nil && (v.Kind == String || v.Kind == Number || v.Kind == Bool) {
-				return v.Scalar
+				return value(m, v.Scalar)
 			}
 			resolved = false
 			return m
@@ -452,10 +466,10 @@ func (r *resolver) sub(arg, orig *Value, path string) *Value {
 				resolved = false
 				return m
 			}
-			return p.Value.Scalar
+			return value(m, p.Value.Scalar)
 		}
 		if v, ok := r.pseudo(name, tmpl.Pos); ok && v != nil && v.Kind == String {
-			return v.Scalar
+			return value(m, v.Scalar)
 		}
 		resolved = false
 		base, attr, dotted := strings.Cut(name, ".")
@@ -510,6 +524,13 @@ func (r *resolver) join(arg, orig *Value, path string) *Value {
 		}
 		parts = append(parts, s)
 	}
+	n := len(delim) * max(len(parts)-1, 0)
+	for _, p := range parts {
+		n += len(p)
+	}
+	if !r.l.spend(0, n, orig.Pos) {
+		return orig
+	}
 	return str(strings.Join(parts, delim), orig.Pos)
 }
 
@@ -559,6 +580,9 @@ func (r *resolver) split(arg, orig *Value, path string) *Value {
 	}
 	if delim == "" {
 		r.errorf(arg.Items[0].Pos, path, "give a non-empty delimiter", "Fn::Split's delimiter is empty")
+		return orig
+	}
+	if !r.l.spend(strings.Count(s, delim)+1, 0, orig.Pos) {
 		return orig
 	}
 	out := list(orig.Pos)

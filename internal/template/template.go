@@ -133,6 +133,7 @@ type loader struct {
 	condDefs  map[string]*Value
 	condState map[string]int // 0 unvisited, 1 visiting, 2 done
 	generated []string       // logical ids SAM generates, as prefixes
+	budget    budget         // what resolving has made so far
 }
 
 func (l *loader) pos(v *Value) diag.Pos {
@@ -203,21 +204,27 @@ func (l *loader) placeInResources(res *Value) {
 	if res == nil {
 		return
 	}
+	// The resources by line (the first in file order among those on one
+	// line), searched by halves: there may be many findings and resources.
+	byLine := make([]int, len(res.Fields))
+	for j := range byLine {
+		byLine[j] = j
+	}
+	line := func(j, want int) int { return res.Fields[j].KeyPos.Line - want }
+	slices.SortStableFunc(byLine, func(a, b int) int { return line(a, res.Fields[b].KeyPos.Line) })
 	for i := range l.diags {
 		d := &l.diags[i]
 		if d.Resource != "" || d.Line == 0 || d.File != l.file {
 			continue
 		}
-		for j, f := range res.Fields {
-			end := int(^uint(0) >> 1)
-			if j+1 < len(res.Fields) {
-				end = res.Fields[j+1].KeyPos.Line
-			}
-			if d.Line > f.KeyPos.Line && d.Line < end {
-				d.Resource = f.Key
-				break
-			}
+		// next is the first resource at or after the finding's line; the
+		// finding is in the resource before it, unless next is on its line.
+		next, _ := slices.BinarySearchFunc(byLine, d.Line, line)
+		if next == 0 || next < len(byLine) && res.Fields[byLine[next]].KeyPos.Line == d.Line {
+			continue
 		}
+		first, _ := slices.BinarySearchFunc(byLine, res.Fields[byLine[next-1]].KeyPos.Line, line)
+		d.Resource = res.Fields[byLine[first]].Key
 	}
 }
 
