@@ -55,7 +55,7 @@ type builder struct {
 func Build(t *template.Template) (*Stack, diag.List) {
 	b := &builder{t: t, s: &Stack{Description: t.Description}, types: map[string]string{}, apis: map[string]*API{}}
 	for _, r := range t.Resources {
-		if r.Active {
+		if r.Active && r.ID != "" {
 			b.types[r.ID] = r.Type
 		}
 	}
@@ -68,7 +68,9 @@ func Build(t *template.Template) (*Stack, diag.List) {
 		}
 	}
 	for _, r := range t.Resources {
-		if !r.Active || r.Type == "" {
+		// An empty logical id (Load reports it) can be neither referred
+		// to nor drawn.
+		if !r.Active || r.Type == "" || r.ID == "" {
 			continue
 		}
 		res := &Resource{ID: r.ID, Type: r.Type, Kind: KindOf(r.Type), DependsOn: r.DependsOn, Pos: r.Pos}

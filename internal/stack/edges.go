@@ -80,10 +80,16 @@ func (b *builder) graph() Graph {
 			}
 		}
 	}
+	refs := make(map[string][]string, len(b.t.Resources))
+	for _, r := range b.t.Resources {
+		if _, dup := refs[r.ID]; !dup {
+			refs[r.ID] = r.Refs
+		}
+	}
 	for _, sm := range b.s.StateMachines {
 		b.eventEdges(gb, sm.ID, sm.Events)
-		if r := b.t.Resource(sm.ID); r != nil {
-			for _, ref := range r.Refs {
+		if smRefs, ok := refs[sm.ID]; ok {
+			for _, ref := range smRefs {
 				if b.types[ref] == "AWS::Serverless::Function" || b.types[ref] == "AWS::Lambda::Function" {
 					gb.edge(sm.ID, ref, EdgeTrigger, "task")
 				}
@@ -233,11 +239,13 @@ func (b *builder) eventEdges(gb *graphBuilder, owner string, events []*Event) {
 
 // attachSubscriptions adds AWS::SNS::Subscription resources to their topics.
 func (b *builder) attachSubscriptions() {
+	topics := make(map[string][]*Topic, len(b.s.Topics))
+	for _, t := range b.s.Topics {
+		topics[t.ID] = append(topics[t.ID], t)
+	}
 	for _, ps := range b.pendingSubs {
-		for _, t := range b.s.Topics {
-			if t.ID == ps.topic.Ref {
-				t.Subscriptions = append(t.Subscriptions, ps.sub)
-			}
+		for _, t := range topics[ps.topic.Ref] {
+			t.Subscriptions = append(t.Subscriptions, ps.sub)
 		}
 	}
 	b.pendingSubs = nil

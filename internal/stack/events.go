@@ -255,13 +255,18 @@ func (b *builder) apiEvent(c *checker, owner string, e *Event, p *template.Value
 
 // checkRoutes reports a method defined twice for one path of an API.
 func (b *builder) checkRoutes() {
+	byID := make(map[string]*Resource, len(b.s.Resources))
+	for _, r := range b.s.Resources {
+		if byID[r.ID] == nil {
+			byID[r.ID] = r
+		}
+	}
 	for _, api := range b.s.APIs {
 		seen := map[string]Route{}
 		for _, r := range api.Routes {
 			k := r.Method + " " + strings.TrimSuffix(r.Path, "/")
 			if prev, dup := seen[k]; dup {
-				res := b.s.Lookup(r.Function)
-				pos := res.Pos
+				pos := byID[r.Function].Pos
 				b.diags.Errorf(pos, r.Function, "Events."+r.Event, "give each method and path of "+api.ID+" to one event (first: "+prev.Function+"."+prev.Event+")", "API method %s is defined more than once for path %s", strings.ToLower(r.Method), r.Path)
 				continue
 			}
