@@ -1,0 +1,510 @@
+package runtime
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// initTimeout bounds a cold start, as Lambda's init phase (10 s).
+const initTimeout = 10 * time.Second
+
+// maxLogLine is the longest line kept from a function's output; longer
+// lines are cut.
+const maxLogLine = 256 * 1024
+
+// invocation is one event handed to an instance.
+type invocation struct {
+	id            string
+	payload       []byte
+	deadline      time.Time
+	traceID       string
+	clientContext string
+	started       time.Time // when the runtime took it from next
+	done          chan outcome
+	tail          *tailBuffer // the invocation's log lines, for X-Amz-Log-Result
+}
+
+// outcome is how an invocation ended: a response, or an error document with
+// its type ("Unhandled", "Runtime.ExitError", "Sandbox.Timedout", ...).
+type outcome struct {
+	payload []byte
+	errType string
+	// fatal means the instance cannot be used again.
+	fatal bool
+}
+
+// instance is one process speaking the Runtime API to its own listener.
+type instance struct {
+	spec   *Spec
+	rt     *Runtime
+	id     string // log stream name
+	log    *slog.Logger
+	cmd    *exec.Cmd
+	srv    *http.Server
+	ln     net.Listener
+	born   time.Time
+	next   chan *invocation
+	closed chan struct{} // closed by stop
+	ready  chan struct{} // closed at the first GET next
+	exited chan struct{} // closed when the process has exited
+	initCh chan outcome  // an init error
+
+	readyOnce sync.Once
+	stopOnce  sync.Once
+	mu        sync.Mutex
+	current   *invocation
+	last      *invocation // the invocation that output belongs to between invocations
+
+	out      *os.File // read end of the process's stdout and stderr
+	outRead  atomic.Int64
+	outDone  atomic.Int64
+	outEOF   atomic.Bool
+	outMu    sync.Mutex
+	outCond  *sync.Cond
+	exitErr  error
+	oom      atomic.Bool
+	maxRSS   atomic.Int64 // bytes
+	warm     bool         // served at least one invocation; guarded by the pool
+	lastUsed time.Time    // guarded by the pool
+	initDur  time.Duration
+}
+
+var instanceSeq atomic.Int64
+
+// startInstance starts a process for spec with its own Runtime API listener.
+func (rt *Runtime) startInstance(spec *Spec) (*instance, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listening for the runtime API of %s: %w", spec.Name, err)
+	}
+	seq := instanceSeq.Add(1)
+	in := &instance{
+		spec:   spec,
+		rt:     rt,
+		id:     time.Now().UTC().Format("2006/01/02") + "/[" + spec.version() + "]" + strconv.FormatInt(seq, 10),
+		ln:     ln,
+		next:   make(chan *invocation),
+		closed: make(chan struct{}),
+		ready:  make(chan struct{}),
+		exited: make(chan struct{}),
+		initCh: make(chan outcome, 1),
+	}
+	in.outCond = sync.NewCond(&in.outMu)
+	in.log = rt.log.With("function", spec.Name, "instance", seq)
+	in.srv = &http.Server{Handler: in, ReadHeaderTimeout: 10 * time.Second}
+
+	cmd, err := rt.command(spec, ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	out, w, err := os.Pipe()
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = w, w
+	in.out = out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	in.cmd = cmd
+	in.born = time.Now()
+	err = cmd.Start()
+	w.Close() // the child has its copy
+	if err != nil {
+		ln.Close()
+		out.Close()
+		return nil, fmt.Errorf("starting %s (%s): %w", spec.Name, cmd.Path, err)
+	}
+	// The listener queues the runtime's first connection until it serves.
+	go in.srv.Serve(ln)
+	go in.readOutput(out)
+	go in.watchMemory()
+	go func() {
+		err := cmd.Wait()
+		in.mu.Lock()
+		in.exitErr = err
+		in.mu.Unlock()
+		close(in.exited)
+	}()
+	return in, nil
+}
+
+// command builds the process of an instance: the spec's command with the
+// environment Lambda sets, inside the sandbox when there is one.
+func (rt *Runtime) command(spec *Spec, api string) (*exec.Cmd, error) {
+	if len(spec.Command) == 0 {
+		return nil, fmt.Errorf("function %s has no command to run", spec.Name)
+	}
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"LANG=C.UTF-8",
+		"TZ=:UTC",
+		"HOME=/tmp",
+		"AWS_LAMBDA_RUNTIME_API=" + api,
+		"AWS_LAMBDA_FUNCTION_NAME=" + spec.Name,
+		"AWS_LAMBDA_FUNCTION_VERSION=" + spec.version(),
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(spec.MemoryMB),
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(int(spec.Timeout/time.Second)),
+		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + spec.Name,
+		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
+		"AWS_EXECUTION_ENV=AWS_Lambda_" + spec.Runtime,
+		"AWS_REGION=" + rt.opts.Region,
+		"AWS_DEFAULT_REGION=" + rt.opts.Region,
+		"_HANDLER=" + spec.Handler,
+		"LAMBDA_TASK_ROOT=" + spec.Dir,
+		"LAMBDA_RUNTIME_DIR=" + spec.Dir,
+	}
+	for k, v := range spec.Env {
+		env = append(env, k+"="+v)
+	}
+	argv := spec.Command
+	if rt.sandbox != nil {
+		argv = rt.sandbox.wrap(spec, argv)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = spec.Dir
+	cmd.Env = env
+	return cmd, nil
+}
+
+// readOutput sends every line the process writes to the log of the
+// invocation in progress (or of the init phase, or the last invocation).
+func (in *instance) readOutput(f *os.File) {
+	defer f.Close()
+	cr := &countingReader{r: f, n: &in.outRead}
+	br := bufio.NewReaderSize(cr, 64*1024)
+	for {
+		line, n, err := readLine(br)
+		if n > 0 {
+			reqID := ""
+			var tail *tailBuffer
+			if inv := in.logTarget(); inv != nil {
+				reqID, tail = inv.id, inv.tail
+			}
+			in.rt.logs.add(in.spec.Name, reqID, in.id, line, tail)
+			in.outDone.Add(int64(n))
+			in.outCond.Broadcast()
+		}
+		if err != nil {
+			in.outEOF.Store(true)
+			in.outCond.Broadcast()
+			return
+		}
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// readLine reads one line, keeping at most maxLogLine bytes of it; n is the
+// number of bytes it consumed, newline included.
+func readLine(br *bufio.Reader) (line string, n int, err error) {
+	var buf []byte
+	for {
+		chunk, e := br.ReadSlice('\n')
+		n += len(chunk)
+		if len(buf) < maxLogLine {
+			c := chunk
+			if len(c) > maxLogLine-len(buf) {
+				c = c[:maxLogLine-len(buf)]
+			}
+			buf = append(buf, c...)
+		}
+		if e == bufio.ErrBufferFull {
+			continue
+		}
+		return strings.TrimRight(string(buf), "\r\n"), n, e
+	}
+}
+
+// drainOutput waits (briefly) until every line the process wrote before now
+// has been logged, so that what a function prints during an invocation is
+// logged under it, before its END line.
+func (in *instance) drainOutput() {
+	target := in.outRead.Load() + int64(pendingBytes(in.out))
+	if in.outDone.Load() >= target {
+		return
+	}
+	deadline := time.Now().Add(20 * time.Millisecond)
+	in.outMu.Lock()
+	defer in.outMu.Unlock()
+	for in.outDone.Load() < target && !in.outEOF.Load() && time.Now().Before(deadline) {
+		waitCond(in.outCond, time.Until(deadline))
+	}
+}
+
+// waitCond waits on c (whose lock is held) for at most d.
+func waitCond(c *sync.Cond, d time.Duration) {
+	t := time.AfterFunc(d, c.Broadcast)
+	c.Wait()
+	t.Stop()
+}
+
+// pendingBytes returns how many bytes wait to be read in a pipe.
+func pendingBytes(f *os.File) int {
+	var n int
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	raw.Control(func(fd uintptr) {
+		var v int32
+		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&v))); e == 0 {
+			n = int(v)
+		}
+	})
+	return n
+}
+
+// watchMemory samples the resident memory of the process, records its peak
+// and stops an instance that goes past its MemorySize.
+func (in *instance) watchMemory() {
+	limit := int64(in.spec.MemoryMB) << 20
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-in.exited:
+			return
+		case <-t.C:
+		}
+		rss := processRSS(in.cmd.Process.Pid)
+		if rss > in.maxRSS.Load() {
+			in.maxRSS.Store(rss)
+		}
+		if limit > 0 && rss > limit && !in.oom.Load() {
+			in.oom.Store(true)
+			in.log.Warn("out of memory", "rss_mb", rss>>20, "memory_size_mb", in.spec.MemoryMB)
+			in.kill()
+		}
+	}
+}
+
+// processRSS returns the resident memory of pid and its children, in bytes.
+func processRSS(pid int) int64 {
+	total := rssOf(pid)
+	children, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(pid) + "/children")
+	if err == nil {
+		for _, f := range splitFields(string(children)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				total += processRSS(c)
+			}
+		}
+	}
+	return total
+}
+
+func rssOf(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
+	if err != nil {
+		return 0
+	}
+	f := splitFields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+func splitFields(s string) []string {
+	var out []string
+	start := -1
+	for i, c := range s {
+		if c == ' ' || c == '\n' || c == '\t' {
+			if start >= 0 {
+				out = append(out, s[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+func (in *instance) markReady() {
+	in.readyOnce.Do(func() {
+		in.initDur = time.Since(in.born)
+		close(in.ready)
+	})
+}
+
+func (in *instance) initFailed(o outcome) {
+	o.fatal = true
+	select {
+	case in.initCh <- o:
+	default:
+	}
+}
+
+func (in *instance) setCurrent(inv *invocation) {
+	in.mu.Lock()
+	in.current, in.last = inv, inv
+	in.mu.Unlock()
+}
+
+// logTarget is the invocation that output read now belongs to.
+func (in *instance) logTarget() *invocation {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.current != nil {
+		return in.current
+	}
+	return in.last
+}
+
+func (in *instance) currentInvocation() *invocation {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.current
+}
+
+// finish delivers the outcome of the invocation in progress.
+func (in *instance) finish(inv *invocation, o outcome) {
+	in.mu.Lock()
+	if in.current == inv {
+		in.current = nil
+	}
+	in.mu.Unlock()
+	select {
+	case inv.done <- o:
+	default:
+	}
+}
+
+// errInstanceGone means the instance stopped before it took the invocation.
+var errInstanceGone = errors.New("instance stopped")
+
+// invoke runs one invocation on the instance and waits for its outcome,
+// the timeout, the instance's death, or ctx.
+func (in *instance) invoke(ctx context.Context, inv *invocation) (outcome, error) {
+	select {
+	case <-in.ready:
+	default:
+		timer := time.NewTimer(initTimeout)
+		defer timer.Stop()
+		select {
+		case <-in.ready:
+		case o := <-in.initCh:
+			in.kill()
+			return o, nil
+		case <-in.exited:
+			return in.exitOutcome(inv, "before it was ready"), nil
+		case <-timer.C:
+			in.kill()
+			return outcome{fatal: true, errType: "Runtime.InitTimeout", payload: errorDoc("Runtime.InitTimeout", fmt.Sprintf("RequestId: %s Error: the runtime did not ask for an event within %s of starting (it never called invocation/next)", inv.id, initTimeout))}, nil
+		case <-ctx.Done():
+			return outcome{}, ctx.Err()
+		}
+	}
+	timer := time.NewTimer(time.Until(inv.deadline))
+	defer timer.Stop()
+	select {
+	case in.next <- inv:
+	case o := <-in.initCh:
+		in.kill()
+		return o, nil
+	case <-in.exited:
+		return outcome{}, errInstanceGone
+	case <-timer.C:
+		in.kill()
+		return in.timeoutOutcome(inv), nil
+	case <-ctx.Done():
+		return outcome{}, ctx.Err()
+	}
+	select {
+	case o := <-inv.done:
+		return o, nil
+	case <-in.exited:
+		// The response may have raced the exit.
+		select {
+		case o := <-inv.done:
+			return o, nil
+		default:
+		}
+		return in.exitOutcome(inv, ""), nil
+	case <-timer.C:
+		in.kill()
+		return in.timeoutOutcome(inv), nil
+	}
+}
+
+func (in *instance) timeoutOutcome(inv *invocation) outcome {
+	secs := float64(in.spec.Timeout) / float64(time.Second)
+	msg := fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", inv.id, secs)
+	in.rt.logs.add(in.spec.Name, inv.id, in.id, time.Now().UTC().Format(time.RFC3339Nano)+" "+msg, inv.tail)
+	return outcome{fatal: true, errType: "Sandbox.Timedout", payload: errorDoc("Sandbox.Timedout", msg)}
+}
+
+// exitOutcome describes an instance that exited during an invocation.
+func (in *instance) exitOutcome(inv *invocation, when string) outcome {
+	in.mu.Lock()
+	err := in.exitErr
+	in.mu.Unlock()
+	reason := "exit status 0"
+	if err != nil {
+		reason = err.Error()
+	}
+	if in.oom.Load() {
+		msg := fmt.Sprintf("RequestId: %s Error: Runtime exited with error: signal: killed (memory used went past MemorySize %d MB)", inv.id, in.spec.MemoryMB)
+		return outcome{fatal: true, errType: "Runtime.OutOfMemory", payload: errorDoc("Runtime.OutOfMemory", msg)}
+	}
+	msg := fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %s", inv.id, reason)
+	if when != "" {
+		msg = fmt.Sprintf("RequestId: %s Error: Runtime exited %s with error: %s", inv.id, when, reason)
+	}
+	return outcome{fatal: true, errType: "Runtime.ExitError", payload: errorDoc("Runtime.ExitError", msg)}
+}
+
+// kill stops the process group at once.
+func (in *instance) kill() {
+	if p := in.cmd.Process; p != nil {
+		syscall.Kill(-p.Pid, syscall.SIGKILL)
+	}
+}
+
+// stop kills the process and closes the listener, and waits for the exit.
+func (in *instance) stop() {
+	in.stopOnce.Do(func() {
+		close(in.closed)
+		in.kill()
+		<-in.exited
+		in.srv.Close()
+	})
+}
+
+func (in *instance) alive() bool {
+	select {
+	case <-in.exited:
+		return false
+	default:
+		return true
+	}
+}

@@ -1,0 +1,200 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Line is one line of a function's log.
+type Line struct {
+	Time      time.Time `json:"time"`
+	Function  string    `json:"function"`
+	RequestID string    `json:"requestId,omitempty"`
+	Stream    string    `json:"stream"` // the instance, as a log stream name
+	Text      string    `json:"text"`
+}
+
+// Logs keeps the recent log lines of every function in memory, appends them
+// to one file per function, and lets readers follow them.
+type Logs struct {
+	dir     string // "" keeps logs in memory only
+	keep    int    // lines kept in memory per function
+	maxFile int64  // bytes per file before it is rotated to .1
+
+	mu    sync.Mutex
+	lines map[string][]Line // ring per function
+	start map[string]int    // index of the oldest line in the ring
+	files map[string]*logFile
+	subs  map[chan Line]string // follower -> function ("" for all)
+}
+
+type logFile struct {
+	f    *os.File
+	size int64
+}
+
+// NewLogs returns a log store writing under dir (no files when dir is "").
+func NewLogs(dir string) *Logs {
+	return &Logs{dir: dir, keep: 10000, maxFile: 64 << 20, lines: map[string][]Line{}, start: map[string]int{}, files: map[string]*logFile{}, subs: map[chan Line]string{}}
+}
+
+// add records a line of function fn; tail, when not nil, collects the
+// invocation's lines for X-Amz-Log-Result.
+func (l *Logs) add(fn, reqID, stream, text string, tail *tailBuffer) {
+	line := Line{Time: time.Now().UTC(), Function: fn, RequestID: reqID, Stream: stream, Text: text}
+	if tail != nil {
+		tail.add(text)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ring := l.lines[fn]
+	if len(ring) < l.keep {
+		l.lines[fn] = append(ring, line)
+	} else {
+		i := l.start[fn]
+		ring[i] = line
+		l.start[fn] = (i + 1) % l.keep
+	}
+	l.write(fn, line)
+	for ch, want := range l.subs {
+		if want == "" || want == fn {
+			select {
+			case ch <- line:
+			default: // a slow follower misses lines rather than slowing functions
+			}
+		}
+	}
+}
+
+func (l *Logs) write(fn string, line Line) {
+	if l.dir == "" {
+		return
+	}
+	lf := l.files[fn]
+	if lf == nil {
+		if err := os.MkdirAll(l.dir, 0o700); err != nil {
+			return
+		}
+		f, err := os.OpenFile(filepath.Join(l.dir, fn+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return
+		}
+		st, _ := f.Stat()
+		lf = &logFile{f: f, size: st.Size()}
+		l.files[fn] = lf
+	}
+	b, _ := json.Marshal(line)
+	b = append(b, '\n')
+	if lf.size+int64(len(b)) > l.maxFile {
+		path := lf.f.Name()
+		lf.f.Close()
+		os.Rename(path, path+".1")
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		if err != nil {
+			delete(l.files, fn)
+			return
+		}
+		lf.f, lf.size = f, 0
+	}
+	n, _ := lf.f.Write(b)
+	lf.size += int64(n)
+}
+
+// Query returns the lines of fn (all functions when fn is "") since a time,
+// oldest first, optionally only those of one request.
+func (l *Logs) Query(fn string, since time.Time, requestID string) []Line {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Line
+	for name, ring := range l.lines {
+		if fn != "" && name != fn {
+			continue
+		}
+		start := l.start[name]
+		for i := range ring {
+			line := ring[(start+i)%len(ring)]
+			if line.Time.Before(since) || requestID != "" && line.RequestID != requestID {
+				continue
+			}
+			out = append(out, line)
+		}
+	}
+	sortLines(out)
+	return out
+}
+
+// Follow returns a channel of new lines of fn ("" for all) until ctx ends.
+func (l *Logs) Follow(ctx context.Context, fn string) <-chan Line {
+	ch := make(chan Line, 1024)
+	l.mu.Lock()
+	l.subs[ch] = fn
+	l.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		l.mu.Lock()
+		delete(l.subs, ch)
+		l.mu.Unlock()
+	}()
+	return ch
+}
+
+// Close closes the log files.
+func (l *Logs) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, lf := range l.files {
+		lf.f.Close()
+	}
+	l.files = map[string]*logFile{}
+}
+
+func sortLines(lines []Line) {
+	// Insertion into time order; rings are already ordered per function.
+	for i := 1; i < len(lines); i++ {
+		for j := i; j > 0 && lines[j].Time.Before(lines[j-1].Time); j-- {
+			lines[j], lines[j-1] = lines[j-1], lines[j]
+		}
+	}
+}
+
+// tailBuffer keeps the last 4 KB of an invocation's log.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailSize = 4096
+
+func (t *tailBuffer) add(text string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, text...)
+	t.buf = append(t.buf, '\n')
+	if len(t.buf) > 2*tailSize {
+		t.buf = append([]byte(nil), t.buf[len(t.buf)-tailSize:]...)
+	}
+}
+
+func (t *tailBuffer) bytes() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.buf) > tailSize {
+		return append([]byte(nil), t.buf[len(t.buf)-tailSize:]...)
+	}
+	return append([]byte(nil), t.buf...)
+}
+
+// reportLine is Lambda's REPORT line.
+func reportLine(reqID string, d, billed, init time.Duration, memMB, maxMB int) string {
+	s := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
+		reqID, float64(d)/float64(time.Millisecond), billed/time.Millisecond, memMB, maxMB)
+	if init > 0 {
+		s += fmt.Sprintf("\tInit Duration: %.2f ms", float64(init)/float64(time.Millisecond))
+	}
+	return s
+}

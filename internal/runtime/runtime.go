@@ -1,0 +1,351 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/invoke"
+)
+
+// Options configure a Runtime.
+type Options struct {
+	Region    string // AWS_REGION of functions, default us-east-1
+	AccountID string // in ARNs, default 123456789012
+	// NodeConcurrency is the most invocations this node runs at once,
+	// across functions (default 64).
+	NodeConcurrency int
+	// IdleTimeout is how long an idle instance is kept warm (default 5m).
+	IdleTimeout time.Duration
+	// QueueWait is how long an invocation waits for a free slot before it
+	// is throttled with TooManyRequestsException (default 2s).
+	QueueWait time.Duration
+	Logs      *Logs        // default: in memory only
+	Logger    *slog.Logger // default: discard
+	// Sandbox runs instances under bubblewrap when it is installed.
+	Sandbox bool
+	// Hide lists paths that instances must not see (the state directory).
+	Hide []string
+}
+
+// Runtime runs the functions of one node. It implements invoke.Invoker.
+type Runtime struct {
+	opts    Options
+	log     *slog.Logger
+	logs    *Logs
+	slots   chan struct{}
+	sandbox *sandbox
+
+	mu    sync.RWMutex
+	pools map[string]*pool // by name and by logical id
+
+	async   sync.WaitGroup
+	stopped chan struct{}
+	reaper  sync.WaitGroup
+}
+
+var _ invoke.Invoker = (*Runtime)(nil)
+
+// New returns a Runtime with no functions.
+func New(opts Options) *Runtime {
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = "123456789012"
+	}
+	if opts.NodeConcurrency <= 0 {
+		opts.NodeConcurrency = 64
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 5 * time.Minute
+	}
+	if opts.QueueWait <= 0 {
+		opts.QueueWait = 2 * time.Second
+	}
+	if opts.Logs == nil {
+		opts.Logs = NewLogs("")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	rt := &Runtime{opts: opts, log: opts.Logger.With("component", "runtime"), logs: opts.Logs, slots: make(chan struct{}, opts.NodeConcurrency), pools: map[string]*pool{}, stopped: make(chan struct{})}
+	if opts.Sandbox {
+		rt.sandbox = newSandbox(opts.Hide)
+		if rt.sandbox == nil {
+			rt.log.Warn("bubblewrap (bwrap) is not installed: functions run without a sandbox")
+		}
+	}
+	rt.reaper.Add(1)
+	go rt.reapLoop()
+	return rt
+}
+
+// Sandboxed reports whether instances run in a sandbox.
+func (rt *Runtime) Sandboxed() bool { return rt.sandbox != nil }
+
+// Logs returns the log store.
+func (rt *Runtime) Logs() *Logs { return rt.logs }
+
+func (rt *Runtime) reapLoop() {
+	defer rt.reaper.Done()
+	t := time.NewTicker(min(time.Second, rt.opts.IdleTimeout/2))
+	defer t.Stop()
+	for {
+		select {
+		case <-rt.stopped:
+			return
+		case now := <-t.C:
+			for _, p := range rt.poolList() {
+				p.reap(now)
+			}
+		}
+	}
+}
+
+func (rt *Runtime) poolList() []*pool {
+	rt.mu.RLock()
+	defer rt.mu.RUnlock()
+	seen := map[*pool]bool{}
+	var out []*pool
+	for _, p := range rt.pools {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Deploy replaces the set of functions. Functions whose spec did not change
+// keep their warm instances; the others are stopped.
+func (rt *Runtime) Deploy(specs []*Spec) {
+	rt.mu.Lock()
+	old := rt.pools
+	rt.pools = map[string]*pool{}
+	keep := map[*pool]bool{}
+	for _, s := range specs {
+		var p *pool
+		if prev := old[s.Name]; prev != nil && sameSpec(prev.spec, s) {
+			p = prev
+		} else {
+			p = newPool(rt, s)
+		}
+		keep[p] = true
+		rt.pools[s.Name] = p
+		if s.ID != "" {
+			rt.pools[s.ID] = p
+		}
+	}
+	rt.mu.Unlock()
+	for _, p := range old {
+		if !keep[p] {
+			p.close()
+		}
+	}
+}
+
+func sameSpec(a, b *Spec) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+// Function describes a deployed function and its instances.
+type Function struct {
+	Name      string `json:"name"`
+	ID        string `json:"id"`
+	Runtime   string `json:"runtime"`
+	Handler   string `json:"handler"`
+	MemoryMB  int    `json:"memoryMB"`
+	TimeoutS  int    `json:"timeoutSeconds"`
+	Instances int    `json:"instances"`
+	Idle      int    `json:"idle"`
+}
+
+// Functions lists the deployed functions by name.
+func (rt *Runtime) Functions() []Function {
+	var out []Function
+	for _, p := range rt.poolList() {
+		total, idle := p.counts()
+		out = append(out, Function{Name: p.spec.Name, ID: p.spec.ID, Runtime: p.spec.Runtime, Handler: p.spec.Handler, MemoryMB: p.spec.MemoryMB, TimeoutS: int(p.spec.Timeout / time.Second), Instances: total, Idle: idle})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (rt *Runtime) pool(name string) *pool {
+	rt.mu.RLock()
+	defer rt.mu.RUnlock()
+	return rt.pools[name]
+}
+
+// Invoke runs an invocation: synchronously, asynchronously (accepted now,
+// run in the background), or as a dry run.
+func (rt *Runtime) Invoke(ctx context.Context, req invoke.Request) (invoke.Result, error) {
+	p := rt.pool(req.Function)
+	if p == nil {
+		return invoke.Result{}, invoke.Errorf(invoke.ErrNotFound, "Function not found: arn:aws:lambda:%s:%s:function:%s", rt.opts.Region, rt.opts.AccountID, req.Function)
+	}
+	limit := invoke.MaxSyncPayload
+	if req.Type == invoke.Event {
+		limit = invoke.MaxAsyncPayload
+	}
+	if len(req.Payload) > limit {
+		return invoke.Result{}, invoke.Errorf(invoke.ErrTooLarge, "Request must be smaller than %d bytes for the InvokeFunction operation", limit)
+	}
+	if len(req.Payload) == 0 {
+		req.Payload = []byte("{}")
+	}
+	if !json.Valid(req.Payload) {
+		return invoke.Result{}, invoke.Errorf(invoke.ErrInvalidContent, "Could not parse request body into json: the payload is not valid JSON")
+	}
+	switch req.Type {
+	case invoke.DryRun:
+		return invoke.Result{Version: p.spec.version()}, nil
+	case invoke.Event:
+		id := newRequestID()
+		rt.async.Add(1)
+		go func() {
+			defer rt.async.Done()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go func() {
+				select {
+				case <-rt.stopped:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			if _, err := rt.run(ctx, p, req, id); err != nil {
+				rt.log.Warn("async invocation failed", "function", p.spec.Name, "request_id", id, "err", err)
+			}
+		}()
+		return invoke.Result{RequestID: id, Version: p.spec.version()}, nil
+	}
+	return rt.run(ctx, p, req, newRequestID())
+}
+
+// run runs a synchronous invocation on an instance of p.
+func (rt *Runtime) run(ctx context.Context, p *pool, req invoke.Request, id string) (invoke.Result, error) {
+	if err := p.acquire(ctx); err != nil {
+		return invoke.Result{}, err
+	}
+	defer p.release()
+	for attempt := 0; ; attempt++ {
+		in, cold, err := p.get()
+		if err != nil {
+			return invoke.Result{}, invoke.Errorf(invoke.ErrService, "starting an instance of %s: %v", p.spec.Name, err)
+		}
+		res, retry, err := rt.runOn(ctx, p, in, cold, req, id)
+		if retry && attempt < 2 {
+			continue // the instance died while idle; use another
+		}
+		return res, err
+	}
+}
+
+func (rt *Runtime) runOn(ctx context.Context, p *pool, in *instance, cold bool, req invoke.Request, id string) (invoke.Result, bool, error) {
+	inv := &invocation{
+		id:            id,
+		payload:       req.Payload,
+		deadline:      time.Now().Add(p.spec.Timeout),
+		traceID:       req.TraceID,
+		clientContext: req.ClientContext,
+		done:          make(chan outcome, 1),
+		tail:          &tailBuffer{},
+	}
+	if inv.traceID == "" {
+		inv.traceID = newTraceID()
+	}
+	name := p.spec.Name
+	rt.logs.add(name, id, in.id, "START RequestId: "+id+" Version: "+p.spec.version(), inv.tail)
+	o, err := in.invoke(ctx, inv)
+	if errors.Is(err, errInstanceGone) {
+		p.put(in, true)
+		return invoke.Result{}, true, nil
+	}
+	if err != nil {
+		p.put(in, true)
+		return invoke.Result{}, false, err
+	}
+	end := time.Now()
+	if rss := processRSS(in.cmd.Process.Pid); rss > in.maxRSS.Load() {
+		in.maxRSS.Store(rss)
+	}
+	started := inv.started
+	if started.IsZero() {
+		started = end
+	}
+	res := invoke.Result{
+		RequestID:    id,
+		Payload:      o.payload,
+		Version:      p.spec.version(),
+		Cold:         cold,
+		Duration:     end.Sub(started),
+		MemorySizeMB: p.spec.MemoryMB,
+		MaxMemoryMB:  int((in.maxRSS.Load() + 1<<20 - 1) >> 20),
+	}
+	if o.errType != "" {
+		res.FunctionError = "Unhandled"
+	}
+	if cold {
+		res.InitDuration = in.initDur
+	}
+	res.BilledDuration = (res.Duration + time.Millisecond - 1).Truncate(time.Millisecond)
+	if res.BilledDuration == 0 {
+		res.BilledDuration = time.Millisecond
+	}
+	rt.logs.add(name, id, in.id, "END RequestId: "+id, inv.tail)
+	rt.logs.add(name, id, in.id, reportLine(id, res.Duration, res.BilledDuration, res.InitDuration, res.MemorySizeMB, res.MaxMemoryMB), inv.tail)
+	if req.LogTail {
+		res.LogTail = inv.tail.bytes()
+	}
+	p.put(in, o.fatal)
+	return res, false, nil
+}
+
+// Close stops every instance and waits for background invocations.
+func (rt *Runtime) Close() {
+	select {
+	case <-rt.stopped:
+		return
+	default:
+	}
+	close(rt.stopped)
+	rt.reaper.Wait()
+	rt.mu.Lock()
+	pools := rt.pools
+	rt.pools = map[string]*pool{}
+	rt.mu.Unlock()
+	seen := map[*pool]bool{}
+	for _, p := range pools {
+		if !seen[p] {
+			seen[p] = true
+			p.close()
+		}
+	}
+	rt.async.Wait()
+}
+
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// newTraceID returns an X-Ray trace header for an invocation that came
+// without one.
+func newTraceID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", time.Now().Unix(), hex.EncodeToString(b[:]), hex.EncodeToString(b[:8]))
+}

@@ -1,0 +1,87 @@
+// Command echo is a test function written as for AWS Lambda with
+// aws-lambda-go: it answers what it saw, and misbehaves on request.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+var calls int
+
+type event struct {
+	SleepMS  int    `json:"sleep_ms"`
+	AllocMB  int    `json:"alloc_mb"`
+	Exit     *int   `json:"exit"`
+	Panic    bool   `json:"panic"`
+	Fail     string `json:"fail"`
+	Print    string `json:"print"`
+	ReadFile string `json:"read_file"`
+	Big      int    `json:"big"`
+}
+
+var hold [][]byte
+
+func handle(ctx context.Context, ev event) (map[string]any, error) {
+	calls++
+	lc, _ := lambdacontext.FromContext(ctx)
+	if ev.Print != "" {
+		fmt.Println(ev.Print)
+	}
+	if ev.SleepMS > 0 {
+		time.Sleep(time.Duration(ev.SleepMS) * time.Millisecond)
+	}
+	if ev.AllocMB > 0 {
+		for i := 0; i < ev.AllocMB; i++ {
+			b := make([]byte, 1<<20)
+			for j := range b {
+				b[j] = byte(j)
+			}
+			hold = append(hold, b)
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	if ev.Exit != nil {
+		os.Exit(*ev.Exit)
+	}
+	if ev.Panic {
+		panic("asked to panic")
+	}
+	if ev.Fail != "" {
+		return nil, errors.New(ev.Fail)
+	}
+	out := map[string]any{
+		"calls":      calls,
+		"request_id": lc.AwsRequestID,
+		"arn":        lc.InvokedFunctionArn,
+		"function":   lambdacontext.FunctionName,
+		"memory":     lambdacontext.MemoryLimitInMB,
+		"version":    lambdacontext.FunctionVersion,
+		"handler":    os.Getenv("_HANDLER"),
+		"region":     os.Getenv("AWS_REGION"),
+		"task_root":  os.Getenv("LAMBDA_TASK_ROOT"),
+		"trace":      os.Getenv("_X_AMZN_TRACE_ID"),
+		"greeting":   os.Getenv("GREETING"),
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		out["remaining_ms"] = time.Until(dl).Milliseconds()
+	}
+	if ev.ReadFile != "" {
+		b, err := os.ReadFile(ev.ReadFile)
+		out["read_error"] = fmt.Sprint(err)
+		out["read"] = string(b)
+	}
+	if ev.Big > 0 {
+		out["big"] = strings.Repeat("x", ev.Big)
+	}
+	return out, nil
+}
+
+func main() { lambda.Start(handle) }

@@ -1,0 +1,69 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+)
+
+// Client calls the control API of a running platform.
+type Client struct {
+	Base  string // http://127.0.0.1:3001
+	Token string
+	HTTP  *http.Client
+}
+
+// APIError is an error answer of the control API.
+type APIError struct {
+	Status  int
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("%s: %s", e.Type, e.Message) }
+
+// Do sends a request and returns the response, or an *APIError for an
+// error status. The caller closes the body.
+func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body []byte) (*http.Response, error) {
+	u := c.Base + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("calling the control API at %s: %w", c.Base, err)
+	}
+	if resp.StatusCode >= 400 {
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		e := &APIError{Status: resp.StatusCode}
+		if json.Unmarshal(b, e) != nil || e.Message == "" {
+			e.Type, e.Message = resp.Status, string(b)
+		}
+		return nil, e
+	}
+	return resp, nil
+}
+
+// GetJSON decodes the JSON answer of a GET into v.
+func (c *Client) GetJSON(ctx context.Context, path string, v any) error {
+	resp, err := c.Do(ctx, http.MethodGet, path, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}

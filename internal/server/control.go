@@ -1,0 +1,194 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/invoke"
+	"github.com/stacklab/stacklab/internal/runtime"
+)
+
+// Platform is what the control API needs of a running platform.
+type Platform interface {
+	invoke.Invoker
+	Functions() []runtime.Function
+	Logs() *runtime.Logs
+	Routes() []RouteInfo
+}
+
+// RouteInfo is one HTTP route of the gateway.
+type RouteInfo struct {
+	Method   string `json:"method"`
+	Path     string `json:"path"`
+	URL      string `json:"url"`
+	Function string `json:"function"`
+	API      string `json:"api"`
+}
+
+// InvokeResult is the control API's answer to an invocation: the Invoke
+// API's result plus what Lambda reports in its REPORT line.
+type InvokeResult struct {
+	RequestID        string          `json:"requestId"`
+	Payload          json.RawMessage `json:"payload,omitempty"`
+	FunctionError    string          `json:"functionError,omitempty"`
+	Version          string          `json:"version,omitempty"`
+	Cold             bool            `json:"cold"`
+	DurationMS       float64         `json:"durationMs"`
+	BilledDurationMS int64           `json:"billedDurationMs"`
+	InitDurationMS   float64         `json:"initDurationMs,omitempty"`
+	MemorySizeMB     int             `json:"memorySizeMB,omitempty"`
+	MaxMemoryUsedMB  int             `json:"maxMemoryUsedMB,omitempty"`
+	Log              string          `json:"log,omitempty"`
+}
+
+// Control serves the control API.
+type Control struct {
+	Token    string
+	Platform Platform
+}
+
+// ServeHTTP checks the token and dispatches:
+//
+//	GET  /v1/functions
+//	GET  /v1/routes
+//	POST /v1/functions/{name}/invoke[?type=Event&tail=1]
+//	GET  /v1/logs?function=F&since=RFC3339|duration&request=ID[&follow=1]
+func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !c.authorized(r) {
+		writeError(w, http.StatusUnauthorized, "Unauthorized", "missing or wrong control token: send 'Authorization: Bearer <token>' with the token in the state directory's token file")
+		return
+	}
+	path := strings.TrimSuffix(r.URL.Path, "/")
+	switch {
+	case path == "/v1/functions" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, c.Platform.Functions())
+	case path == "/v1/routes" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, c.Platform.Routes())
+	case strings.HasPrefix(path, "/v1/functions/") && strings.HasSuffix(path, "/invoke") && r.Method == http.MethodPost:
+		name := strings.TrimSuffix(strings.TrimPrefix(path, "/v1/functions/"), "/invoke")
+		c.invoke(w, r, name)
+	case path == "/v1/logs" && r.Method == http.MethodGet:
+		c.logs(w, r)
+	default:
+		writeError(w, http.StatusNotFound, "NotFound", r.Method+" "+r.URL.Path+" is not part of the control API")
+	}
+}
+
+func (c *Control) authorized(r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && c.Token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(c.Token)) == 1
+}
+
+func (c *Control) invoke(w http.ResponseWriter, r *http.Request, name string) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, invoke.MaxSyncPayload+1))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "InvalidRequestContentException", err.Error())
+		return
+	}
+	req := invoke.Request{Function: name, Payload: body, Type: invoke.RequestResponse, LogTail: r.URL.Query().Get("tail") != ""}
+	if t := r.URL.Query().Get("type"); t != "" {
+		req.Type = invoke.Type(t)
+	}
+	res, err := c.Platform.Invoke(r.Context(), req)
+	if err != nil {
+		var ie *invoke.Error
+		if errors.As(err, &ie) {
+			writeError(w, ie.Status, ie.Type, ie.Message)
+			return
+		}
+		writeError(w, http.StatusInternalServerError, "ServiceException", err.Error())
+		return
+	}
+	out := InvokeResult{
+		RequestID:        res.RequestID,
+		FunctionError:    res.FunctionError,
+		Version:          res.Version,
+		Cold:             res.Cold,
+		DurationMS:       float64(res.Duration) / float64(time.Millisecond),
+		BilledDurationMS: int64(res.BilledDuration / time.Millisecond),
+		InitDurationMS:   float64(res.InitDuration) / float64(time.Millisecond),
+		MemorySizeMB:     res.MemorySizeMB,
+		MaxMemoryUsedMB:  res.MaxMemoryMB,
+		Log:              string(res.LogTail),
+	}
+	if len(res.Payload) > 0 {
+		if json.Valid(res.Payload) {
+			out.Payload = res.Payload
+		} else {
+			b, _ := json.Marshal(string(res.Payload))
+			out.Payload = b
+		}
+	}
+	status := http.StatusOK
+	if req.Type == invoke.Event {
+		status = http.StatusAccepted
+	}
+	writeJSON(w, status, out)
+}
+
+func (c *Control) logs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	fn := q.Get("function")
+	var since time.Time
+	if s := q.Get("since"); s != "" {
+		if d, err := time.ParseDuration(s); err == nil {
+			since = time.Now().Add(-d)
+		} else if t, err := time.Parse(time.RFC3339, s); err == nil {
+			since = t
+		} else {
+			writeError(w, http.StatusBadRequest, "InvalidParameterValueException", "since must be a duration (10m) or an RFC 3339 time")
+			return
+		}
+	}
+	logs := c.Platform.Logs()
+	follow := q.Get("follow") != ""
+	var live <-chan runtime.Line
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	if follow {
+		live = logs.Follow(ctx, fn)
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	for _, l := range logs.Query(fn, since, q.Get("request")) {
+		enc.Encode(l)
+	}
+	if !follow {
+		return
+	}
+	flusher, _ := w.(http.Flusher)
+	if flusher != nil {
+		flusher.Flush()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case l := <-live:
+			if err := enc.Encode(l); err != nil {
+				return
+			}
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, typ, msg string) {
+	writeJSON(w, status, map[string]string{"type": typ, "message": msg})
+}
