@@ -1,0 +1,202 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/stacklab/stacklab/internal/gateway"
+	"github.com/stacklab/stacklab/internal/platform"
+	"github.com/stacklab/stacklab/internal/server"
+)
+
+// defaultTemplate is what `stacklab up` runs without an argument.
+const defaultTemplate = "examples/hello/template.yaml"
+
+func newUp() *cobra.Command {
+	var tf templateFlags
+	var state, listen, control, logLevel string
+	var idle, queueWait time.Duration
+	var concurrency int
+	var noSandbox bool
+	cmd := &cobra.Command{
+		Use:   "up [TEMPLATE]",
+		Short: "Run a stack on this machine: functions, HTTP gateway, Invoke API, control API",
+		Long: `up builds the stack's functions, starts the HTTP gateway (the template's APIs and
+the AWS Lambda Invoke API) and the control API, deploys the stack, prints the
+endpoints, and runs until Ctrl-C, then stops every instance.
+
+Without TEMPLATE it runs ` + defaultTemplate + `. State (build cache, logs,
+the control token) lives in --state. Other terminals use 'stacklab invoke',
+'stacklab logs' and 'stacklab ls' against it.`,
+		Example: `  stacklab up
+  stacklab up template.yaml --listen 127.0.0.1:8080
+  stacklab up template.yaml --param Stage=dev --idle-timeout 1m --no-sandbox`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("up takes at most one TEMPLATE, got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			file := defaultTemplate
+			if len(args) == 1 {
+				file = args[0]
+			}
+			if _, err := os.Stat(file); err != nil {
+				return usagef("cannot read template %s: %v", file, err)
+			}
+			opts, err := tf.options()
+			if err != nil {
+				return err
+			}
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return usagef("--log-level: %v", err)
+			}
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runUp(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), upConfig{
+				file: file, state: state, listen: listen, control: control, logger: logger,
+				platform: platform.Options{StateDir: state, Template: opts, IdleTimeout: idle, NodeConcurrency: concurrency, QueueWait: queueWait, Sandbox: !noSandbox, Logger: logger},
+			})
+		},
+	}
+	tf.add(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&state, "state", ".stacklab", "state `DIR`: build cache, logs, control token")
+	fl.StringVar(&listen, "listen", "127.0.0.1:3000", "`ADDR` of the HTTP gateway and the Invoke API")
+	fl.StringVar(&control, "control", "127.0.0.1:3001", "`ADDR` of the control API")
+	fl.DurationVar(&idle, "idle-timeout", 5*time.Minute, "stop an instance idle this long (scale to zero)")
+	fl.DurationVar(&queueWait, "queue-wait", 2*time.Second, "how long an invocation waits for a free instance before 429")
+	fl.IntVar(&concurrency, "concurrency", 64, "most invocations running at once on this node")
+	fl.BoolVar(&noSandbox, "no-sandbox", false, "run functions without bubblewrap")
+	fl.StringVar(&logLevel, "log-level", "warn", "platform log level: debug, info, warn, error")
+	return cmd
+}
+
+type upConfig struct {
+	file, state, listen, control string
+	logger                       *slog.Logger
+	platform                     platform.Options
+	ready                        chan<- server.Endpoints // tests: told when up is serving
+}
+
+// runUp runs the platform until ctx ends.
+func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
+	st := server.State{Dir: c.state}
+	if ep, err := st.ReadEndpoints(); err == nil && processAlive(ep.PID) {
+		return fmt.Errorf("stacklab is already running with state %s (pid %d, gateway %s); stop it first or give another --state", c.state, ep.PID, ep.Gateway)
+	}
+	token, err := st.Token()
+	if err != nil {
+		return err
+	}
+	gwLn, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return usagef("--listen %s: %v", c.listen, err)
+	}
+	defer gwLn.Close()
+	ctlLn, err := net.Listen("tcp", c.control)
+	if err != nil {
+		return usagef("--control %s: %v", c.control, err)
+	}
+	defer ctlLn.Close()
+
+	p, err := platform.New(c.platform)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	p.SetGateway(gwLn.Addr().String())
+	fmt.Fprintf(stderr, "deploying %s ...\n", c.file)
+	t0 := time.Now()
+	diags, err := p.Deploy(ctx, c.file)
+	for _, d := range diags {
+		if d.Severity != "error" {
+			fmt.Fprintln(stderr, d.String())
+		}
+	}
+	if err != nil {
+		var inv *platform.InvalidTemplateError
+		if errors.As(err, &inv) {
+			fmt.Fprintln(stderr, err)
+			return errInvalid
+		}
+		return err
+	}
+	gw, err := gateway.New(gateway.Config{Invoker: p, APIs: p.Stack().APIs, Logger: c.logger, Region: c.platform.Region, AccountID: c.platform.AccountID})
+	if err != nil {
+		return err
+	}
+	gwSrv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	ctlSrv := &http.Server{Handler: &server.Control{Token: token, Platform: p}, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
+	go func() { errc <- gwSrv.Serve(gwLn) }()
+	go func() { errc <- ctlSrv.Serve(ctlLn) }()
+
+	ep := server.Endpoints{Gateway: "http://" + gwLn.Addr().String(), Control: "http://" + ctlLn.Addr().String(), PID: os.Getpid()}
+	if err := st.WriteEndpoints(ep); err != nil {
+		return err
+	}
+	defer st.RemoveEndpoints()
+	printEndpoints(stdout, c.file, p, ep, time.Since(t0))
+	if c.ready != nil {
+		c.ready <- ep
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	fmt.Fprintln(stderr, "stopping ...")
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	gwSrv.Shutdown(shut)
+	ctlSrv.Shutdown(shut)
+	p.Close()
+	fmt.Fprintln(stderr, "stopped: every instance is stopped")
+	return nil
+}
+
+func printEndpoints(w io.Writer, file string, p *platform.Platform, ep server.Endpoints, took time.Duration) {
+	fns := p.Functions()
+	fmt.Fprintf(w, "stacklab is up: %s, %d functions, deployed in %s\n", file, len(fns), took.Round(time.Millisecond))
+	fmt.Fprintf(w, "  gateway      %s\n", ep.Gateway)
+	for _, r := range p.Routes() {
+		fmt.Fprintf(w, "    %-7s %s  -> %s\n", r.Method, r.URL, r.Function)
+	}
+	fmt.Fprintf(w, "  invoke API   %s/2015-03-31/functions/{name}/invocations\n", ep.Gateway)
+	for _, f := range fns {
+		fmt.Fprintf(w, "    %-24s %s, %d MB, %ds\n", f.Name, f.Runtime, f.MemoryMB, f.TimeoutS)
+	}
+	fmt.Fprintf(w, "  control API  %s (token in %s)\n", ep.Control, filepath.Join(p.StateDir(), "token"))
+	fmt.Fprintf(w, "  state        %s\n", p.StateDir())
+	sandbox := "off"
+	if p.Sandboxed() {
+		sandbox = "bubblewrap"
+	}
+	fmt.Fprintf(w, "  sandbox      %s\n", sandbox)
+	fmt.Fprintln(w, "Try: stacklab ls, stacklab invoke NAME --payload '{}', stacklab logs NAME -f. Ctrl-C stops.")
+}
+
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	return syscall.Kill(pid, 0) == nil
+}
