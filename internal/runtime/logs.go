@@ -26,11 +26,16 @@ type Logs struct {
 	keep    int    // lines kept in memory per function
 	maxFile int64  // bytes per file before it is rotated to .1
 
-	mu    sync.Mutex
-	lines map[string][]Line // ring per function
-	start map[string]int    // index of the oldest line in the ring
-	files map[string]*logFile
-	subs  map[chan Line]string // follower -> function ("" for all)
+	mu      sync.Mutex
+	lines   map[string][]Line // ring per function
+	start   map[string]int    // index of the oldest line in the ring
+	files   map[string]*logFile
+	subs    map[chan Line]string // follower -> function ("" for all)
+	pending []Line               // lines not yet written to files
+
+	flushOnce sync.Once
+	stop      chan struct{}
+	stopped   chan struct{}
 }
 
 type logFile struct {
@@ -40,7 +45,45 @@ type logFile struct {
 
 // NewLogs returns a log store writing under dir (no files when dir is "").
 func NewLogs(dir string) *Logs {
-	return &Logs{dir: dir, keep: 10000, maxFile: 64 << 20, lines: map[string][]Line{}, start: map[string]int{}, files: map[string]*logFile{}, subs: map[chan Line]string{}}
+	return &Logs{dir: dir, keep: 10000, maxFile: 64 << 20, lines: map[string][]Line{}, start: map[string]int{}, files: map[string]*logFile{}, subs: map[chan Line]string{}, stop: make(chan struct{}), stopped: make(chan struct{})}
+}
+
+// flushInterval is how often lines are written to the files: writing them
+// in batches keeps file I/O off the invocation path.
+const flushInterval = 200 * time.Millisecond
+
+func (l *Logs) flushLoop() {
+	defer close(l.stopped)
+	t := time.NewTicker(flushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			l.flush()
+			return
+		case <-t.C:
+			l.flush()
+		}
+	}
+}
+
+// flush writes the pending lines to their files.
+func (l *Logs) flush() {
+	l.mu.Lock()
+	lines := l.pending
+	l.pending = nil
+	l.mu.Unlock()
+	if len(lines) == 0 {
+		return
+	}
+	buf := map[string][]byte{}
+	for _, line := range lines {
+		b, _ := json.Marshal(line)
+		buf[line.Function] = append(append(buf[line.Function], b...), '\n')
+	}
+	for fn, b := range buf {
+		l.write(fn, b)
+	}
 }
 
 // add records a line of function fn; tail, when not nil, collects the
@@ -60,7 +103,12 @@ func (l *Logs) add(fn, reqID, stream, text string, tail *tailBuffer) {
 		ring[i] = line
 		l.start[fn] = (i + 1) % l.keep
 	}
-	l.write(fn, line)
+	if l.dir != "" {
+		l.flushOnce.Do(func() { go l.flushLoop() })
+		if len(l.pending) < 100000 {
+			l.pending = append(l.pending, line)
+		}
+	}
 	for ch, want := range l.subs {
 		if want == "" || want == fn {
 			select {
@@ -71,10 +119,9 @@ func (l *Logs) add(fn, reqID, stream, text string, tail *tailBuffer) {
 	}
 }
 
-func (l *Logs) write(fn string, line Line) {
-	if l.dir == "" {
-		return
-	}
+// write appends encoded lines to fn's file, rotating it when it is full.
+// Only the flush loop calls it.
+func (l *Logs) write(fn string, b []byte) {
 	lf := l.files[fn]
 	if lf == nil {
 		if err := os.MkdirAll(l.dir, 0o700); err != nil {
@@ -88,8 +135,6 @@ func (l *Logs) write(fn string, line Line) {
 		lf = &logFile{f: f, size: st.Size()}
 		l.files[fn] = lf
 	}
-	b, _ := json.Marshal(line)
-	b = append(b, '\n')
 	if lf.size+int64(len(b)) > l.maxFile {
 		path := lf.f.Name()
 		lf.f.Close()
@@ -143,10 +188,19 @@ func (l *Logs) Follow(ctx context.Context, fn string) <-chan Line {
 	return ch
 }
 
-// Close closes the log files.
+// Close writes the pending lines and closes the log files.
 func (l *Logs) Close() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	started := true
+	l.flushOnce.Do(func() { started = false })
+	if started {
+		select {
+		case <-l.stop:
+		default:
+			close(l.stop)
+		}
+		<-l.stopped
+	}
+	l.flush()
 	for _, lf := range l.files {
 		lf.f.Close()
 	}

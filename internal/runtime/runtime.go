@@ -277,8 +277,11 @@ func (rt *Runtime) runOn(ctx context.Context, p *pool, in *instance, cold bool, 
 		return invoke.Result{}, false, err
 	}
 	end := time.Now()
-	if rss := processRSS(in.cmd.Process.Pid); rss > in.maxRSS.Load() {
-		in.maxRSS.Store(rss)
+	if cold {
+		// The sampler may not have run yet on a short first invocation.
+		if rss := processRSS(in.cmd.Process.Pid); rss > in.maxRSS.Load() {
+			in.maxRSS.Store(rss)
+		}
 	}
 	started := inv.started
 	if started.IsZero() {

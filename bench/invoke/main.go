@@ -1,0 +1,268 @@
+// Command invoke measures stacklab's invocation path against a plain Go
+// net/http echo server (the floor), in the same run on the same machine:
+// p50/p99 latency at 1 connection and throughput at 8 connections for a
+// warm Go (aws-lambda-go) echo function, through the Lambda Invoke API and
+// through an HTTP API route; cold start of a prebuilt Go function; and the
+// platform's own memory per warm instance.
+//
+//	go run ./bench/invoke [-n 3000] [-d 3s]
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/gateway"
+	"github.com/stacklab/stacklab/internal/invoke"
+	"github.com/stacklab/stacklab/internal/platform"
+	"github.com/stacklab/stacklab/internal/runtime"
+)
+
+var (
+	n       = flag.Int("n", 3000, "requests per latency measurement")
+	dur     = flag.Duration("d", 3*time.Second, "duration of each throughput measurement")
+	conns   = flag.Int("c", 8, "connections for the throughput measurement")
+	colds   = flag.Int("cold", 20, "cold starts to measure")
+	sandbox = flag.Bool("sandbox", false, "run the function under bubblewrap")
+	profile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE`")
+	payload = []byte(`{"hello":"world","n":42}`)
+)
+
+func main() {
+	flag.Parse()
+	log.SetFlags(0)
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	dir, _ := filepath.Abs("bench/invoke")
+	if _, err := os.Stat(filepath.Join(dir, "template.yaml")); err != nil {
+		log.Fatal("run from the repository root: go run ./bench/invoke")
+	}
+	state, err := os.MkdirTemp("", "stacklab-bench-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(state)
+
+	// The floor: a plain net/http echo server.
+	floor := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+	}))
+
+	// stacklab: platform, gateway with the Invoke API and the route.
+	p, err := platform.New(platform.Options{StateDir: state, NodeConcurrency: 64, Sandbox: *sandbox})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Deploy(context.Background(), filepath.Join(dir, "template.yaml")); err != nil {
+		log.Fatal(err)
+	}
+	gw, err := gateway.New(gateway.Config{Invoker: p, APIs: p.Stack().APIs})
+	if err != nil {
+		log.Fatal(err)
+	}
+	gwURL := serve(gw)
+	invokeURL := gwURL + "/2015-03-31/functions/Echo/invocations"
+	routeURL := gwURL + "/echo"
+
+	// Warm 8 instances.
+	rssBefore := selfRSS()
+	goruntime.GC()
+	var wg sync.WaitGroup
+	for range *conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.Invoke(context.Background(), invoke.Request{Function: "Echo", Payload: []byte(`{"warm":true}`)})
+		}()
+	}
+	wg.Wait()
+	for range 200 {
+		post(http.DefaultClient, invokeURL)
+	}
+
+	fmt.Printf("stacklab invoke benchmark, %d cores, %s\n\n", goruntime.NumCPU(), goruntime.Version())
+	fmt.Printf("latency at 1 connection (%d requests, warm)\n", *n)
+	fl := latency(floor)
+	il := latency(invokeURL)
+	rl := latency(routeURL)
+	row := func(name string, l []time.Duration) {
+		fmt.Printf("  %-22s p50 %8s  p99 %8s   p50 ratio to floor %.2fx\n", name, pct(l, 50), pct(l, 99), float64(pct(l, 50))/float64(pct(fl, 50)))
+	}
+	row("net/http echo (floor)", fl)
+	row("Invoke API", il)
+	row("HTTP API route", rl)
+
+	fmt.Printf("\nthroughput at %d connections, %d warm instances, %s each\n", *conns, *conns, *dur)
+	ft := throughput(floor)
+	it := throughput(invokeURL)
+	rt := throughput(routeURL)
+	trow := func(name string, v float64) {
+		fmt.Printf("  %-22s %8.0f req/s   ratio to floor %.2f\n", name, v, v/ft)
+	}
+	trow("net/http echo (floor)", ft)
+	trow("Invoke API", it)
+	trow("HTTP API route", rt)
+
+	var inst []runtime.Function
+	for _, f := range p.Functions() {
+		inst = append(inst, f)
+	}
+	goruntime.GC()
+	rssAfter := selfRSS()
+	warm := 0
+	for _, f := range inst {
+		warm += f.Instances
+	}
+	fmt.Printf("\nmemory: %d warm instances; platform RSS grew %.1f MB (%.2f MB per instance, includes the benchmark's own clients)\n",
+		warm, float64(rssAfter-rssBefore)/(1<<20), float64(rssAfter-rssBefore)/(1<<20)/float64(max(warm, 1)))
+
+	coldStart(state, dir)
+
+	fmt.Println("\ngoals: p50 within 3x the floor; throughput at least 30% of the floor; cold start p50 under 10 ms")
+	fmt.Printf("  Invoke API p50 %.2fx, route p50 %.2fx, Invoke API throughput %.0f%%, route throughput %.0f%%\n",
+		float64(pct(il, 50))/float64(pct(fl, 50)), float64(pct(rl, 50))/float64(pct(fl, 50)), 100*it/ft, 100*rt/ft)
+}
+
+func serve(h http.Handler) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go (&http.Server{Handler: h}).Serve(ln)
+	return "http://" + ln.Addr().String()
+}
+
+func client(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}}
+}
+
+func post(c *http.Client, url string) error {
+	resp, err := c.Post(url, "application/json", bytes.NewReader(payload))
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return nil
+}
+
+func latency(url string) []time.Duration {
+	c := client(1)
+	for range 100 {
+		post(c, url)
+	}
+	out := make([]time.Duration, 0, *n)
+	for range *n {
+		t := time.Now()
+		if err := post(c, url); err != nil {
+			log.Fatal(err)
+		}
+		out = append(out, time.Since(t))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func pct(sorted []time.Duration, p int) time.Duration {
+	i := len(sorted) * p / 100
+	if i >= len(sorted) {
+		i = len(sorted) - 1
+	}
+	return sorted[i].Round(time.Microsecond)
+}
+
+func throughput(url string) float64 {
+	c := client(*conns)
+	var count, errs atomic.Int64
+	stop := time.Now().Add(*dur)
+	var wg sync.WaitGroup
+	for range *conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				if err := post(c, url); err != nil {
+					errs.Add(1)
+					continue
+				}
+				count.Add(1)
+			}
+		}()
+	}
+	t := time.Now()
+	wg.Wait()
+	if e := errs.Load(); e > 0 {
+		log.Printf("  (%s: %d errors)", url, e)
+	}
+	return float64(count.Load()) / time.Since(t).Seconds()
+}
+
+// coldStart measures the first invocation of freshly deployed functions
+// whose binary is already built.
+func coldStart(state, dir string) {
+	b := &runtime.Builder{Dir: filepath.Join(state, "build")}
+	cmd, err := b.Prepare(context.Background(), runtime.Source{Name: "Echo", Runtime: "provided.al2023", CodeDir: filepath.Join(dir, "echo")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	rt := runtime.New(runtime.Options{Sandbox: *sandbox})
+	defer rt.Close()
+	var specs []*runtime.Spec
+	for i := range *colds {
+		specs = append(specs, &runtime.Spec{Name: "cold" + strconv.Itoa(i), Runtime: "provided.al2023", Command: cmd, Dir: filepath.Join(dir, "echo"), MemoryMB: 128, Timeout: 3 * time.Second, Reserved: -1})
+	}
+	rt.Deploy(specs)
+	var total, inits []time.Duration
+	for _, s := range specs {
+		t := time.Now()
+		res, err := rt.Invoke(context.Background(), invoke.Request{Function: s.Name, Payload: payload})
+		if err != nil || res.FunctionError != "" {
+			log.Fatalf("cold start: %v %s", err, res.Payload)
+		}
+		total = append(total, time.Since(t))
+		inits = append(inits, res.InitDuration)
+	}
+	sort.Slice(total, func(i, j int) bool { return total[i] < total[j] })
+	sort.Slice(inits, func(i, j int) bool { return inits[i] < inits[j] })
+	fmt.Printf("\ncold start of a prebuilt Go function (%d functions, first request each)\n", *colds)
+	fmt.Printf("  first request p50 %s  p99 %s   (Init Duration p50 %s)\n", pct(total, 50), pct(total, 99), pct(inits, 50))
+}
+
+// selfRSS returns this process's resident memory in bytes.
+func selfRSS() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
