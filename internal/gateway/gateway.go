@@ -1,0 +1,199 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/invoke"
+	"github.com/stacklab/stacklab/internal/stack"
+)
+
+// MaxBody is the largest request body an API route takes, as API Gateway
+// documents (10 MB).
+const MaxBody = 10 << 20
+
+// Integration timeouts API Gateway applies by default.
+const (
+	RESTTimeout = 29 * time.Second
+	HTTPTimeout = 30 * time.Second
+)
+
+// Config is what a Gateway is made of. Only Invoker is required.
+type Config struct {
+	Invoker invoke.Invoker
+	APIs    []*stack.API
+	Logger  *slog.Logger // nil: discard
+
+	AccountID string // shown in events and ARNs; default 123456789012
+	Region    string // shown in ARNs; default us-east-1
+	// Timeout bounds an API route's invocation (API Gateway's integration
+	// timeout); past it the client gets 504. Zero: RESTTimeout for REST
+	// APIs, HTTPTimeout for HTTP APIs.
+	Timeout time.Duration
+
+	// Now and NewID give an API request its time and id; tests fix them.
+	// Default: time.Now and a random UUID.
+	Now   func() time.Time
+	NewID func() string
+}
+
+// Gateway is an http.Handler serving the Lambda Invoke API under
+// InvokePrefix and the stack's API routes everywhere else (see Router for
+// where each API is mounted).
+type Gateway struct {
+	inv     invoke.Invoker
+	router  *Router
+	log     *slog.Logger
+	account string
+	region  string
+	timeout time.Duration
+	now     func() time.Time
+	newID   func() string
+}
+
+var _ http.Handler = (*Gateway)(nil)
+
+// New makes a Gateway. Routes the router cannot serve as written are
+// logged as warnings (see NewRouter).
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Invoker == nil {
+		return nil, errors.New("gateway: no invoker")
+	}
+	g := &Gateway{
+		inv:     cfg.Invoker,
+		log:     cfg.Logger,
+		account: cfg.AccountID,
+		region:  cfg.Region,
+		timeout: cfg.Timeout,
+		now:     cfg.Now,
+		newID:   cfg.NewID,
+	}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	g.log = g.log.With("component", "gateway")
+	if g.account == "" {
+		g.account = "123456789012"
+	}
+	if g.region == "" {
+		g.region = "us-east-1"
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	if g.newID == nil {
+		g.newID = newUUID
+	}
+	var problems []error
+	g.router, problems = NewRouter(cfg.APIs)
+	for _, p := range problems {
+		g.log.Warn("gateway: route not served as written", "problem", p.Error())
+	}
+	return g, nil
+}
+
+// Router is the gateway's router.
+func (g *Gateway) Router() *Router { return g.router }
+
+// ServeHTTP implements http.Handler.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, InvokePrefix) {
+		g.serveInvoke(w, r)
+		return
+	}
+	g.serveRoute(w, r)
+}
+
+// serveRoute answers a request to an API route as API Gateway's Lambda
+// proxy integration does.
+func (g *Gateway) serveRoute(w http.ResponseWriter, r *http.Request) {
+	m, ok := g.router.Match(r.Method, r.URL.EscapedPath())
+	if !ok {
+		errNotFound.write(w)
+		return
+	}
+	body, tooLarge, err := readBody(r, MaxBody)
+	if tooLarge {
+		errTooLarge.write(w)
+		return
+	}
+	meta := Meta{RequestID: g.newID(), Time: g.now(), AccountID: g.account}
+	log := g.log.With("api", m.API.ID, "route", m.RouteKey, "function", m.Route.Function, "request_id", meta.RequestID)
+	if err != nil {
+		log.Info("gateway: reading the request body", "err", err)
+		errInternal.write(w)
+		return
+	}
+	var event []byte
+	timeout := g.timeout
+	if m.API.HTTP {
+		event = EventV2(r, body, m, meta)
+		w.Header().Set("Apigw-Requestid", meta.RequestID)
+		if timeout == 0 {
+			timeout = HTTPTimeout
+		}
+	} else {
+		event = EventV1(r, body, m, meta)
+		w.Header().Set("X-Amzn-Requestid", meta.RequestID)
+		if timeout == 0 {
+			timeout = RESTTimeout
+		}
+	}
+	if len(event) > invoke.MaxSyncPayload {
+		errTooLarge.write(w)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	res, err := g.inv.Invoke(ctx, invoke.Request{
+		Function: m.Route.Function,
+		Payload:  event,
+		Type:     invoke.RequestResponse,
+		TraceID:  r.Header.Get("X-Amzn-Trace-Id"),
+	})
+	switch {
+	case err == nil:
+	case errors.Is(err, invoke.ErrTooManyRequests):
+		errTooManyRequests.write(w)
+		return
+	case errors.Is(err, invoke.ErrTooLarge):
+		errTooLarge.write(w)
+		return
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil:
+		log.Info("gateway: integration timed out", "timeout", timeout)
+		errTimeout.write(w)
+		return
+	default:
+		log.Info("gateway: invocation failed", "err", err)
+		errInternal.write(w)
+		return
+	}
+	if res.FunctionError != "" {
+		log.Info("gateway: function error", "error_type", res.FunctionError, "invocation", res.RequestID)
+		errInternal.write(w)
+		return
+	}
+	resp, err := ParseResponse(res.Payload, m.API.HTTP)
+	if err != nil {
+		log.Info("gateway: bad function response", "err", err, "invocation", res.RequestID)
+		errInternal.write(w)
+		return
+	}
+	resp.write(w)
+}
+
+// newUUID is a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = io.ReadFull(rand.Reader, b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
