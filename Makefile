@@ -4,11 +4,12 @@
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 GO      ?= go
+APT     := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 BIN     := bin/stacklab
 EXAMPLE := examples/s3-get-object/template.yaml
 OUT     := out
 
-.PHONY: all setup build run test test-short vet fuzz bench clean
+.PHONY: all setup build run demo test test-short vet fuzz bench clean
 
 all: build
 
@@ -20,9 +21,16 @@ setup:
 build: setup
 	$(GO) build -o $(BIN) ./cmd/stacklab
 
-# run builds stacklab and runs it on the bundled example: validate, draw,
-# show the typed model and the plan of a change.
+# run builds stacklab and runs the bundled example (examples/hello: a Go, a
+# Python and a Node.js function behind HTTP routes) until Ctrl-C. It prints
+# the gateway URL and every route; call them with curl from another terminal.
 run: build
+	@command -v bwrap >/dev/null || { echo "installing bubblewrap (sandbox for functions)"; $(APT) install -y bubblewrap >/dev/null 2>&1 || echo "  could not install bubblewrap: functions run without a sandbox"; }
+	./$(BIN) up
+
+# demo shows the template tools on examples/s3-get-object: validate, draw,
+# and the plan of a change.
+demo: build
 	@mkdir -p $(OUT)
 	./$(BIN) validate $(EXAMPLE)
 	./$(BIN) graph $(EXAMPLE)
@@ -40,6 +48,9 @@ vet: setup
 # test runs every test with the race detector, plus a short run of each fuzz
 # target over its seed corpus and regression cases.
 test: vet
+	@command -v bwrap >/dev/null || { $(APT) install -y bubblewrap >/dev/null 2>&1 || ($(APT) update >/dev/null 2>&1 && $(APT) install -y bubblewrap >/dev/null 2>&1) || echo "bubblewrap not installed: sandbox tests skip"; }
+	@command -v python3 >/dev/null || $(APT) install -y python3 >/dev/null 2>&1 || true
+	@command -v node >/dev/null || $(APT) install -y nodejs >/dev/null 2>&1 || true
 	$(GO) test -race -count=1 ./...
 
 test-short: setup

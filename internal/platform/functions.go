@@ -56,6 +56,10 @@ func (p *Platform) spec(ctx context.Context, st *stack.Stack, f *stack.Function,
 	if !filepath.IsAbs(code) {
 		code = filepath.Join(dir, code)
 	}
+	code, err := filepath.Abs(code)
+	if err != nil {
+		return nil, err
+	}
 	t0 := time.Now()
 	cmd, err := p.builder.Prepare(ctx, runtime.Source{Name: f.ID, Runtime: f.Runtime, Handler: f.Handler, CodeDir: code, BuildMethod: f.BuildMethod})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -190,7 +191,11 @@ func (rt *Runtime) pool(name string) *pool {
 // Invoke runs an invocation: synchronously, asynchronously (accepted now,
 // run in the background), or as a dry run.
 func (rt *Runtime) Invoke(ctx context.Context, req invoke.Request) (invoke.Result, error) {
-	p := rt.pool(req.Function)
+	name, qualifier, _ := strings.Cut(req.Function, ":")
+	p := rt.pool(name)
+	if p != nil && qualifier != "" && qualifier != p.spec.version() {
+		p = nil // only $LATEST runs here for now
+	}
 	if p == nil {
 		return invoke.Result{}, invoke.Errorf(invoke.ErrNotFound, "Function not found: arn:aws:lambda:%s:%s:function:%s", rt.opts.Region, rt.opts.AccountID, req.Function)
 	}
