@@ -23,8 +23,8 @@ import (
 // initTimeout bounds a cold start, as Lambda's init phase (10 s).
 const initTimeout = 10 * time.Second
 
-// maxLogLine is the longest line kept from a function's output; longer
-// lines are cut.
+// maxLogLine is the longest line kept from a function's output (as
+// CloudWatch Logs' largest event); longer lines are cut.
 const maxLogLine = 256 * 1024
 
 // invocation is one event handed to an instance.
@@ -408,7 +408,7 @@ func (in *instance) invoke(ctx context.Context, inv *invocation) (outcome, error
 	select {
 	case <-in.ready:
 	default:
-		timer := time.NewTimer(initTimeout)
+		timer := time.NewTimer(in.rt.opts.InitTimeout)
 		defer timer.Stop()
 		select {
 		case <-in.ready:
@@ -419,7 +419,7 @@ func (in *instance) invoke(ctx context.Context, inv *invocation) (outcome, error
 			return in.exitOutcome(inv, "before it was ready"), nil
 		case <-timer.C:
 			in.kill()
-			return outcome{fatal: true, errType: "Runtime.InitTimeout", payload: errorDoc("Runtime.InitTimeout", fmt.Sprintf("RequestId: %s Error: the runtime did not ask for an event within %s of starting (it never called invocation/next)", inv.id, initTimeout))}, nil
+			return outcome{fatal: true, errType: "Runtime.InitTimeout", payload: errorDoc("Runtime.InitTimeout", fmt.Sprintf("RequestId: %s Error: the runtime did not ask for an event within %s of starting (it never called invocation/next)", inv.id, in.rt.opts.InitTimeout))}, nil
 		case <-ctx.Done():
 			return outcome{}, ctx.Err()
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 )
@@ -27,11 +28,12 @@ type Logs struct {
 	maxFile int64  // bytes per file before it is rotated to .1
 
 	mu      sync.Mutex
-	lines   map[string][]Line // ring per function
-	start   map[string]int    // index of the oldest line in the ring
+	lines   map[string]*lineQueue // recent lines per function
 	files   map[string]*logFile
 	subs    map[chan Line]string // follower -> function ("" for all)
 	pending []Line               // lines not yet written to files
+	pendB   int                  // their bytes
+	dropped int                  // lines not written because the writer fell behind
 
 	flushOnce sync.Once
 	stop      chan struct{}
@@ -45,8 +47,40 @@ type logFile struct {
 
 // NewLogs returns a log store writing under dir (no files when dir is "").
 func NewLogs(dir string) *Logs {
-	return &Logs{dir: dir, keep: 10000, maxFile: 64 << 20, lines: map[string][]Line{}, start: map[string]int{}, files: map[string]*logFile{}, subs: map[chan Line]string{}, stop: make(chan struct{}), stopped: make(chan struct{})}
+	return &Logs{dir: dir, keep: 10000, maxFile: 64 << 20, lines: map[string]*lineQueue{}, files: map[string]*logFile{}, subs: map[chan Line]string{}, stop: make(chan struct{}), stopped: make(chan struct{})}
 }
+
+// Bounds on what logs hold in memory, so that a function writing gigabytes
+// costs little: the recent lines of a function, and lines waiting to be
+// written to files.
+const (
+	maxKeptBytes    = 8 << 20
+	maxPendingBytes = 32 << 20
+)
+
+// lineQueue holds a function's recent lines, oldest first, within the
+// line and byte bounds.
+type lineQueue struct {
+	lines []Line
+	head  int // index of the oldest kept line
+	bytes int
+}
+
+func (q *lineQueue) push(l Line, keep int) {
+	q.lines = append(q.lines, l)
+	q.bytes += len(l.Text)
+	for len(q.lines)-q.head > keep || q.bytes > maxKeptBytes && len(q.lines)-q.head > 1 {
+		q.bytes -= len(q.lines[q.head].Text)
+		q.lines[q.head] = Line{}
+		q.head++
+	}
+	if q.head > 1024 && q.head > len(q.lines)/2 {
+		q.lines = append([]Line(nil), q.lines[q.head:]...)
+		q.head = 0
+	}
+}
+
+func (q *lineQueue) all() []Line { return q.lines[q.head:] }
 
 // flushInterval is how often lines are written to the files: writing them
 // in batches keeps file I/O off the invocation path.
@@ -70,9 +104,13 @@ func (l *Logs) flushLoop() {
 // flush writes the pending lines to their files.
 func (l *Logs) flush() {
 	l.mu.Lock()
-	lines := l.pending
-	l.pending = nil
+	lines, dropped := l.pending, l.dropped
+	l.pending, l.pendB, l.dropped = nil, 0, 0
 	l.mu.Unlock()
+	if dropped > 0 && len(lines) > 0 {
+		last := lines[len(lines)-1]
+		lines = append(lines, Line{Time: last.Time, Function: last.Function, Stream: last.Stream, Text: fmt.Sprintf("[stacklab] %d lines were not written to this file: functions wrote faster than the disk took them", dropped)})
+	}
 	if len(lines) == 0 {
 		return
 	}
@@ -95,18 +133,19 @@ func (l *Logs) add(fn, reqID, stream, text string, tail *tailBuffer) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ring := l.lines[fn]
-	if len(ring) < l.keep {
-		l.lines[fn] = append(ring, line)
-	} else {
-		i := l.start[fn]
-		ring[i] = line
-		l.start[fn] = (i + 1) % l.keep
+	q := l.lines[fn]
+	if q == nil {
+		q = &lineQueue{}
+		l.lines[fn] = q
 	}
+	q.push(line, l.keep)
 	if l.dir != "" {
 		l.flushOnce.Do(func() { go l.flushLoop() })
-		if len(l.pending) < 100000 {
+		if l.pendB+len(text) <= maxPendingBytes {
 			l.pending = append(l.pending, line)
+			l.pendB += len(text)
+		} else {
+			l.dropped++
 		}
 	}
 	for ch, want := range l.subs {
@@ -156,13 +195,11 @@ func (l *Logs) Query(fn string, since time.Time, requestID string) []Line {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []Line
-	for name, ring := range l.lines {
+	for name, q := range l.lines {
 		if fn != "" && name != fn {
 			continue
 		}
-		start := l.start[name]
-		for i := range ring {
-			line := ring[(start+i)%len(ring)]
+		for _, line := range q.all() {
 			if line.Time.Before(since) || requestID != "" && line.RequestID != requestID {
 				continue
 			}
@@ -208,12 +245,7 @@ func (l *Logs) Close() {
 }
 
 func sortLines(lines []Line) {
-	// Insertion into time order; rings are already ordered per function.
-	for i := 1; i < len(lines); i++ {
-		for j := i; j > 0 && lines[j].Time.Before(lines[j-1].Time); j-- {
-			lines[j], lines[j-1] = lines[j-1], lines[j]
-		}
-	}
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].Time.Before(lines[j].Time) })
 }
 
 // tailBuffer keeps the last 4 KB of an invocation's log.

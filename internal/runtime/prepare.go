@@ -152,6 +152,9 @@ func (b *Builder) buildGo(ctx context.Context, src Source) (string, error) {
 			return "", fmt.Errorf("function %s: building Go needs the go command on this machine", src.Name)
 		}
 	}
+	if moduleRoot(src.CodeDir) == "" {
+		return "", fmt.Errorf("function %s: the Go source in %s is in no Go module; add one: cd %s && go mod init %s && go mod tidy", src.Name, src.CodeDir, src.CodeDir, strings.ToLower(src.Name))
+	}
 	hash, err := sourceHash(src.CodeDir)
 	if err != nil {
 		return "", fmt.Errorf("function %s: reading its source: %w", src.Name, err)

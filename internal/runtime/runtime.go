@@ -28,8 +28,11 @@ type Options struct {
 	// QueueWait is how long an invocation waits for a free slot before it
 	// is throttled with TooManyRequestsException (default 2s).
 	QueueWait time.Duration
-	Logs      *Logs        // default: in memory only
-	Logger    *slog.Logger // default: discard
+	// InitTimeout bounds a cold start: process start to its first request
+	// for an event (default 10s, as Lambda's init phase).
+	InitTimeout time.Duration
+	Logs        *Logs        // default: in memory only
+	Logger      *slog.Logger // default: discard
 	// Sandbox runs instances under bubblewrap when it is installed.
 	Sandbox bool
 	// Hide lists paths that instances must not see (the state directory).
@@ -70,6 +73,9 @@ func New(opts Options) *Runtime {
 	}
 	if opts.QueueWait <= 0 {
 		opts.QueueWait = 2 * time.Second
+	}
+	if opts.InitTimeout <= 0 {
+		opts.InitTimeout = initTimeout
 	}
 	if opts.Logs == nil {
 		opts.Logs = NewLogs("")

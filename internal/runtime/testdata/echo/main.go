@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ type event struct {
 	Print    string `json:"print"`
 	ReadFile string `json:"read_file"`
 	Big      int    `json:"big"`
+	SpewMB   int    `json:"spew_mb"`
 }
 
 var hold [][]byte
@@ -34,6 +36,14 @@ func handle(ctx context.Context, ev event) (map[string]any, error) {
 	lc, _ := lambdacontext.FromContext(ctx)
 	if ev.Print != "" {
 		fmt.Println(ev.Print)
+	}
+	if ev.SpewMB > 0 {
+		line := strings.Repeat("y", 1023) + "\n"
+		w := bufio.NewWriterSize(os.Stdout, 1<<20)
+		for i := 0; i < ev.SpewMB*1024; i++ {
+			w.WriteString(line)
+		}
+		w.Flush()
 	}
 	if ev.SleepMS > 0 {
 		time.Sleep(time.Duration(ev.SleepMS) * time.Millisecond)
