@@ -5,10 +5,15 @@
 // through an HTTP API route; cold start of a prebuilt Go function; and the
 // platform's own memory per warm instance.
 //
+// The floor is a plain net/http echo server in its own process, since a
+// function always runs in a process of its own; the same server inside the
+// benchmark's process is shown too.
+//
 //	go run ./bench/invoke [-n 3000] [-d 3s]
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -18,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
 	"runtime/pprof"
@@ -64,9 +70,17 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(state)
+	defer func() {
+		if floorCmd != nil {
+			floorCmd.Process.Kill()
+			floorCmd.Wait()
+		}
+	}()
 
-	// The floor: a plain net/http echo server.
-	floor := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// The floors: a plain net/http echo server in its own process (as a
+	// function is), and the same in this process (no process hop at all).
+	floor := startFloor(state, dir)
+	inproc := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(b)
@@ -108,23 +122,27 @@ func main() {
 	fmt.Printf("stacklab invoke benchmark, %d cores, %s\n\n", goruntime.NumCPU(), goruntime.Version())
 	fmt.Printf("latency at 1 connection (%d requests, warm)\n", *n)
 	fl := latency(floor)
+	pl := latency(inproc)
 	il := latency(invokeURL)
 	rl := latency(routeURL)
 	row := func(name string, l []time.Duration) {
 		fmt.Printf("  %-22s p50 %8s  p99 %8s   p50 ratio to floor %.2fx\n", name, pct(l, 50), pct(l, 99), float64(pct(l, 50))/float64(pct(fl, 50)))
 	}
 	row("net/http echo (floor)", fl)
+	row("net/http, in-process", pl)
 	row("Invoke API", il)
 	row("HTTP API route", rl)
 
 	fmt.Printf("\nthroughput at %d connections, %d warm instances, %s each\n", *conns, *conns, *dur)
 	ft := throughput(floor)
+	pt := throughput(inproc)
 	it := throughput(invokeURL)
 	rt := throughput(routeURL)
 	trow := func(name string, v float64) {
 		fmt.Printf("  %-22s %8.0f req/s   ratio to floor %.2f\n", name, v, v/ft)
 	}
 	trow("net/http echo (floor)", ft)
+	trow("net/http, in-process", pt)
 	trow("Invoke API", it)
 	trow("HTTP API route", rt)
 
@@ -266,3 +284,29 @@ func selfRSS() int64 {
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
 }
+
+// startFloor builds and starts the floor server in its own process.
+func startFloor(state, dir string) string {
+	bin := filepath.Join(state, "floor")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = filepath.Join(dir, "floor")
+	if out, err := build.CombinedOutput(); err != nil {
+		log.Fatalf("building the floor server: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		log.Fatal(err)
+	}
+	floorCmd = cmd
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		log.Fatal(err)
+	}
+	return "http://" + strings.TrimSpace(addr)
+}
+
+var floorCmd *exec.Cmd
