@@ -153,6 +153,7 @@ func (rt *Runtime) command(spec *Spec, api string) (*exec.Cmd, error) {
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"LANG=C.UTF-8",
+		"GOMAXPROCS=" + strconv.Itoa(vcpus(spec.MemoryMB)),
 		"TZ=:UTC",
 		"HOME=/tmp",
 		"AWS_LAMBDA_RUNTIME_API=" + api,
@@ -507,4 +508,12 @@ func (in *instance) alive() bool {
 	default:
 		return true
 	}
+}
+
+// vcpus is the CPU share Lambda gives a function of this memory size: one
+// vCPU per 1,769 MB, at least one, at most six. Go functions get it as
+// GOMAXPROCS, so that a small function does not run as many threads as the
+// machine has cores.
+func vcpus(memoryMB int) int {
+	return min(6, max(1, (memoryMB+1768)/1769))
 }
