@@ -138,6 +138,17 @@ func TestUpEndToEnd(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"function":"Echo"`) {
 		t.Errorf("GET /echo/ada: %d %s", resp.StatusCode, body)
 	}
+	// A REST API (payload 1.0) route: echo answers no statusCode, which API
+	// Gateway turns into 502, as a malformed proxy response.
+	resp, err = http.Post(ep.Gateway+"/rest/a/b", "application/json", strings.NewReader(`{"x":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "Internal server error") {
+		t.Errorf("POST /rest/a/b: %d %s, want 502 Internal server error", resp.StatusCode, body)
+	}
 	if resp, _ := http.Get(ep.Gateway + "/nothing/here"); resp == nil || resp.StatusCode != http.StatusNotFound {
 		t.Errorf("a missing route: %v, want 404", resp)
 	}
