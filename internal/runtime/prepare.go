@@ -124,6 +124,10 @@ func (b *Builder) bootstrapFile(name string, content []byte) (string, error) {
 	sum := sha256.Sum256(content)
 	dir := filepath.Join(b.Dir, "bootstrap", hex.EncodeToString(sum[:8]))
 	path := filepath.Join(dir, name)
+	// Functions are prepared in parallel and share one bootstrap file.
+	lock := b.lock(path)
+	lock.Lock()
+	defer lock.Unlock()
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
