@@ -425,6 +425,9 @@ func (in *instance) invoke(ctx context.Context, inv *invocation) (outcome, error
 			return outcome{}, ctx.Err()
 		}
 	}
+	// The timeout runs from here: a slow cold start does not eat into it
+	// (the init phase has its own limit), as on Lambda.
+	inv.deadline = time.Now().Add(in.spec.Timeout)
 	timer := time.NewTimer(time.Until(inv.deadline))
 	defer timer.Stop()
 	select {
