@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -80,17 +81,28 @@ func (p *pool) get() (*instance, bool, error) {
 	closed := p.closed
 	p.mu.Unlock()
 	if closed {
-		return nil, false, invoke.Errorf(invoke.ErrNotFound, "Function not found: %s (it was removed)", p.spec.Name)
+		return nil, false, errPoolClosed
 	}
 	in, err := p.rt.startInstance(p.spec)
 	if err != nil {
 		return nil, false, err
 	}
 	p.mu.Lock()
+	if p.closed {
+		// Retired or closed while the instance started: close saw no
+		// instance to stop.
+		p.mu.Unlock()
+		in.stop()
+		return nil, false, errPoolClosed
+	}
 	p.all[in] = struct{}{}
 	p.mu.Unlock()
 	return in, true, nil
 }
+
+// errPoolClosed means the pool's function was redeployed or removed after
+// the invocation chose the pool.
+var errPoolClosed = errors.New("the function was redeployed or removed")
 
 // put returns an instance after an invocation: to the idle list when it can
 // serve again, else it is stopped.
@@ -125,6 +137,23 @@ func (p *pool) reap(now time.Time) {
 	p.mu.Unlock()
 	for _, in := range stop {
 		in.stop()
+	}
+}
+
+// retire stops the pool of a function that a deploy replaced or removed:
+// idle instances stop now, busy ones when their invocation ends (put), so
+// that invocations in progress finish on the code they started with.
+func (p *pool) retire() {
+	p.mu.Lock()
+	p.closed = true
+	idle := p.idle
+	p.idle = nil
+	for _, in := range idle {
+		delete(p.all, in)
+	}
+	p.mu.Unlock()
+	for _, in := range idle {
+		go in.stop()
 	}
 }
 

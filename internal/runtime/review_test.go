@@ -1,10 +1,14 @@
 package runtime
 
 import (
+	"context"
+	"encoding/json"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stacklab/stacklab/internal/invoke"
 )
 
 // Functions are prepared in parallel: two Python functions on a fresh cache
@@ -45,5 +49,54 @@ func TestSlowInitDoesNotEatTheTimeout(t *testing.T) {
 	}
 	if rem, _ := out["remaining_ms"].(float64); rem <= 0 {
 		t.Errorf("remaining time %v ms at the start of the handler, want most of the 1 s timeout", rem)
+	}
+}
+
+// A deploy that changes a function lets the invocations in progress finish
+// on the old code, and those waiting for a slot run on the new one, as
+// Lambda does when a function's code is updated.
+func TestDeployWhileInvocationsRun(t *testing.T) {
+	spec := echoSpec(t)
+	spec.Reserved = 1
+	rt := newTestRuntime(t, Options{QueueWait: 10 * time.Second}, spec)
+	type result struct {
+		res invoke.Result
+		err error
+	}
+	running := make(chan result, 1)
+	go func() {
+		res, err := rt.Invoke(context.Background(), invoke.Request{Function: "echo-fn", Payload: []byte(`{"sleep_ms":1000}`)})
+		running <- result{res, err}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if f := rt.Functions(); len(f) == 1 && f[0].Instances == 1 && f[0].Idle == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first invocation never started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	waiting := make(chan result, 1)
+	go func() {
+		res, err := rt.Invoke(context.Background(), invoke.Request{Function: "echo-fn", Payload: []byte(`{}`)})
+		waiting <- result{res, err}
+	}()
+	time.Sleep(100 * time.Millisecond) // let it queue for the slot
+	changed := *spec
+	changed.Env = map[string]string{"GREETING": "changed"}
+	rt.Deploy([]*Spec{&changed})
+	if r := <-running; r.err != nil || r.res.FunctionError != "" {
+		t.Errorf("the invocation in progress during the deploy: %v %s, want it to finish", r.err, r.res.Payload)
+	}
+	r := <-waiting
+	if r.err != nil || r.res.FunctionError != "" {
+		t.Fatalf("the invocation waiting during the deploy: %v %s, want it to run on the new code", r.err, r.res.Payload)
+	}
+	var out map[string]any
+	json.Unmarshal(r.res.Payload, &out)
+	if out["greeting"] != "changed" {
+		t.Errorf("greeting %v, want the new deployment's", out["greeting"])
 	}
 }

@@ -49,6 +49,9 @@ type Runtime struct {
 
 	mu    sync.RWMutex
 	pools map[string]*pool // by name and by logical id
+	// retired are pools a deploy replaced whose instances may still be
+	// finishing invocations; Close stops them too.
+	retired []*pool
 
 	async   sync.WaitGroup
 	stopped chan struct{}
@@ -151,11 +154,23 @@ func (rt *Runtime) Deploy(specs []*Spec) {
 			rt.pools[s.ID] = p
 		}
 	}
-	rt.mu.Unlock()
-	for _, p := range old {
-		if !keep[p] {
-			p.close()
+	live := rt.retired[:0]
+	for _, p := range rt.retired {
+		if total, _ := p.counts(); total > 0 {
+			live = append(live, p)
 		}
+	}
+	rt.retired = live
+	retire := map[*pool]bool{}
+	for _, p := range old {
+		if !keep[p] && !retire[p] {
+			retire[p] = true
+			rt.retired = append(rt.retired, p)
+		}
+	}
+	rt.mu.Unlock()
+	for p := range retire {
+		p.retire()
 	}
 }
 
@@ -244,22 +259,44 @@ func (rt *Runtime) Invoke(ctx context.Context, req invoke.Request) (invoke.Resul
 	return rt.run(ctx, p, req, newRequestID())
 }
 
-// run runs a synchronous invocation on an instance of p.
+// run runs a synchronous invocation on an instance of p, or of the pool
+// that replaced p when the function was redeployed meanwhile.
 func (rt *Runtime) run(ctx context.Context, p *pool, req invoke.Request, id string) (invoke.Result, error) {
+	for {
+		res, err := rt.runPool(ctx, p, req, id)
+		if !errors.Is(err, errPoolClosed) {
+			return res, err
+		}
+		name, _, _ := strings.Cut(req.Function, ":")
+		np := rt.pool(name)
+		if np == nil || np == p {
+			return invoke.Result{}, invoke.Errorf(invoke.ErrNotFound, "Function not found: arn:aws:lambda:%s:%s:function:%s (it was removed by a deploy)", rt.opts.Region, rt.opts.AccountID, req.Function)
+		}
+		p = np
+	}
+}
+
+func (rt *Runtime) runPool(ctx context.Context, p *pool, req invoke.Request, id string) (invoke.Result, error) {
 	if err := p.acquire(ctx); err != nil {
 		return invoke.Result{}, err
 	}
 	defer p.release()
 	for attempt := 0; ; attempt++ {
 		in, cold, err := p.get()
+		if errors.Is(err, errPoolClosed) {
+			return invoke.Result{}, err
+		}
 		if err != nil {
 			return invoke.Result{}, invoke.Errorf(invoke.ErrService, "starting an instance of %s: %v", p.spec.Name, err)
 		}
 		res, retry, err := rt.runOn(ctx, p, in, cold, req, id)
-		if retry && attempt < 2 {
-			continue // the instance died while idle; use another
+		if !retry {
+			return res, err
 		}
-		return res, err
+		if attempt == 2 {
+			return invoke.Result{}, invoke.Errorf(invoke.ErrService, "running %s: three instances in a row stopped before taking the event; see 'stacklab logs %s'", p.spec.Name, p.spec.Name)
+		}
+		// The instance died while idle; use another.
 	}
 }
 
@@ -338,8 +375,14 @@ func (rt *Runtime) Close() {
 	rt.mu.Lock()
 	pools := rt.pools
 	rt.pools = map[string]*pool{}
+	retired := rt.retired
+	rt.retired = nil
 	rt.mu.Unlock()
 	seen := map[*pool]bool{}
+	for _, p := range retired {
+		seen[p] = true
+		p.close()
+	}
 	for _, p := range pools {
 		if !seen[p] {
 			seen[p] = true
