@@ -77,6 +77,7 @@ func (p *pool) get() (*instance, bool, error) {
 			return in, false, nil
 		}
 		delete(p.all, in)
+		go in.stop() // closes its listener
 	}
 	closed := p.closed
 	p.mu.Unlock()

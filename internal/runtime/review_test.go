@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -98,5 +99,33 @@ func TestDeployWhileInvocationsRun(t *testing.T) {
 	json.Unmarshal(r.res.Payload, &out)
 	if out["greeting"] != "changed" {
 		t.Errorf("greeting %v, want the new deployment's", out["greeting"])
+	}
+}
+
+// An idle instance whose process died is dropped with its Runtime API
+// listener closed, not leaked.
+func TestDeadIdleInstanceIsCleanedUp(t *testing.T) {
+	rt := newTestRuntime(t, Options{}, echoSpec(t))
+	call(t, rt, "echo-fn", `{}`)
+	p := rt.pool("echo-fn")
+	p.mu.Lock()
+	in := p.idle[0]
+	p.mu.Unlock()
+	in.kill()
+	<-in.exited
+	if res, _ := call(t, rt, "echo-fn", `{}`); res.FunctionError != "" || !res.Cold {
+		t.Fatalf("after the idle instance died: cold=%v %s, want a new instance", res.Cold, res.Payload)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.Dial("tcp", in.ln.Addr().String())
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the dead instance's Runtime API still listens")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
