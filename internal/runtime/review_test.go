@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -127,5 +128,42 @@ func TestDeadIdleInstanceIsCleanedUp(t *testing.T) {
 			t.Fatal("the dead instance's Runtime API still listens")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// The state directory stays hidden from a sandboxed function even when it
+// lies inside the function's code (CodeUri: . next to ./.stacklab).
+func TestSandboxHidesStateInsideCode(t *testing.T) {
+	if newSandbox(nil) == nil {
+		t.Skip("bubblewrap is not installed")
+	}
+	echo := echoSpec(t)
+	dir := t.TempDir()
+	state := filepath.Join(dir, ".stacklab")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	token := filepath.Join(state, "token")
+	if err := os.WriteFile(token, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The built function lives in the state directory too.
+	bin, err := os.ReadFile(echo.Command[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := filepath.Join(state, "build", "go", "abc", "bootstrap")
+	os.MkdirAll(filepath.Dir(built), 0o755)
+	if err := os.WriteFile(built, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spec := &Spec{Name: "nosy", Runtime: "provided.al2023", Command: []string{built}, Dir: dir, MemoryMB: 128, Timeout: 3 * time.Second, Reserved: -1}
+	rt := newTestRuntime(t, Options{Sandbox: true, Hide: []string{state}}, spec)
+	res, out := call(t, rt, "nosy", `{"read_file":"`+token+`"}`)
+	if res.FunctionError != "" {
+		t.Fatalf("function error: %s", res.Payload)
+	}
+	if out["read"] != "" {
+		t.Errorf("the function read the control token %q, want it hidden", out["read"])
 	}
 }

@@ -14,6 +14,7 @@ import (
 // shared, as the Runtime API listens on the loopback.
 type sandbox struct {
 	bwrap string
+	hide  []string // covered with an empty tmpfs where a bound folder holds them
 }
 
 // newSandbox returns a sandbox, or nil when bubblewrap is not installed.
@@ -22,7 +23,7 @@ func newSandbox(hide []string) *sandbox {
 	if err != nil {
 		return nil
 	}
-	return &sandbox{bwrap: path}
+	return &sandbox{bwrap: path, hide: hide}
 }
 
 // systemDirs are bound read-only into every sandbox when they exist.
@@ -32,16 +33,24 @@ var systemDirs = []string{"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "
 func (s *sandbox) wrap(spec *Spec, argv []string) []string {
 	args := []string{s.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
 		"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--hostname", "stacklab"}
+	// Paths inside a hidden one (the built bootstrap under the state
+	// directory) are bound after the hidden path is covered.
 	bound := map[string]bool{}
+	var outer, inner []string
 	bind := func(path string) {
-		if path == "" || bound[path] || underAny(path, bound) {
+		hidden := s.hidden(path)
+		if path == "" || bound[path] || !hidden && underAny(path, bound) {
 			return
 		}
 		if _, err := os.Stat(path); err != nil {
 			return
 		}
 		bound[path] = true
-		args = append(args, "--ro-bind", path, path)
+		if hidden {
+			inner = append(inner, path)
+		} else {
+			outer = append(outer, path)
+		}
 	}
 	for _, d := range systemDirs {
 		bind(d)
@@ -64,8 +73,33 @@ func (s *sandbox) wrap(spec *Spec, argv []string) []string {
 		}
 	}
 	bind(spec.Dir)
+	outerSet := map[string]bool{}
+	for _, p := range outer {
+		outerSet[p] = true
+		args = append(args, "--ro-bind", p, p)
+	}
+	// A hidden folder inside a bound one (the state directory next to the
+	// template when CodeUri is ".") is covered with an empty tmpfs.
+	for _, h := range s.hide {
+		if underAny(h, outerSet) {
+			args = append(args, "--tmpfs", h)
+		}
+	}
+	for _, p := range inner {
+		args = append(args, "--ro-bind", p, p)
+	}
 	args = append(args, "--chdir", spec.Dir, "--")
 	return append(args, argv...)
+}
+
+// hidden reports whether path is a hidden path or lies in one.
+func (s *sandbox) hidden(path string) bool {
+	for _, h := range s.hide {
+		if path == h || strings.HasPrefix(path, h+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func underAny(path string, dirs map[string]bool) bool {
