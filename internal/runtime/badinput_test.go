@@ -94,7 +94,11 @@ func TestInitErrorReported(t *testing.T) {
 }
 
 func TestHugeOutputAndResponse(t *testing.T) {
-	rt := newTestRuntime(t, Options{}, echoSpec(t))
+	// Writing 200 MB takes seconds under the race detector on a busy
+	// machine: the test is about memory, not speed.
+	spec := echoSpec(t)
+	spec.Timeout = time.Minute
+	rt := newTestRuntime(t, Options{}, spec)
 	res, _ := call(t, rt, "echo-fn", `{"spew_mb":200}`)
 	if res.FunctionError != "" {
 		t.Fatalf("a function writing 200 MB of logs failed: %s", res.Payload)
