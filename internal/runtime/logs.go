@@ -228,7 +228,11 @@ func (l *Logs) Follow(ctx context.Context, fn string) <-chan Line {
 // Close writes the pending lines and closes the log files.
 func (l *Logs) Close() {
 	started := true
-	l.flushOnce.Do(func() { started = false })
+	l.flushOnce.Do(func() {
+		// No flush loop will start now: a later Close must not wait for it.
+		started = false
+		close(l.stopped)
+	})
 	if started {
 		select {
 		case <-l.stop:

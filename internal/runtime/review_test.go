@@ -167,3 +167,20 @@ func TestSandboxHidesStateInsideCode(t *testing.T) {
 		t.Errorf("the function read the control token %q, want it hidden", out["read"])
 	}
 }
+
+// Closing a log store twice (up closes the platform, then its deferred
+// Close runs) returns, also when no function ever wrote a line.
+func TestLogsCloseTwice(t *testing.T) {
+	l := NewLogs(t.TempDir())
+	done := make(chan struct{})
+	go func() {
+		l.Close()
+		l.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second Close of an unused log store hangs")
+	}
+}
