@@ -141,7 +141,13 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 		return err
 	}
 	gwSrv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
-	ctlSrv := &http.Server{Handler: &server.Control{Token: token, Platform: p}, ReadHeaderTimeout: 10 * time.Second}
+	// Shutdown ends the streams of 'stacklab logs -f' rather than waiting
+	// for them.
+	streams, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
+	ctlSrv := &http.Server{Handler: &server.Control{Token: token, Platform: p}, ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return streams }}
+	ctlSrv.RegisterOnShutdown(endStreams)
 	errc := make(chan error, 2)
 	go func() { errc <- gwSrv.Serve(gwLn) }()
 	go func() { errc <- ctlSrv.Serve(ctlLn) }()
@@ -166,8 +172,12 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 	fmt.Fprintln(stderr, "stopping ...")
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	gwSrv.Shutdown(shut)
-	ctlSrv.Shutdown(shut)
+	if gwSrv.Shutdown(shut) != nil {
+		gwSrv.Close()
+	}
+	if ctlSrv.Shutdown(shut) != nil {
+		ctlSrv.Close()
+	}
 	p.Close()
 	fmt.Fprintln(stderr, "stopped: every instance is stopped")
 	return nil
