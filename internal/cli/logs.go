@@ -61,7 +61,9 @@ invocation, oldest first. -f keeps printing new lines until Ctrl-C.`,
 			}
 			defer resp.Body.Close()
 			sc := bufio.NewScanner(resp.Body)
-			sc.Buffer(make([]byte, 64*1024), 1<<20)
+			// A line keeps up to 256 KB of text, which JSON may make six
+			// times longer (\u0001 for each control byte).
+			sc.Buffer(make([]byte, 64*1024), 8<<20)
 			w := cmd.OutOrStdout()
 			for sc.Scan() {
 				if out == "json" {

@@ -3,13 +3,17 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stacklab/stacklab/internal/platform"
+	"github.com/stacklab/stacklab/internal/runtime"
 	"github.com/stacklab/stacklab/internal/server"
 )
 
@@ -59,5 +63,28 @@ func TestUpShutdownEndsLogFollowers(t *testing.T) {
 	case <-ended:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the log follower is still connected after up stopped")
+	}
+}
+
+// A function may print a 256 KB line of control characters or invalid
+// UTF-8; JSON makes it up to six times longer, and logs still prints it.
+func TestLogsPrintsTheLongestLine(t *testing.T) {
+	text := strings.Repeat("\x01", 256*1024)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(runtime.Line{Time: time.Now(), Function: "F", Text: text})
+		json.NewEncoder(w).Encode(runtime.Line{Time: time.Now(), Function: "F", Text: "after"})
+	}))
+	defer srv.Close()
+	state := t.TempDir()
+	st := server.State{Dir: state}
+	if _, err := st.Token(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.WriteEndpoints(server.Endpoints{Control: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := run("logs", "F", "--state", state)
+	if code != exitOK || !strings.Contains(stdout, "after") {
+		t.Errorf("exit %d, stderr %s; want both lines printed", code, stderr)
 	}
 }
