@@ -184,3 +184,45 @@ func TestLogsCloseTwice(t *testing.T) {
 		t.Fatal("the second Close of an unused log store hangs")
 	}
 }
+
+// An accepted asynchronous event that meets a full function waits for
+// room, as Lambda retries throttled events, rather than being dropped.
+func TestAsyncEventThrottledIsNotLost(t *testing.T) {
+	spec := echoSpec(t)
+	spec.Reserved = 1
+	rt := newTestRuntime(t, Options{QueueWait: 100 * time.Millisecond}, spec)
+	busy := make(chan error, 1)
+	go func() {
+		_, err := rt.Invoke(context.Background(), invoke.Request{Function: "echo-fn", Payload: []byte(`{"sleep_ms":1000}`)})
+		busy <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if f := rt.Functions(); len(f) == 1 && f[0].Instances == 1 && f[0].Idle == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first invocation never started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	res, err := rt.Invoke(context.Background(), invoke.Request{Function: "echo-fn", Type: invoke.Event, Payload: []byte(`{"print":"async ran"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-busy; err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		for _, l := range rt.Logs().Query("echo-fn", time.Time{}, res.RequestID) {
+			if l.Text == "async ran" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the throttled async event never ran")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

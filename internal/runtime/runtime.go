@@ -39,6 +39,10 @@ type Options struct {
 	Hide []string
 }
 
+// maxEventAge is how long an asynchronous event that is throttled is
+// retried, as Lambda's default MaximumEventAgeInSeconds.
+const maxEventAge = 6 * time.Hour
+
 // Runtime runs the functions of one node. It implements invoke.Invoker.
 type Runtime struct {
 	opts    Options
@@ -250,8 +254,24 @@ func (rt *Runtime) Invoke(ctx context.Context, req invoke.Request) (invoke.Resul
 				case <-ctx.Done():
 				}
 			}()
-			if _, err := rt.run(ctx, p, req, id); err != nil {
-				rt.log.Warn("async invocation failed", "function", p.spec.Name, "request_id", id, "err", err)
+			// A throttled event waits for room, as Lambda retries throttled
+			// events for up to the maximum event age.
+			expires := time.Now().Add(maxEventAge)
+			for backoff := time.Second; ; backoff = min(2*backoff, time.Minute) {
+				_, err := rt.run(ctx, p, req, id)
+				if err == nil {
+					return
+				}
+				if !errors.Is(err, invoke.ErrTooManyRequests) || time.Now().After(expires) {
+					rt.log.Warn("async invocation failed", "function", p.spec.Name, "request_id", id, "err", err)
+					return
+				}
+				select {
+				case <-ctx.Done():
+					rt.log.Warn("async invocation not run: the runtime stopped", "function", p.spec.Name, "request_id", id)
+					return
+				case <-time.After(backoff):
+				}
 			}
 		}()
 		return invoke.Result{RequestID: id, Version: p.spec.version()}, nil
