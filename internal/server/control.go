@@ -135,6 +135,14 @@ func (c *Control) invoke(w http.ResponseWriter, r *http.Request, name string) {
 func (c *Control) logs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	fn := q.Get("function")
+	// Lines are kept under the function's name; the logical id names it
+	// too, as for invoke.
+	for _, f := range c.Platform.Functions() {
+		if fn != "" && f.ID == fn {
+			fn = f.Name
+			break
+		}
+	}
 	var since time.Time
 	if s := q.Get("since"); s != "" {
 		if d, err := time.ParseDuration(s); err == nil {
