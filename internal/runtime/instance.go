@@ -199,11 +199,11 @@ func (in *instance) readOutput(f *os.File) {
 			}
 			in.rt.logs.add(in.spec.Name, reqID, in.id, line, tail)
 			in.outDone.Add(int64(n))
-			in.outCond.Broadcast()
+			in.wakeDrain()
 		}
 		if err != nil {
 			in.outEOF.Store(true)
-			in.outCond.Broadcast()
+			in.wakeDrain()
 			return
 		}
 	}
@@ -255,6 +255,15 @@ func (in *instance) drainOutput() {
 	for in.outDone.Load() < target && !in.outEOF.Load() && time.Now().Before(deadline) {
 		waitCond(in.outCond, time.Until(deadline))
 	}
+}
+
+// wakeDrain wakes drainOutput. It takes the lock so that the wake-up
+// cannot fall between drainOutput's check and its wait (which would cost
+// the invocation drainOutput's whole 20 ms bound).
+func (in *instance) wakeDrain() {
+	in.outMu.Lock()
+	in.outCond.Broadcast()
+	in.outMu.Unlock()
 }
 
 // waitCond waits on c (whose lock is held) for at most d.
