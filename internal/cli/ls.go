@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"text/tabwriter"
 
@@ -24,7 +23,7 @@ func newLs() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := context.Background()
+			ctx := cmd.Context()
 			var fns []runtime.Function
 			var routes []server.RouteInfo
 			if err := c.GetJSON(ctx, "/v1/functions", &fns); err != nil {

@@ -92,8 +92,13 @@ func (c *Control) invoke(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	req := invoke.Request{Function: name, Payload: body, Type: invoke.RequestResponse, LogTail: r.URL.Query().Get("tail") != ""}
-	if t := r.URL.Query().Get("type"); t != "" {
-		req.Type = invoke.Type(t)
+	switch t := invoke.Type(r.URL.Query().Get("type")); t {
+	case "":
+	case invoke.RequestResponse, invoke.Event, invoke.DryRun:
+		req.Type = t
+	default:
+		writeError(w, http.StatusBadRequest, "InvalidParameterValueException", "type must be RequestResponse, Event or DryRun, not "+string(t))
+		return
 	}
 	res, err := c.Platform.Invoke(r.Context(), req)
 	if err != nil {

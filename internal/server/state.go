@@ -43,7 +43,8 @@ func (s State) Token() (string, error) {
 		return "", err
 	}
 	tok := hex.EncodeToString(raw[:])
-	f, err := os.OpenFile(s.tokenPath(), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	// O_TRUNC: an empty token file left by a crash is rewritten.
+	f, err := os.OpenFile(s.tokenPath(), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("writing the control token: %w", err)
 	}

@@ -48,3 +48,14 @@ func TestEndpoints(t *testing.T) {
 		t.Error("endpoints still there after RemoveEndpoints")
 	}
 }
+
+func TestEmptyTokenFileIsReplaced(t *testing.T) {
+	st := State{Dir: t.TempDir()}
+	if err := os.WriteFile(filepath.Join(st.Dir, "token"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := st.Token()
+	if err != nil || len(tok) != 64 {
+		t.Fatalf("Token() after a crash left an empty file: %q, %v", tok, err)
+	}
+}
