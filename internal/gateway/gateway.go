@@ -125,9 +125,13 @@ func (g *Gateway) serveRoute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	meta := Meta{RequestID: g.newID(), Time: g.now(), AccountID: g.account}
-	log := g.log.With("api", m.API.ID, "route", m.RouteKey, "function", m.Route.Function, "request_id", meta.RequestID)
+	// The request's logger is made only when there is something to log: the
+	// attributes cost allocations on every request otherwise.
+	log := func() *slog.Logger {
+		return g.log.With("api", m.API.ID, "route", m.RouteKey, "function", m.Route.Function, "request_id", meta.RequestID)
+	}
 	if err != nil {
-		log.Info("gateway: reading the request body", "err", err)
+		log().Info("gateway: reading the request body", "err", err)
 		errInternal.write(w)
 		return
 	}
@@ -167,22 +171,22 @@ func (g *Gateway) serveRoute(w http.ResponseWriter, r *http.Request) {
 		errTooLarge.write(w)
 		return
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil:
-		log.Info("gateway: integration timed out", "timeout", timeout)
+		log().Info("gateway: integration timed out", "timeout", timeout)
 		errTimeout.write(w)
 		return
 	default:
-		log.Info("gateway: invocation failed", "err", err)
+		log().Info("gateway: invocation failed", "err", err)
 		errInternal.write(w)
 		return
 	}
 	if res.FunctionError != "" {
-		log.Info("gateway: function error", "error_type", res.FunctionError, "invocation", res.RequestID)
+		log().Info("gateway: function error", "error_type", res.FunctionError, "invocation", res.RequestID)
 		errInternal.write(w)
 		return
 	}
 	resp, err := ParseResponse(res.Payload, m.API.HTTP)
 	if err != nil {
-		log.Info("gateway: bad function response", "err", err, "invocation", res.RequestID)
+		log().Info("gateway: bad function response", "err", err, "invocation", res.RequestID)
 		errInternal.write(w)
 		return
 	}
