@@ -31,6 +31,9 @@ type Request struct {
 	// ClientContext is the base64 X-Amz-Client-Context, passed to the
 	// function as Lambda-Runtime-Client-Context.
 	ClientContext string
+	// RequestID, when set, is the id the invocation runs under (an async
+	// event keeps the id it was accepted with across its attempts).
+	RequestID string
 }
 
 // Result is what a synchronous invocation returned.

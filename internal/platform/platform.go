@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/stacklab/stacklab/internal/bus"
 	"github.com/stacklab/stacklab/internal/diag"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/runtime"
@@ -28,17 +30,27 @@ type Options struct {
 	QueueWait       time.Duration
 	Sandbox         bool
 	Logger          *slog.Logger
+	// BusURL connects to an external NATS server; empty embeds one with its
+	// store under StateDir/nats.
+	BusURL string
+	// AsyncRetryDelay is the wait before retrying a failed async event
+	// (doubling after); default 1 s.
+	AsyncRetryDelay time.Duration
 }
 
 // Platform is one node running one stack.
 type Platform struct {
-	opts    Options
-	log     *slog.Logger
-	rt      *runtime.Runtime
-	builder *runtime.Builder
-	stack   *stack.Stack
-	file    string
-	gateway string // host:port of the gateway, for URLs given to functions
+	opts      Options
+	log       *slog.Logger
+	rt        *runtime.Runtime
+	builder   *runtime.Builder
+	bus       *bus.Bus
+	closeOnce sync.Once
+	async     *invoke.Async
+	stackMu   sync.RWMutex
+	stack     *stack.Stack
+	file      string
+	gateway   string // host:port of the gateway, for URLs given to functions
 }
 
 // New returns a platform with its runtime started and nothing deployed.
@@ -72,7 +84,43 @@ func New(opts Options) (*Platform, error) {
 		Sandbox:         opts.Sandbox,
 		Hide:            []string{state},
 	})
-	return &Platform{opts: opts, log: opts.Logger.With("component", "platform"), rt: rt, builder: &runtime.Builder{Dir: filepath.Join(state, "build")}}, nil
+	p := &Platform{opts: opts, log: opts.Logger.With("component", "platform"), rt: rt, builder: &runtime.Builder{Dir: filepath.Join(state, "build")}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b, err := bus.Start(ctx, bus.Options{Dir: filepath.Join(state, "nats"), URL: opts.BusURL, Logger: opts.Logger})
+	if err != nil {
+		rt.Close()
+		return nil, err
+	}
+	p.bus = b
+	p.async, err = invoke.NewAsync(ctx, b.JetStream(), invoke.AsyncOptions{Runner: rt, Policy: p.retryPolicy, RetryDelay: opts.AsyncRetryDelay, Logger: opts.Logger})
+	if err != nil {
+		rt.Close()
+		b.Close()
+		return nil, err
+	}
+	rt.SetQueue(p.async)
+	return p, nil
+}
+
+// retryPolicy is a function's EventInvokeConfig, by name or logical id.
+func (p *Platform) retryPolicy(name string) invoke.RetryPolicy {
+	pol := invoke.DefaultRetryPolicy
+	st := p.Stack()
+	if st == nil {
+		return pol
+	}
+	for _, f := range st.Functions {
+		if (f.Name == name || f.ID == name) && f.EventInvokeConfig != nil {
+			if n := f.EventInvokeConfig.MaximumRetryAttempts; n != nil {
+				pol.MaximumRetryAttempts = *n
+			}
+			if n := f.EventInvokeConfig.MaximumEventAgeInSeconds; n != nil {
+				pol.MaximumEventAge = time.Duration(*n) * time.Second
+			}
+		}
+	}
+	return pol
 }
 
 // SetGateway tells the platform where its gateway listens (host:port).
@@ -118,13 +166,20 @@ func (p *Platform) Deploy(ctx context.Context, file string) (diag.List, error) {
 	if err != nil {
 		return diags, err
 	}
-	p.rt.Deploy(specs)
+	p.stackMu.Lock()
 	p.stack, p.file = st, file
+	p.stackMu.Unlock()
+	p.rt.Deploy(specs)
+	p.async.Start() // queued async events run once their functions exist
 	return diags, nil
 }
 
 // Stack returns the deployed stack, or nil.
-func (p *Platform) Stack() *stack.Stack { return p.stack }
+func (p *Platform) Stack() *stack.Stack {
+	p.stackMu.RLock()
+	defer p.stackMu.RUnlock()
+	return p.stack
+}
 
 // Invoke runs an invocation on the deployed functions.
 func (p *Platform) Invoke(ctx context.Context, req invoke.Request) (invoke.Result, error) {
@@ -143,8 +198,17 @@ func (p *Platform) Sandboxed() bool { return p.rt.Sandboxed() }
 // StateDir is the absolute state directory.
 func (p *Platform) StateDir() string { return p.opts.StateDir }
 
-// Close stops every instance.
-func (p *Platform) Close() {
+// Close stops taking async events, stops every instance and the bus. It
+// may be called more than once.
+func (p *Platform) Close() { p.closeOnce.Do(p.close) }
+
+func (p *Platform) close() {
+	if p.async != nil {
+		p.async.Close()
+	}
 	p.rt.Close()
+	if p.bus != nil {
+		p.bus.Close()
+	}
 	p.rt.Logs().Close()
 }

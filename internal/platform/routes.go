@@ -10,11 +10,12 @@ import (
 // Routes lists the deployed HTTP routes with the URL each is served at on
 // the gateway's root.
 func (p *Platform) Routes() []server.RouteInfo {
-	if p.stack == nil {
+	st := p.Stack()
+	if st == nil {
 		return []server.RouteInfo{}
 	}
 	out := []server.RouteInfo{}
-	for _, api := range p.stack.APIs {
+	for _, api := range st.APIs {
 		for _, r := range api.Routes {
 			path := r.Path
 			if path == "$default" {

@@ -53,6 +53,7 @@ type Runtime struct {
 
 	mu    sync.RWMutex
 	pools map[string]*pool // by name and by logical id
+	q     Queue
 	// retired are pools a deploy replaced whose instances may still be
 	// finishing invocations; Close stops them too.
 	retired []*pool
@@ -242,6 +243,12 @@ func (rt *Runtime) Invoke(ctx context.Context, req invoke.Request) (invoke.Resul
 		return invoke.Result{Version: p.spec.version()}, nil
 	case invoke.Event:
 		id := newRequestID()
+		if q := rt.queue(); q != nil {
+			if err := q.Accept(ctx, req, id); err != nil {
+				return invoke.Result{}, err
+			}
+			return invoke.Result{RequestID: id, Version: p.spec.version()}, nil
+		}
 		rt.async.Add(1)
 		go func() {
 			defer rt.async.Done()
@@ -276,7 +283,30 @@ func (rt *Runtime) Invoke(ctx context.Context, req invoke.Request) (invoke.Resul
 		}()
 		return invoke.Result{RequestID: id, Version: p.spec.version()}, nil
 	}
-	return rt.run(ctx, p, req, newRequestID())
+	id := req.RequestID
+	if id == "" {
+		id = newRequestID()
+	}
+	return rt.run(ctx, p, req, id)
+}
+
+// Queue stores async invocations durably (package invoke's Async).
+type Queue interface {
+	Accept(ctx context.Context, req invoke.Request, requestID string) error
+}
+
+// SetQueue makes async invocations go through q instead of running in
+// memory; q runs them back through Invoke.
+func (rt *Runtime) SetQueue(q Queue) {
+	rt.mu.Lock()
+	rt.q = q
+	rt.mu.Unlock()
+}
+
+func (rt *Runtime) queue() Queue {
+	rt.mu.RLock()
+	defer rt.mu.RUnlock()
+	return rt.q
 }
 
 // run runs a synchronous invocation on an instance of p, or of the pool

@@ -1,0 +1,259 @@
+package invoke
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Names in JetStream of the async invocation queue.
+const (
+	asyncStream   = "STACKLAB_ASYNC"
+	asyncSubject  = "stacklab.async"
+	asyncConsumer = "invoker"
+
+	hdrFunction = "Stacklab-Function"
+	hdrRequest  = "Stacklab-Request-Id"
+	hdrEnqueued = "Stacklab-Enqueued"
+	hdrTrace    = "Stacklab-Trace-Id"
+)
+
+// RetryPolicy is a function's EventInvokeConfig for async invocations.
+type RetryPolicy struct {
+	MaximumRetryAttempts int           // 0 to 2, default 2
+	MaximumEventAge      time.Duration // default 6 h
+}
+
+// DefaultRetryPolicy is Lambda's default.
+var DefaultRetryPolicy = RetryPolicy{MaximumRetryAttempts: 2, MaximumEventAge: 6 * time.Hour}
+
+// AsyncOptions configure the async queue.
+type AsyncOptions struct {
+	// Runner runs one attempt synchronously (the runtime).
+	Runner Invoker
+	// Policy returns a function's retry policy (nil: the default for all).
+	Policy func(function string) RetryPolicy
+	// Workers is how many events run at once (default 16).
+	Workers int
+	// RetryDelay is the wait before the first retry of a failed event; it
+	// doubles for the next (default 1 s).
+	RetryDelay time.Duration
+	// AckWait is how long an event being run stays ours without a sign of
+	// life; after a crash, events in progress run again after it
+	// (default 10 s).
+	AckWait time.Duration
+	Logger  *slog.Logger
+}
+
+// Async is the queue of asynchronous invocations: an event is stored in a
+// JetStream work-queue stream before it is accepted (so it survives a crash
+// of the process), then run with retries.
+type Async struct {
+	js     jetstream.JetStream
+	opts   AsyncOptions
+	log    *slog.Logger
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	ctx       context.Context
+	cons      jetstream.Consumer
+	startOnce sync.Once
+
+	mu        sync.Mutex
+	throttled map[string]int // request id -> deliveries that were throttled, not failed
+}
+
+// NewAsync creates (or opens) the queue's stream and consumer. Events are
+// accepted at once; they run once Start is called (after the functions are
+// deployed), including those accepted before a restart.
+func NewAsync(ctx context.Context, js jetstream.JetStream, opts AsyncOptions) (*Async, error) {
+	if opts.Runner == nil {
+		return nil, errors.New("async: no runner")
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 16
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = time.Second
+	}
+	if opts.AckWait <= 0 {
+		opts.AckWait = 10 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:       asyncStream,
+		Subjects:   []string{asyncSubject},
+		Retention:  jetstream.WorkQueuePolicy,
+		Storage:    jetstream.FileStorage,
+		MaxMsgSize: MaxAsyncPayload + 4096,
+		Duplicates: 2 * time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the async invocation stream: %w", err)
+	}
+	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       asyncConsumer,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       opts.AckWait,
+		MaxAckPending: opts.Workers,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the async invocation consumer: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	a := &Async{js: js, opts: opts, log: opts.Logger.With("component", "async"), cancel: cancel, throttled: map[string]int{}, ctx: runCtx, cons: cons}
+	return a, nil
+}
+
+// Start runs the queued events; later calls do nothing.
+func (a *Async) Start() {
+	a.startOnce.Do(func() {
+		a.wg.Add(1)
+		go a.loop(a.ctx, a.cons)
+	})
+}
+
+// Accept stores an async invocation; when it returns nil the event is
+// durable and will run at least once.
+func (a *Async) Accept(ctx context.Context, req Request, requestID string) error {
+	msg := nats.NewMsg(asyncSubject)
+	msg.Data = req.Payload
+	msg.Header.Set(hdrFunction, req.Function)
+	msg.Header.Set(hdrRequest, requestID)
+	msg.Header.Set(hdrEnqueued, time.Now().UTC().Format(time.RFC3339Nano))
+	if req.TraceID != "" {
+		msg.Header.Set(hdrTrace, req.TraceID)
+	}
+	if _, err := a.js.PublishMsg(ctx, msg, jetstream.WithMsgID(requestID)); err != nil {
+		return Errorf(ErrService, "storing the async invocation: %v", err)
+	}
+	return nil
+}
+
+// Close stops taking events; those running finish (or are redelivered
+// after a restart).
+func (a *Async) Close() {
+	a.cancel()
+	a.wg.Wait()
+}
+
+func (a *Async) loop(ctx context.Context, cons jetstream.Consumer) {
+	defer a.wg.Done()
+	sem := make(chan struct{}, a.opts.Workers)
+	var running sync.WaitGroup
+	defer running.Wait()
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(a.opts.Workers, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			if ctx.Err() == nil {
+				a.log.Warn("fetching async invocations", "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+			continue
+		}
+		for msg := range batch.Messages() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				msg.Nak()
+				continue
+			}
+			running.Add(1)
+			go func() {
+				defer running.Done()
+				defer func() { <-sem }()
+				a.handle(ctx, msg)
+			}()
+		}
+	}
+}
+
+// handle runs one delivery of an event and settles it: ack when done (or
+// given up), nak with a delay to retry.
+func (a *Async) handle(ctx context.Context, msg jetstream.Msg) {
+	fn := msg.Headers().Get(hdrFunction)
+	id := msg.Headers().Get(hdrRequest)
+	log := a.log.With("function", fn, "request_id", id)
+	policy := DefaultRetryPolicy
+	if a.opts.Policy != nil {
+		policy = a.opts.Policy(fn)
+	}
+	meta, err := msg.Metadata()
+	if err != nil {
+		msg.Term()
+		return
+	}
+	if enq, err := time.Parse(time.RFC3339Nano, msg.Headers().Get(hdrEnqueued)); err == nil && policy.MaximumEventAge > 0 && time.Since(enq) > policy.MaximumEventAge {
+		log.Warn("async event discarded: older than MaximumEventAge", "age", time.Since(enq).Round(time.Second))
+		a.forget(id)
+		msg.Ack()
+		return
+	}
+	// Keep the delivery ours while the function runs.
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(a.opts.AckWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				msg.InProgress()
+			}
+		}
+	}()
+	res, err := a.opts.Runner.Invoke(ctx, Request{Function: fn, Payload: msg.Data(), Type: RequestResponse, TraceID: msg.Headers().Get(hdrTrace), RequestID: id})
+	close(stop)
+	attempt := int(meta.NumDelivered) - a.throttles(id)
+	switch {
+	case ctx.Err() != nil:
+		msg.Nak() // stopping: run it again after the restart
+	case errors.Is(err, ErrTooManyRequests), errors.Is(err, ErrService):
+		// Throttled or not started: retry without counting an attempt.
+		a.mu.Lock()
+		a.throttled[id]++
+		a.mu.Unlock()
+		msg.NakWithDelay(a.opts.RetryDelay)
+	case err != nil:
+		log.Warn("async event discarded", "err", err)
+		a.forget(id)
+		msg.Ack()
+	case res.FunctionError != "":
+		if attempt <= policy.MaximumRetryAttempts {
+			delay := a.opts.RetryDelay << (attempt - 1)
+			log.Info("async event failed; retrying", "attempt", attempt, "in", delay)
+			msg.NakWithDelay(delay)
+			return
+		}
+		log.Warn("async event failed on every attempt; discarded", "attempts", attempt, "error", string(res.Payload))
+		a.forget(id)
+		msg.Ack()
+	default:
+		a.forget(id)
+		msg.Ack()
+	}
+}
+
+func (a *Async) throttles(id string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.throttled[id]
+}
+
+func (a *Async) forget(id string) {
+	a.mu.Lock()
+	delete(a.throttled, id)
+	a.mu.Unlock()
+}
