@@ -195,7 +195,7 @@ func printEndpoints(w io.Writer, file string, p *platform.Platform, ep server.En
 		fmt.Fprintf(w, "    %-24s %s, %d MB, %ds\n", f.Name, f.Runtime, f.MemoryMB, f.TimeoutS)
 	}
 	fmt.Fprintf(w, "  control API  %s (token in %s)\n", ep.Control, filepath.Join(p.StateDir(), "token"))
-	fmt.Fprintf(w, "  state        %s\n", p.StateDir())
+	fmt.Fprintf(w, "  state        %s (async events in NATS JetStream under %s)\n", p.StateDir(), filepath.Join(p.StateDir(), "nats"))
 	sandbox := "off"
 	if p.Sandboxed() {
 		sandbox = "bubblewrap"
