@@ -11,13 +11,16 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/stacklab/stacklab/internal/diag"
 	"github.com/stacklab/stacklab/internal/gateway"
 	"github.com/stacklab/stacklab/internal/platform"
 	"github.com/stacklab/stacklab/internal/server"
+	"github.com/stacklab/stacklab/internal/stack"
 )
 
 // defaultTemplate is what `stacklab up` runs without an argument.
@@ -49,12 +52,12 @@ the control token) lives in --state. Other terminals use 'stacklab invoke',
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			file := defaultTemplate
+			file := "" // resume the current deployment, else the default
 			if len(args) == 1 {
 				file = args[0]
-			}
-			if _, err := os.Stat(file); err != nil {
-				return usagef("cannot read template %s: %v", file, err)
+				if _, err := os.Stat(file); err != nil {
+					return usagef("cannot read template %s: %v", file, err)
+				}
 			}
 			opts, err := tf.options()
 			if err != nil {
@@ -120,9 +123,40 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 	}
 	defer p.Close()
 	p.SetGateway(gwLn.Addr().String())
-	fmt.Fprintf(stderr, "deploying %s ...\n", c.file)
+	// The gateway's routes follow every deploy.
+	var gwHandler atomic.Pointer[gateway.Gateway]
+	var gwErr error
+	p.OnDeploy(func(st *stack.Stack) {
+		gw, err := gateway.New(gateway.Config{Invoker: p, APIs: st.APIs, Logger: c.logger, Region: c.platform.Region, AccountID: c.platform.AccountID})
+		if err != nil {
+			gwErr = err
+			return
+		}
+		gwHandler.Store(gw)
+	})
 	t0 := time.Now()
-	diags, err := p.Deploy(ctx, c.file)
+	var diags diag.List
+	if c.file == "" {
+		cur, cerr := p.Current(ctx)
+		if cerr != nil {
+			return cerr
+		}
+		if cur != nil {
+			fmt.Fprintf(stderr, "resuming deployment %d (%s) ...\n", cur.Version, cur.Template)
+			_, diags, err = p.Resume(ctx)
+			c.file = cur.Template
+		} else {
+			c.file = defaultTemplate
+		}
+	}
+	if p.Stack() == nil {
+		if _, err := os.Stat(c.file); err != nil {
+			return usagef("cannot read template %s: %v (give a TEMPLATE)", c.file, err)
+		}
+		fmt.Fprintf(stderr, "deploying %s ...\n", c.file)
+		abs, _ := filepath.Abs(c.file)
+		diags, err = p.Deploy(ctx, abs)
+	}
 	for _, d := range diags {
 		if d.Severity != "error" {
 			fmt.Fprintln(stderr, d.String())
@@ -136,11 +170,10 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 		}
 		return err
 	}
-	gw, err := gateway.New(gateway.Config{Invoker: p, APIs: p.Stack().APIs, Logger: c.logger, Region: c.platform.Region, AccountID: c.platform.AccountID})
-	if err != nil {
-		return err
+	if gwErr != nil {
+		return gwErr
 	}
-	gwSrv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	gwSrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gwHandler.Load().ServeHTTP(w, r) }), ReadHeaderTimeout: 10 * time.Second}
 	// Shutdown ends the streams of 'stacklab logs -f' rather than waiting
 	// for them.
 	streams, endStreams := context.WithCancel(context.Background())

@@ -46,6 +46,8 @@ type Platform struct {
 	builder   *runtime.Builder
 	bus       *bus.Bus
 	closeOnce sync.Once
+	deployMu  sync.Mutex // one deploy at a time
+	onDeploy  func(*stack.Stack)
 	async     *invoke.Async
 	stackMu   sync.RWMutex
 	stack     *stack.Stack
@@ -145,34 +147,58 @@ func (e *InvalidTemplateError) Error() string {
 	return b.String()
 }
 
-// Deploy reads a template, prepares its functions and runs them. On any
-// error nothing changes: the stack deployed before keeps running.
+// Deploy reads a template, prepares its functions and runs them, and
+// records the deployment as a new version. On any error nothing changes:
+// the stack deployed before keeps running.
 func (p *Platform) Deploy(ctx context.Context, file string) (diag.List, error) {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("reading the template: %w", err)
 	}
-	tmpl, diags := template.Load(file, src, p.opts.Template)
+	d, diags, err := p.DeploySource(ctx, file, src, nil)
+	_ = d
+	return diags, err
+}
+
+// load resolves and models a template's text.
+func (p *Platform) load(file string, src []byte, params map[string]string) (*stack.Stack, diag.List, error) {
+	opts := p.opts.Template
+	if params != nil {
+		opts.Params = params
+	}
+	tmpl, diags := template.Load(file, src, opts)
 	if tmpl == nil || diags.HasErrors() {
-		return diags, &InvalidTemplateError{Diags: diags}
+		return nil, diags, &InvalidTemplateError{Diags: diags}
 	}
 	st, more := stack.Build(tmpl)
 	diags = append(diags, more...)
 	diags.Sort()
 	if diags.HasErrors() {
-		return diags, &InvalidTemplateError{Diags: diags}
+		return nil, diags, &InvalidTemplateError{Diags: diags}
 	}
+	return st, diags, nil
+}
+
+// apply runs a modelled stack: functions prepared, then swapped in.
+func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) error {
 	specs, err := p.specs(ctx, st, filepath.Dir(file))
 	if err != nil {
-		return diags, err
+		return err
 	}
 	p.stackMu.Lock()
 	p.stack, p.file = st, file
 	p.stackMu.Unlock()
 	p.rt.Deploy(specs)
 	p.async.Start() // queued async events run once their functions exist
-	return diags, nil
+	if p.onDeploy != nil {
+		p.onDeploy(st)
+	}
+	return nil
 }
+
+// OnDeploy registers a function called after every successful deploy
+// (the gateway rebuilds its routes).
+func (p *Platform) OnDeploy(f func(*stack.Stack)) { p.onDeploy = f }
 
 // Stack returns the deployed stack, or nil.
 func (p *Platform) Stack() *stack.Stack {

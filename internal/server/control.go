@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,15 @@ type Platform interface {
 	Functions() []runtime.Function
 	Logs() *runtime.Logs
 	Routes() []RouteInfo
+	Deployer
+}
+
+// Deployer deploys templates and keeps their versions. Answers are JSON
+// values with an HTTP status.
+type Deployer interface {
+	ControlDeploy(ctx context.Context, body []byte) (any, int, error)
+	ControlDeployments(ctx context.Context) (any, error)
+	ControlRollback(ctx context.Context, version int) (any, int, error)
 }
 
 // RouteInfo is one HTTP route of the gateway.
@@ -75,9 +85,35 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.invoke(w, r, name)
 	case path == "/v1/logs" && r.Method == http.MethodGet:
 		c.logs(w, r)
+	case path == "/v1/deployments" && r.Method == http.MethodGet:
+		v, err := c.Platform.ControlDeployments(r.Context())
+		c.answer(w, v, http.StatusOK, err)
+	case path == "/v1/deployments" && r.Method == http.MethodPost:
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		v, status, err := c.Platform.ControlDeploy(r.Context(), body)
+		c.answer(w, v, status, err)
+	case path == "/v1/rollback" && r.Method == http.MethodPost:
+		version, err := strconv.Atoi(r.URL.Query().Get("version"))
+		if err != nil || version < 0 {
+			writeError(w, http.StatusBadRequest, "InvalidParameterValueException", "version must be a deployment number, or 0 for the one before the current")
+			return
+		}
+		v, status, err := c.Platform.ControlRollback(r.Context(), version)
+		c.answer(w, v, status, err)
 	default:
 		writeError(w, http.StatusNotFound, "NotFound", r.Method+" "+r.URL.Path+" is not part of the control API")
 	}
+}
+
+func (c *Control) answer(w http.ResponseWriter, v any, status int, err error) {
+	if err != nil {
+		if status < 400 {
+			status = http.StatusInternalServerError
+		}
+		writeError(w, status, "DeployError", err.Error())
+		return
+	}
+	writeJSON(w, status, v)
 }
 
 func (c *Control) authorized(r *http.Request) bool {

@@ -2,6 +2,8 @@ package server
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,6 +18,15 @@ import (
 type platformOf struct{ *runtime.Runtime }
 
 func (platformOf) Routes() []RouteInfo { return nil }
+
+// A bare runtime keeps no deployments.
+func (platformOf) ControlDeploy(context.Context, []byte) (any, int, error) {
+	return nil, http.StatusNotImplemented, errors.New("no deployments here")
+}
+func (platformOf) ControlDeployments(context.Context) (any, error) { return []any{}, nil }
+func (platformOf) ControlRollback(context.Context, int) (any, int, error) {
+	return nil, http.StatusNotImplemented, errors.New("no deployments here")
+}
 
 // 'stacklab logs' takes the logical id as 'stacklab invoke' does, also for a
 // function whose FunctionName differs from it.
