@@ -27,6 +27,13 @@ type event struct {
 	ReadFile string `json:"read_file"`
 	Big      int    `json:"big"`
 	SpewMB   int    `json:"spew_mb"`
+	// Records is an SQS event: each body is printed; a body containing
+	// "boom" fails the whole batch, one containing "bad" is reported in
+	// batchItemFailures.
+	Records []struct {
+		MessageID string `json:"messageId"`
+		Body      string `json:"body"`
+	} `json:"Records"`
 }
 
 var hold [][]byte
@@ -67,6 +74,16 @@ func handle(ctx context.Context, ev event) (map[string]any, error) {
 	if ev.Fail != "" {
 		return nil, errors.New(ev.Fail)
 	}
+	failures := []map[string]string{}
+	for _, r := range ev.Records {
+		fmt.Println("sqs message:", r.Body)
+		if strings.Contains(r.Body, "boom") {
+			return nil, errors.New("boom in message " + r.MessageID)
+		}
+		if strings.Contains(r.Body, "bad") {
+			failures = append(failures, map[string]string{"itemIdentifier": r.MessageID})
+		}
+	}
 	out := map[string]any{
 		"calls":      calls,
 		"request_id": lc.AwsRequestID,
@@ -87,6 +104,9 @@ func handle(ctx context.Context, ev event) (map[string]any, error) {
 		b, err := os.ReadFile(ev.ReadFile)
 		out["read_error"] = fmt.Sprint(err)
 		out["read"] = string(b)
+	}
+	if len(ev.Records) > 0 {
+		out["batchItemFailures"] = failures
 	}
 	if ev.Big > 0 {
 		out["big"] = strings.Repeat("x", ev.Big)

@@ -1,0 +1,14 @@
+package queue
+
+import "errors"
+
+// Errors of the queue service; match them with errors.Is.
+var (
+	// ErrNoQueue: no deployed queue has that name or logical id.
+	ErrNoQueue = errors.New("queue does not exist")
+	// ErrInvalid: a message or parameter is not acceptable (too large,
+	// missing group id on a FIFO queue, bad receipt handle, ...).
+	ErrInvalid = errors.New("invalid parameter")
+	// ErrClosed: the service is closed.
+	ErrClosed = errors.New("queue service closed")
+)

@@ -1,0 +1,214 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/invoke"
+)
+
+// Mapping is an event source mapping from a queue to a function: a SAM
+// SQS event or an AWS::Lambda::EventSourceMapping.
+type Mapping struct {
+	ID       string // the event's or the mapping's id, for logs
+	Queue    string // logical id, name or ARN of the queue
+	Function string // function name or logical id
+	// BatchSize is the most messages per invocation (default 10).
+	BatchSize int
+	// Window is MaximumBatchingWindowInSeconds: how long to wait for a
+	// batch to fill once a message is there.
+	Window time.Duration
+	// ReportBatchItemFailures: the function answers the messages that
+	// failed as {"batchItemFailures":[{"itemIdentifier": messageId}]}.
+	ReportBatchItemFailures bool
+}
+
+// poller runs one mapping: one batch at a time.
+type poller struct {
+	m      Mapping
+	q      *queue
+	inv    invoke.Invoker
+	svc    *Service
+	log    *slog.Logger
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// StartPollers replaces the running pollers with one per mapping. Pollers
+// being replaced finish the batch they are running first.
+func (s *Service) StartPollers(inv invoke.Invoker, maps []Mapping) error {
+	s.StopPollers()
+	var ps []*poller
+	for _, m := range maps {
+		q, err := s.queue(m.Queue)
+		if err != nil {
+			for _, p := range ps {
+				p.stop()
+			}
+			return err
+		}
+		if m.BatchSize <= 0 {
+			m.BatchSize = 10
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		p := &poller{m: m, q: q, inv: inv, svc: s, cancel: cancel, done: make(chan struct{}),
+			log: s.log.With("mapping", m.ID, "queue", q.cfg.ID, "function", m.Function)}
+		go p.run(ctx)
+		ps = append(ps, p)
+	}
+	s.pollMu.Lock()
+	s.pollers = ps
+	s.pollMu.Unlock()
+	return nil
+}
+
+// StopPollers stops every poller and waits for the batches they run.
+func (s *Service) StopPollers() {
+	s.pollMu.Lock()
+	ps := s.pollers
+	s.pollers = nil
+	s.pollMu.Unlock()
+	for _, p := range ps {
+		p.cancel()
+	}
+	for _, p := range ps {
+		<-p.done
+	}
+}
+
+func (p *poller) stop() {
+	p.cancel()
+	<-p.done
+}
+
+func (p *poller) run(ctx context.Context) {
+	defer close(p.done)
+	for ctx.Err() == nil {
+		msgs, err := p.svc.receive(ctx, p.q, p.m.BatchSize, time.Second, p.m.Window)
+		if err != nil && ctx.Err() == nil {
+			p.log.Warn("polling the queue", "err", err)
+			sleep(ctx, time.Second)
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		// The batch runs to its end even when the poller is stopped: the
+		// function is bounded by its timeout.
+		p.handle(context.WithoutCancel(ctx), msgs)
+	}
+}
+
+// handle invokes the function with a batch and deletes what succeeded.
+func (p *poller) handle(ctx context.Context, msgs []Message) {
+	payload, err := json.Marshal(Event{Records: p.svc.records(p.q, msgs)})
+	if err != nil {
+		p.log.Error("encoding the SQS event", "err", err)
+		return
+	}
+	res, err := p.inv.Invoke(ctx, invoke.Request{Function: p.m.Function, Payload: payload, Type: invoke.RequestResponse})
+	switch {
+	case err != nil:
+		// Throttled or not run: the batch is delivered again after the
+		// visibility timeout, as with Lambda.
+		p.log.Warn("invoking the function; the batch stays in the queue", "err", err, "messages", len(msgs))
+		return
+	case res.FunctionError != "":
+		p.log.Info("the function failed; the batch stays in the queue", "request_id", res.RequestID, "messages", len(msgs))
+		return
+	}
+	failed := map[string]bool{}
+	if p.m.ReportBatchItemFailures {
+		var ok bool
+		if failed, ok = batchItemFailures(res.Payload, msgs); !ok {
+			p.log.Warn("the function's batchItemFailures are malformed or name unknown messages; the whole batch stays in the queue", "request_id", res.RequestID)
+			return
+		}
+	}
+	for _, m := range msgs {
+		if failed[m.MessageID] {
+			continue
+		}
+		if err := m.msg.DoubleAck(ctx); err != nil {
+			p.log.Warn("deleting a processed message", "message_id", m.MessageID, "err", err)
+		}
+	}
+}
+
+// batchItemFailures reads a partial batch response. An empty or null
+// answer means every message succeeded; ok is false when the answer is
+// malformed, which fails the whole batch, as Lambda does.
+func batchItemFailures(payload []byte, msgs []Message) (map[string]bool, bool) {
+	failed := map[string]bool{}
+	if len(payload) == 0 || string(payload) == "null" {
+		return failed, true
+	}
+	var resp struct {
+		BatchItemFailures []struct {
+			ItemIdentifier *string `json:"itemIdentifier"`
+		} `json:"batchItemFailures"`
+	}
+	if err := json.Unmarshal(payload, &resp); err != nil {
+		// Not an object: Lambda treats it as success without failures
+		// only when it is an object; anything else fails the batch.
+		return nil, false
+	}
+	ids := map[string]bool{}
+	for _, m := range msgs {
+		ids[m.MessageID] = true
+	}
+	for _, f := range resp.BatchItemFailures {
+		if f.ItemIdentifier == nil || !ids[*f.ItemIdentifier] {
+			return nil, false
+		}
+		failed[*f.ItemIdentifier] = true
+	}
+	return failed, true
+}
+
+// Event is the SQS event Lambda delivers to a function.
+type Event struct {
+	Records []Record `json:"Records"`
+}
+
+// Record is one message of an SQS event.
+type Record struct {
+	MessageID         string                     `json:"messageId"`
+	ReceiptHandle     string                     `json:"receiptHandle"`
+	Body              string                     `json:"body"`
+	Attributes        map[string]string          `json:"attributes"`
+	MessageAttributes map[string]RecordAttribute `json:"messageAttributes"`
+	MD5OfBody         string                     `json:"md5OfBody"`
+	EventSource       string                     `json:"eventSource"`
+	EventSourceARN    string                     `json:"eventSourceARN"`
+	AWSRegion         string                     `json:"awsRegion"`
+}
+
+// RecordAttribute is a message attribute as the SQS event spells it.
+type RecordAttribute struct {
+	StringValue      *string  `json:"stringValue,omitempty"`
+	BinaryValue      []byte   `json:"binaryValue,omitempty"`
+	StringListValues []string `json:"stringListValues"`
+	BinaryListValues [][]byte `json:"binaryListValues"`
+	DataType         string   `json:"dataType"`
+}
+
+func (s *Service) records(q *queue, msgs []Message) []Record {
+	arn := s.ARN(q.cfg)
+	out := make([]Record, len(msgs))
+	for i, m := range msgs {
+		attrs := map[string]RecordAttribute{}
+		for k, a := range m.MessageAttributes {
+			ra := RecordAttribute{DataType: a.DataType, BinaryValue: a.BinaryValue, StringListValues: []string{}, BinaryListValues: [][]byte{}}
+			if a.StringValue != "" || a.BinaryValue == nil {
+				v := a.StringValue
+				ra.StringValue = &v
+			}
+			attrs[k] = ra
+		}
+		out[i] = Record{MessageID: m.MessageID, ReceiptHandle: m.ReceiptHandle, Body: m.Body, Attributes: m.Attributes,
+			MessageAttributes: attrs, MD5OfBody: m.MD5OfBody, EventSource: "aws:sqs", EventSourceARN: arn, AWSRegion: s.opts.Region}
+	}
+	return out
+}
