@@ -14,6 +14,7 @@ import (
 	"github.com/stacklab/stacklab/internal/diag"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/runtime"
+	"github.com/stacklab/stacklab/internal/services/queue"
 	"github.com/stacklab/stacklab/internal/stack"
 	"github.com/stacklab/stacklab/internal/template"
 )
@@ -49,6 +50,7 @@ type Platform struct {
 	deployMu  sync.Mutex // one deploy at a time
 	onDeploy  func(*stack.Stack)
 	async     *invoke.Async
+	queues    *queue.Service
 	stackMu   sync.RWMutex
 	stack     *stack.Stack
 	file      string
@@ -102,6 +104,7 @@ func New(opts Options) (*Platform, error) {
 		return nil, err
 	}
 	rt.SetQueue(p.async)
+	p.queues = queue.New(b.JetStream(), queue.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger})
 	return p, nil
 }
 
@@ -185,11 +188,15 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) erro
 	if err != nil {
 		return err
 	}
+	if err := p.applyQueues(ctx, st); err != nil {
+		return err
+	}
 	p.stackMu.Lock()
 	p.stack, p.file = st, file
 	p.stackMu.Unlock()
 	p.rt.Deploy(specs)
 	p.async.Start() // queued async events run once their functions exist
+	p.startPollers(st)
 	if p.onDeploy != nil {
 		p.onDeploy(st)
 	}
@@ -229,6 +236,9 @@ func (p *Platform) StateDir() string { return p.opts.StateDir }
 func (p *Platform) Close() { p.closeOnce.Do(p.close) }
 
 func (p *Platform) close() {
+	if p.queues != nil {
+		p.queues.Close()
+	}
 	if p.async != nil {
 		p.async.Close()
 	}

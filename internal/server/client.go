@@ -67,3 +67,16 @@ func (c *Client) GetJSON(ctx context.Context, path string, v any) error {
 	defer resp.Body.Close()
 	return json.NewDecoder(resp.Body).Decode(v)
 }
+
+// PostJSON posts body and decodes the JSON answer into v (nil: ignored).
+func (c *Client) PostJSON(ctx context.Context, path string, query url.Values, body []byte, v any) error {
+	resp, err := c.Do(ctx, http.MethodPost, path, query, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if v == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,13 @@ type Deployer interface {
 	ControlDeploy(ctx context.Context, body []byte) (any, int, error)
 	ControlDeployments(ctx context.Context) (any, error)
 	ControlRollback(ctx context.Context, version int) (any, int, error)
+}
+
+// Queues serves the queue endpoints; a Platform that has queues implements
+// it. Answers are JSON values with an HTTP status: 404 for an unknown
+// queue, 400 for a bad parameter.
+type Queues interface {
+	ControlQueue(ctx context.Context, method, queue, action string, query url.Values, body []byte) (any, int, error)
 }
 
 // RouteInfo is one HTTP route of the gateway.
@@ -69,6 +77,11 @@ type Control struct {
 //	GET  /v1/routes
 //	POST /v1/functions/{name}/invoke[?type=Event&tail=1]
 //	GET  /v1/logs?function=F&since=RFC3339|duration&request=ID[&follow=1]
+//	GET  /v1/queues[/{queue}]                  stats
+//	POST /v1/queues/{queue}/messages           send {"body","groupId","deduplicationId","delaySeconds"}
+//	POST /v1/queues/{queue}/receive?max=N&wait=D[&delete=1]
+//	POST /v1/queues/{queue}/delete             {"receiptHandle"}
+//	POST /v1/queues/{queue}/purge
 func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !c.authorized(r) {
 		writeError(w, http.StatusUnauthorized, "Unauthorized", "missing or wrong control token: send 'Authorization: Bearer <token>' with the token in the state directory's token file")
@@ -83,6 +96,8 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(path, "/v1/functions/") && strings.HasSuffix(path, "/invoke") && r.Method == http.MethodPost:
 		name := strings.TrimSuffix(strings.TrimPrefix(path, "/v1/functions/"), "/invoke")
 		c.invoke(w, r, name)
+	case path == "/v1/queues" || strings.HasPrefix(path, "/v1/queues/"):
+		c.queues(w, r, path)
 	case path == "/v1/logs" && r.Method == http.MethodGet:
 		c.logs(w, r)
 	case path == "/v1/deployments" && r.Method == http.MethodGet:
@@ -111,6 +126,29 @@ func (c *Control) answer(w http.ResponseWriter, v any, status int, err error) {
 			status = http.StatusInternalServerError
 		}
 		writeError(w, status, "DeployError", err.Error())
+		return
+	}
+	writeJSON(w, status, v)
+}
+
+func (c *Control) queues(w http.ResponseWriter, r *http.Request, path string) {
+	qs, ok := c.Platform.(Queues)
+	if !ok {
+		writeError(w, http.StatusNotFound, "NotFound", "this platform runs no queues")
+		return
+	}
+	name, action, _ := strings.Cut(strings.Trim(strings.TrimPrefix(path, "/v1/queues"), "/"), "/")
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	v, status, err := qs.ControlQueue(r.Context(), r.Method, name, action, r.URL.Query(), body)
+	if err != nil {
+		typ := "ServiceException"
+		switch status {
+		case http.StatusNotFound:
+			typ = "QueueDoesNotExist"
+		case http.StatusBadRequest:
+			typ = "InvalidParameterValue"
+		}
+		writeError(w, status, typ, err.Error())
 		return
 	}
 	writeJSON(w, status, v)
