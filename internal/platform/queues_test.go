@@ -1,0 +1,87 @@
+package platform
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/services/queue"
+	"github.com/stacklab/stacklab/internal/stack"
+	"github.com/stacklab/stacklab/internal/template"
+)
+
+const queuesTemplate = `Transform: AWS::Serverless-2016-10-31
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties:
+      VisibilityTimeout: 60
+      DelaySeconds: 5
+      RedrivePolicy: {deadLetterTargetArn: !GetAtt JobsDLQ.Arn, maxReceiveCount: 3}
+  JobsDLQ:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: jobs-dead
+  Orders:
+    Type: AWS::SQS::Queue
+    Properties:
+      FifoQueue: true
+      ContentBasedDeduplication: true
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src
+      Handler: bootstrap
+      Runtime: provided.al2023
+      FunctionName: worker-fn
+      Events:
+        Jobs:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Jobs.Arn
+            BatchSize: 5
+            MaximumBatchingWindowInSeconds: 2
+            FunctionResponseTypes: [ReportBatchItemFailures]
+        Off:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Orders.Arn
+            Enabled: false
+        Outside:
+          Type: SQS
+          Properties:
+            Queue: arn:aws:sqs:us-east-1:123456789012:not-here
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref Worker
+      EventSourceArn: arn:aws:sqs:us-east-1:123456789012:jobs-dead
+`
+
+func TestQueueConfigsAndMappings(t *testing.T) {
+	tmpl, diags := template.Load("t.yaml", []byte(queuesTemplate), template.Options{})
+	if tmpl == nil || diags.HasErrors() {
+		t.Fatalf("template: %v", diags)
+	}
+	st, diags := stack.Build(tmpl)
+	if diags.HasErrors() {
+		t.Fatalf("stack: %v", diags)
+	}
+	gotQ := queueConfigs(st)
+	wantQ := []queue.Config{
+		{ID: "Jobs", VisibilityTimeout: time.Minute, Retention: 96 * time.Hour, Delay: 5 * time.Second, DeadLetter: "JobsDLQ", MaxReceiveCount: 3},
+		{ID: "JobsDLQ", Name: "jobs-dead", VisibilityTimeout: 30 * time.Second, Retention: 96 * time.Hour},
+		{ID: "Orders", Fifo: true, ContentBasedDedup: true, VisibilityTimeout: 30 * time.Second, Retention: 96 * time.Hour},
+	}
+	if !reflect.DeepEqual(gotQ, wantQ) {
+		t.Errorf("queues:\n got %+v\nwant %+v", gotQ, wantQ)
+	}
+	gotM := queueMappings(st)
+	wantM := []queue.Mapping{
+		{ID: "Worker.Jobs", Queue: "Jobs", Function: "worker-fn", BatchSize: 5, Window: 2 * time.Second, ReportBatchItemFailures: true},
+		{ID: "Mapping", Queue: "JobsDLQ", Function: "worker-fn"},
+	}
+	if !reflect.DeepEqual(gotM, wantM) {
+		t.Errorf("mappings:\n got %+v\nwant %+v", gotM, wantM)
+	}
+}
