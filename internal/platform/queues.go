@@ -46,7 +46,15 @@ func queueMappings(st *stack.Stack) []queue.Mapping {
 			if t.Ref == q.ID {
 				return q.ID, true
 			}
-			if t.Literal != "" && q.Name != "" && (t.Literal == q.Name || strings.HasSuffix(t.Literal, ":"+q.Name) || strings.HasSuffix(t.Literal, "/"+q.Name)) {
+			name := q.Name
+			if name == "" {
+				// The name the queue service gives it.
+				name = q.ID
+				if q.Fifo {
+					name += ".fifo"
+				}
+			}
+			if t.Literal != "" && (t.Literal == name || strings.HasSuffix(t.Literal, ":"+name) || strings.HasSuffix(t.Literal, "/"+name)) {
 				return q.ID, true
 			}
 		}

@@ -56,6 +56,12 @@ Resources:
     Properties:
       FunctionName: !Ref Worker
       EventSourceArn: arn:aws:sqs:us-east-1:123456789012:jobs-dead
+  OrdersMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: arn:aws:lambda:us-east-1:123456789012:function:other-fn
+      EventSourceArn: arn:aws:sqs:us-east-1:123456789012:Orders.fifo
+      BatchSize: 1
 `
 
 func TestQueueConfigsAndMappings(t *testing.T) {
@@ -80,6 +86,7 @@ func TestQueueConfigsAndMappings(t *testing.T) {
 	wantM := []queue.Mapping{
 		{ID: "Worker.Jobs", Queue: "Jobs", Function: "worker-fn", BatchSize: 5, Window: 2 * time.Second, ReportBatchItemFailures: true},
 		{ID: "Mapping", Queue: "JobsDLQ", Function: "worker-fn"},
+		{ID: "OrdersMapping", Queue: "Orders", Function: "other-fn", BatchSize: 1},
 	}
 	if !reflect.DeepEqual(gotM, wantM) {
 		t.Errorf("mappings:\n got %+v\nwant %+v", gotM, wantM)

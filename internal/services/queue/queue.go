@@ -594,8 +594,10 @@ func (s *Service) Delete(ctx context.Context, name, receiptHandle string) error 
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(receiptHandle)
 	reply := string(raw)
-	prefix := "$JS.ACK." + q.stream.CachedInfo().Config.Name + "." + consumerName + "."
-	if err != nil || !strings.HasPrefix(reply, prefix) {
+	// $JS.ACK.<stream>.<consumer>.… (or, with a domain and account hash,
+	// $JS.ACK.<domain>.<hash>.<stream>.<consumer>.…).
+	ours := "." + q.stream.CachedInfo().Config.Name + "." + consumerName + "."
+	if err != nil || !strings.HasPrefix(reply, "$JS.ACK.") || !strings.Contains(reply, ours) || strings.ContainsAny(reply, " *>") {
 		return fmt.Errorf("%w: the receipt handle is not one of queue %s", ErrInvalid, q.cfg.ID)
 	}
 	actx, cancel := context.WithTimeout(ctx, 2*time.Second)

@@ -157,6 +157,14 @@ func TestBadInput(t *testing.T) {
 	if err := s.Delete(ctx, "Std", "not-a-handle"); !errors.Is(err, ErrInvalid) {
 		t.Errorf("delete with a bad handle: got %v, want ErrInvalid", err)
 	}
+	send(t, s, "Std", SendInput{Body: "x"})
+	got := receive(t, s, "Std", 1, time.Second)
+	if len(got) != 1 {
+		t.Fatal("no message received")
+	}
+	if err := s.Delete(ctx, "Ord", got[0].ReceiptHandle); !errors.Is(err, ErrInvalid) {
+		t.Errorf("delete with another queue's handle: got %v, want ErrInvalid", err)
+	}
 	if err := s.Apply(ctx, []Config{{ID: "A", DeadLetter: "Missing", MaxReceiveCount: 1}}); err == nil {
 		t.Error("apply with a missing dead-letter queue: no error")
 	}
