@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -31,6 +32,7 @@ func newQueueSend() *cobra.Command {
 	var out outputFlag
 	var in queue.SendInput
 	var delay int
+	var attrs []string
 	cmd := &cobra.Command{
 		Use:   "send QUEUE --body TEXT",
 		Short: "Send a message to a queue",
@@ -38,7 +40,8 @@ func newQueueSend() *cobra.Command {
 FIFO queues need --group, and --dedup unless they have ContentBasedDeduplication.`,
 		Example: `  stacklab queue send Jobs --body 'hello'
   stacklab queue send Orders.fifo --body '{"order": 7}' --group customer-42
-  stacklab queue send Jobs --body later --delay 30 --output json`,
+  stacklab queue send Jobs --body later --delay 30 --output json
+  stacklab queue send Jobs --body x --attribute source=cli`,
 		Args: exactArgs(1, "QUEUE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("body") {
@@ -46,6 +49,16 @@ FIFO queues need --group, and --dedup unless they have ContentBasedDeduplication
 			}
 			if cmd.Flags().Changed("delay") {
 				in.DelaySeconds = &delay
+			}
+			for _, a := range attrs {
+				k, v, ok := strings.Cut(a, "=")
+				if !ok || k == "" {
+					return usagef("--attribute %q: write NAME=VALUE", a)
+				}
+				if in.MessageAttributes == nil {
+					in.MessageAttributes = map[string]queue.Attribute{}
+				}
+				in.MessageAttributes[k] = queue.Attribute{DataType: "String", StringValue: v}
 			}
 			c, err := rf.client()
 			if err != nil {
@@ -74,6 +87,7 @@ FIFO queues need --group, and --dedup unless they have ContentBasedDeduplication
 	fl.StringVar(&in.GroupID, "group", "", "MessageGroupId (FIFO queues)")
 	fl.StringVar(&in.DeduplicationID, "dedup", "", "MessageDeduplicationId (FIFO queues)")
 	fl.IntVar(&delay, "delay", 0, "DelaySeconds of this message, 0 to 900 (standard queues)")
+	fl.StringArrayVar(&attrs, "attribute", nil, "a String message attribute `NAME=VALUE` (repeatable)")
 	return cmd
 }
 

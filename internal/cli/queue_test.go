@@ -15,7 +15,7 @@ import (
 func TestQueueEndToEnd(t *testing.T) {
 	_, state := startUp(t, "testdata/queue/template.yaml")
 
-	stdout, stderr, code := run("queue", "send", "Jobs", "--state", state, "--body", "hello queue")
+	stdout, stderr, code := run("queue", "send", "Jobs", "--state", state, "--body", "hello queue", "--attribute", "source=cli")
 	if code != exitOK || !strings.Contains(stdout, "sent ") {
 		t.Fatalf("queue send: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -69,6 +69,7 @@ func TestQueueEndToEnd(t *testing.T) {
 		{[]string{"queue", "send", "Jobs"}, exitUsage, "--body"},
 		{[]string{"queue", "send", "Jobs", "--body", "x", "--group", "g"}, exitInvalid, "FIFO"},
 		{[]string{"queue", "receive", "Jobs", "--max", "11"}, exitUsage, "--max"},
+		{[]string{"queue", "send", "Jobs", "--body", "x", "--attribute", "novalue"}, exitUsage, "NAME=VALUE"},
 		{[]string{"queue", "stats", "Nope"}, exitInvalid, "QueueDoesNotExist"},
 	} {
 		_, stderr, code := run(append(c.args, "--state", state)...)
