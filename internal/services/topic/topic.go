@@ -1,0 +1,478 @@
+package topic
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stacklab/stacklab/internal/invoke"
+	"github.com/stacklab/stacklab/internal/services/queue"
+)
+
+// MaxMessageSize is SNS's largest message (with attributes).
+const MaxMessageSize = 256 * 1024
+
+// Names in JetStream.
+const (
+	StreamName    = "STACKLAB_TOPICS"
+	subjectPrefix = "stacklab.topic."
+	consumerName  = "fanout"
+	// maxDeliver bounds the deliveries of a publish whose subscribers keep
+	// failing (about 15 minutes with the backoff below).
+	maxDeliver = 12
+)
+
+// Protocols delivered.
+const (
+	Lambda = "lambda"
+	SQS    = "sqs"
+)
+
+// Subscription is one subscriber of a topic.
+type Subscription struct {
+	ID       string // for the subscription ARN and logs
+	Protocol string // lambda or sqs
+	// Endpoint is the function's name, or the queue's logical id, name or ARN.
+	Endpoint     string
+	FilterPolicy any  // nil: every message
+	Raw          bool // RawMessageDelivery (sqs)
+}
+
+// Config is one topic as deployed.
+type Config struct {
+	ID            string // logical id
+	Name          string // TopicName, or the logical id
+	Fifo          bool
+	Subscriptions []Subscription
+}
+
+// Sender stores messages in queues (the queue service).
+type Sender interface {
+	Send(ctx context.Context, queue string, in queue.SendInput) (queue.SendOutput, error)
+}
+
+// Options configure a Service.
+type Options struct {
+	Region    string
+	AccountID string
+	Logger    *slog.Logger
+	// RetryDelay is the first wait before delivering again a publish that
+	// a subscriber did not take (doubling after); default 1 s.
+	RetryDelay time.Duration
+}
+
+// Service runs the deployed topics. It is safe for concurrent use.
+type Service struct {
+	js     jetstream.JetStream
+	inv    invoke.Invoker
+	sender Sender
+	opts   Options
+	log    *slog.Logger
+
+	mu      sync.RWMutex
+	topics  map[string]*topic // by logical id
+	cons    jetstream.Consumer
+	cancel  context.CancelFunc
+	done    chan struct{}
+	closed  bool
+	handled map[string]map[int]bool // message id → subscriptions delivered, until acked
+}
+
+type topic struct {
+	cfg      Config
+	policies []*Policy // by subscription
+}
+
+// New returns a service with no topics. Deliveries go to functions through
+// inv and to queues through sender.
+func New(js jetstream.JetStream, inv invoke.Invoker, sender Sender, opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = "123456789012"
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = time.Second
+	}
+	return &Service{js: js, inv: inv, sender: sender, opts: opts, log: opts.Logger.With("component", "topic"),
+		topics: map[string]*topic{}, handled: map[string]map[int]bool{}}
+}
+
+// ARN is the topic's ARN.
+func (s *Service) ARN(cfg Config) string {
+	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", s.opts.Region, s.opts.AccountID, cfg.Name)
+}
+
+func safe(id string) string {
+	var b strings.Builder
+	for _, c := range id {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+			b.WriteRune(c)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "_"
+	}
+	return b.String()
+}
+
+// Apply checks the topics' filter policies and replaces the topics served.
+// Publishes of topics left out stay stored and are fanned out if the topic
+// comes back; they are dropped after their retries otherwise.
+func (s *Service) Apply(ctx context.Context, cfgs []Config) error {
+	next := map[string]*topic{}
+	for _, c := range cfgs {
+		if c.Name == "" {
+			c.Name = c.ID
+			if c.Fifo {
+				c.Name += ".fifo"
+			}
+		}
+		t := &topic{cfg: c}
+		for _, sub := range c.Subscriptions {
+			p, err := ParsePolicy(sub.FilterPolicy)
+			if err != nil {
+				return fmt.Errorf("topic %s, subscription %s: %w", c.ID, sub.ID, err)
+			}
+			t.policies = append(t.policies, p)
+		}
+		next[c.ID] = t
+	}
+	stream, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "SNS topics: publishes to fan out",
+		Subjects:    []string{subjectPrefix + ">"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		MaxAge:      24 * time.Hour,
+		MaxMsgSize:  2 * MaxMessageSize,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the topics' stream: %w", err)
+	}
+	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       consumerName,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       time.Minute,
+		MaxDeliver:    maxDeliver,
+		MaxAckPending: 1000,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the topics' consumer: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.topics, s.cons = next, cons
+	return nil
+}
+
+// Start runs the fan-out, once; call it after the subscribers exist.
+func (s *Service) Start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.done != nil || s.cons == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel, s.done = cancel, make(chan struct{})
+	go s.fanout(ctx, s.cons, s.done)
+}
+
+// Close stops the fan-out and waits for the deliveries it runs.
+func (s *Service) Close() {
+	s.mu.Lock()
+	s.closed = true
+	cancel, done := s.cancel, s.done
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+// Topics lists the deployed topics, by logical id.
+func (s *Service) Topics() []Config {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Config, 0, len(s.topics))
+	for _, t := range s.topics {
+		out = append(out, t.cfg)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// topic looks a topic up by logical id, name or ARN.
+func (s *Service) topic(name string) (*topic, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if t, ok := s.topics[name]; ok {
+		return t, nil
+	}
+	short := name
+	if strings.HasPrefix(name, "arn:") {
+		short = name[strings.LastIndex(name, ":")+1:]
+	}
+	for _, t := range s.topics {
+		if t.cfg.Name == short {
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %s (list them with 'stacklab topic ls')", ErrNoTopic, name)
+}
+
+// PublishInput is one message to publish.
+type PublishInput struct {
+	Message           string               `json:"message"`
+	Subject           string               `json:"subject,omitempty"`
+	MessageAttributes map[string]Attribute `json:"messageAttributes,omitempty"`
+	// FIFO topics.
+	GroupID         string `json:"groupId,omitempty"`
+	DeduplicationID string `json:"deduplicationId,omitempty"`
+}
+
+// PublishOutput is what Publish answers.
+type PublishOutput struct {
+	MessageID string `json:"MessageId"`
+}
+
+// stored is a publish as kept in the stream.
+type stored struct {
+	Topic      string               `json:"topic"` // logical id
+	MessageID  string               `json:"id"`
+	Timestamp  time.Time            `json:"ts"`
+	Message    string               `json:"message"`
+	Subject    string               `json:"subject,omitempty"`
+	Attributes map[string]Attribute `json:"attributes,omitempty"`
+	GroupID    string               `json:"groupId,omitempty"`
+	DedupID    string               `json:"dedupId,omitempty"`
+}
+
+// Publish stores a message; when it returns nil the message will reach
+// every matching subscription at least once.
+func (s *Service) Publish(ctx context.Context, name string, in PublishInput) (PublishOutput, error) {
+	t, err := s.topic(name)
+	if err != nil {
+		return PublishOutput{}, err
+	}
+	if in.Message == "" {
+		return PublishOutput{}, fmt.Errorf("%w: the message is empty", ErrInvalid)
+	}
+	if len(in.Subject) > 100 {
+		return PublishOutput{}, fmt.Errorf("%w: the subject is longer than 100 characters", ErrInvalid)
+	}
+	for k, a := range in.MessageAttributes {
+		switch {
+		case k == "":
+			return PublishOutput{}, fmt.Errorf("%w: a message attribute has no name", ErrInvalid)
+		case a.DataType == "String", a.DataType == "String.Array", strings.HasPrefix(a.DataType, "Number"):
+			if a.DataType != "String" && a.DataType != "String.Array" {
+				if _, ok := parseNum(a.StringValue); !ok {
+					return PublishOutput{}, fmt.Errorf("%w: message attribute %s: %q is not a number", ErrInvalid, k, a.StringValue)
+				}
+			}
+		case a.DataType == "Binary":
+		default:
+			return PublishOutput{}, fmt.Errorf("%w: message attribute %s: DataType must be String, String.Array, Number or Binary, not %q", ErrInvalid, k, a.DataType)
+		}
+	}
+	if t.cfg.Fifo && in.GroupID == "" {
+		return PublishOutput{}, fmt.Errorf("%w: FIFO topic %s needs a MessageGroupId", ErrInvalid, t.cfg.ID)
+	}
+	rec := stored{Topic: t.cfg.ID, MessageID: newID(), Timestamp: time.Now().UTC(), Message: in.Message, Subject: in.Subject,
+		Attributes: in.MessageAttributes, GroupID: in.GroupID, DedupID: in.DeduplicationID}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return PublishOutput{}, err
+	}
+	if len(data) > MaxMessageSize+4096 {
+		return PublishOutput{}, fmt.Errorf("%w: the message is %d bytes, more than the %d bytes SNS allows", ErrInvalid, len(data), MaxMessageSize)
+	}
+	if _, err := s.js.Publish(ctx, subjectPrefix+safe(t.cfg.ID), data, jetstream.WithMsgID(rec.MessageID)); err != nil {
+		return PublishOutput{}, fmt.Errorf("storing a message of topic %s: %w", t.cfg.ID, err)
+	}
+	return PublishOutput{MessageID: rec.MessageID}, nil
+}
+
+// fanout delivers stored publishes until ctx ends.
+func (s *Service) fanout(ctx context.Context, cons jetstream.Consumer, done chan struct{}) {
+	defer close(done)
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(100, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("fetching publishes", "err", err)
+				sleep(ctx, time.Second)
+			}
+			continue
+		}
+		for msg := range batch.Messages() {
+			s.handle(context.WithoutCancel(ctx), msg)
+		}
+	}
+}
+
+// handle delivers one publish to its topic's matching subscriptions.
+func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
+	var rec stored
+	if err := json.Unmarshal(msg.Data(), &rec); err != nil {
+		s.log.Error("dropping an unreadable publish", "err", err)
+		msg.Term()
+		return
+	}
+	meta, _ := msg.Metadata()
+	last := meta != nil && meta.NumDelivered >= maxDeliver
+	t, err := s.topic(rec.Topic)
+	if err != nil {
+		if last {
+			s.log.Warn("dropping a publish: its topic is no longer deployed", "topic", rec.Topic, "message_id", rec.MessageID)
+			msg.Term()
+		} else {
+			msg.NakWithDelay(s.retryDelay(meta))
+		}
+		return
+	}
+	s.mu.Lock()
+	done := s.handled[rec.MessageID]
+	if done == nil {
+		done = map[int]bool{}
+		s.handled[rec.MessageID] = done
+	}
+	s.mu.Unlock()
+	failed := 0
+	for i, sub := range t.cfg.Subscriptions {
+		s.mu.RLock()
+		skip := done[i]
+		s.mu.RUnlock()
+		if skip || !t.policies[i].Match(rec.Attributes) {
+			continue
+		}
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := s.deliver(dctx, t, sub, rec)
+		cancel()
+		if err != nil {
+			failed++
+			s.log.Warn("delivering a publish", "topic", t.cfg.ID, "subscription", sub.ID, "protocol", sub.Protocol, "endpoint", sub.Endpoint,
+				"message_id", rec.MessageID, "attempt", attempt(meta), "err", err)
+			continue
+		}
+		s.mu.Lock()
+		done[i] = true
+		s.mu.Unlock()
+	}
+	if failed > 0 && !last {
+		msg.NakWithDelay(s.retryDelay(meta))
+		return
+	}
+	if failed > 0 {
+		s.log.Error("dropping a publish after its retries", "topic", t.cfg.ID, "message_id", rec.MessageID, "subscriptions_failed", failed)
+	}
+	if err := msg.DoubleAck(ctx); err != nil {
+		s.log.Warn("acknowledging a fanned out publish", "message_id", rec.MessageID, "err", err)
+	}
+	s.mu.Lock()
+	delete(s.handled, rec.MessageID)
+	s.mu.Unlock()
+}
+
+// retryDelay is the wait before the next delivery: RetryDelay, doubling
+// with each attempt, at most five minutes.
+func (s *Service) retryDelay(meta *jetstream.MsgMetadata) time.Duration {
+	n := min(attempt(meta), 10)
+	if n > 0 {
+		n--
+	}
+	return min(s.opts.RetryDelay<<n, 5*time.Minute)
+}
+
+func attempt(meta *jetstream.MsgMetadata) uint64 {
+	if meta == nil {
+		return 0
+	}
+	return meta.NumDelivered
+}
+
+func (s *Service) subscriptionARN(t *topic, sub Subscription) string {
+	return s.ARN(t.cfg) + ":" + firstNonEmpty(sub.ID, sub.Protocol+"-"+safe(sub.Endpoint))
+}
+
+func (s *Service) deliver(ctx context.Context, t *topic, sub Subscription, rec stored) error {
+	switch sub.Protocol {
+	case Lambda:
+		payload, err := json.Marshal(Event{Records: []Record{s.record(t, sub, rec)}})
+		if err != nil {
+			return err
+		}
+		_, err = s.inv.Invoke(ctx, invoke.Request{Function: sub.Endpoint, Payload: payload, Type: invoke.Event})
+		return err
+	case SQS:
+		in := queue.SendInput{Body: rec.Message}
+		if sub.Raw {
+			if len(rec.Attributes) > 0 {
+				in.MessageAttributes = map[string]queue.Attribute{}
+				for k, a := range rec.Attributes {
+					in.MessageAttributes[k] = queue.Attribute{DataType: a.DataType, StringValue: a.StringValue, BinaryValue: a.BinaryValue}
+				}
+			}
+		} else {
+			body, err := json.Marshal(s.envelope(t, sub, rec))
+			if err != nil {
+				return err
+			}
+			in.Body = string(body)
+		}
+		if rec.GroupID != "" {
+			in.GroupID = rec.GroupID
+			in.DeduplicationID = firstNonEmpty(rec.DedupID, rec.MessageID)
+		}
+		_, err := s.sender.Send(ctx, sub.Endpoint, in)
+		return err
+	}
+	return fmt.Errorf("protocol %s is not delivered", sub.Protocol)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
