@@ -30,9 +30,19 @@ type event struct {
 	// Records is an SQS event: each body is printed; a body containing
 	// "boom" fails the whole batch, one containing "bad" is reported in
 	// batchItemFailures.
+	// An S3 event's records print "s3 object: EVENT BUCKET KEY" instead.
 	Records []struct {
 		MessageID string `json:"messageId"`
 		Body      string `json:"body"`
+		EventName string `json:"eventName"`
+		S3        *struct {
+			Bucket struct {
+				Name string `json:"name"`
+			} `json:"bucket"`
+			Object struct {
+				Key string `json:"key"`
+			} `json:"object"`
+		} `json:"s3"`
 	} `json:"Records"`
 }
 
@@ -76,6 +86,10 @@ func handle(ctx context.Context, ev event) (map[string]any, error) {
 	}
 	failures := []map[string]string{}
 	for _, r := range ev.Records {
+		if r.S3 != nil {
+			fmt.Println("s3 object:", r.EventName, r.S3.Bucket.Name, r.S3.Object.Key)
+			continue
+		}
 		fmt.Println("sqs message:", r.Body)
 		if strings.Contains(r.Body, "boom") {
 			return nil, errors.New("boom in message " + r.MessageID)

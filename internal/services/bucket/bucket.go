@@ -1,0 +1,387 @@
+package bucket
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/stacklab/stacklab/internal/invoke"
+)
+
+// MaxKeyLength is S3's longest object key, in bytes.
+const MaxKeyLength = 1024
+
+// Names in JetStream and in object metadata.
+const (
+	storePrefix = "STACKLAB_BUCKET_"
+
+	metaETag        = "etag"
+	metaContentType = "content-type"
+	metaUser        = "meta." // user metadata: meta.<lowercased name>
+
+	defaultContentType = "binary/octet-stream" // what S3 answers without one
+)
+
+// Config is one bucket as deployed.
+type Config struct {
+	ID            string // logical id
+	Name          string // BucketName, or the logical id lowercased
+	Notifications []Notification
+}
+
+// Notification is one S3 event notification: a SAM S3 event of a
+// function, or an entry of the bucket's NotificationConfiguration.
+type Notification struct {
+	ID     string   // the configurationId of the records
+	Events []string // s3:ObjectCreated:*, s3:ObjectRemoved:Delete, ...
+	Prefix string
+	Suffix string
+	// One target: a function's name, or a queue's logical id, name or ARN.
+	Function string
+	Queue    string
+}
+
+// Options configure a Service.
+type Options struct {
+	Region    string
+	AccountID string
+	Logger    *slog.Logger
+	// Invoker runs the notifications to functions, as Event invocations.
+	Invoker invoke.Invoker
+	// SendToQueue sends the notifications to queues.
+	SendToQueue func(ctx context.Context, queue, body string) error
+}
+
+// Object is an object's metadata.
+type Object struct {
+	Key          string            `json:"key"`
+	Size         int64             `json:"size"`
+	ETag         string            `json:"etag"` // MD5 hex, without quotes
+	ContentType  string            `json:"contentType"`
+	LastModified time.Time         `json:"lastModified"`
+	Metadata     map[string]string `json:"metadata,omitempty"` // user metadata
+}
+
+// PutInput is what a put gives besides the content.
+type PutInput struct {
+	ContentType string
+	Metadata    map[string]string
+}
+
+// Service runs the deployed buckets. It is safe for concurrent use.
+type Service struct {
+	js   jetstream.JetStream
+	opts Options
+	log  *slog.Logger
+
+	mu      sync.RWMutex
+	buckets map[string]*bucket // by logical id
+	closed  bool
+	seq     uint64 // for sequencers
+}
+
+type bucket struct {
+	cfg   Config
+	store jetstream.ObjectStore
+}
+
+// New returns a service with no buckets.
+func New(js jetstream.JetStream, opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = "123456789012"
+	}
+	return &Service{js: js, opts: opts, log: opts.Logger.With("component", "bucket"), buckets: map[string]*bucket{}}
+}
+
+// StoreName is the object store of a bucket's logical id: letters,
+// digits, - and _ are kept, anything else becomes _.
+func StoreName(id string) string {
+	var b strings.Builder
+	b.WriteString(storePrefix)
+	for _, c := range id {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+			b.WriteRune(c)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == len(storePrefix) {
+		b.WriteByte('_')
+	}
+	return b.String()
+}
+
+// ARN is the bucket's ARN.
+func ARN(name string) string { return "arn:aws:s3:::" + name }
+
+// Apply creates the object stores of buckets; buckets left out are no
+// longer served (their objects are kept).
+func (s *Service) Apply(ctx context.Context, cfgs []Config) error {
+	next := map[string]*bucket{}
+	for _, c := range cfgs {
+		if c.Name == "" {
+			c.Name = strings.ToLower(c.ID)
+		}
+		store, err := s.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+			Bucket:      StoreName(c.ID),
+			Description: "S3 bucket " + c.Name,
+			Storage:     jetstream.FileStorage,
+		})
+		if err != nil {
+			return fmt.Errorf("creating the object store of bucket %s: %w", c.ID, err)
+		}
+		next[c.ID] = &bucket{cfg: c, store: store}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.buckets = next
+	return nil
+}
+
+// Buckets lists the deployed buckets, by logical id.
+func (s *Service) Buckets() []Config {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Config, 0, len(s.buckets))
+	for _, b := range s.buckets {
+		out = append(out, b.cfg)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// bucket finds a bucket by logical id, name or ARN.
+func (s *Service) bucket(name string) (*bucket, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	name = strings.TrimPrefix(name, "arn:aws:s3:::")
+	if b, ok := s.buckets[name]; ok {
+		return b, nil
+	}
+	for _, b := range s.buckets {
+		if b.cfg.Name == name {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %q (see 'stacklab ls')", ErrNoBucket, name)
+}
+
+func checkKey(key string) error {
+	if key == "" || len(key) > MaxKeyLength {
+		return fmt.Errorf("%w: an object key is 1 to %d bytes", ErrInvalid, MaxKeyLength)
+	}
+	return nil
+}
+
+// md5Reader hashes what is read and, at EOF, records the hex digest as the
+// ETag in the metadata map the object store is about to write.
+type md5Reader struct {
+	r    io.Reader
+	h    hash.Hash
+	meta map[string]string
+}
+
+func (m *md5Reader) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	m.h.Write(p[:n])
+	if err == io.EOF {
+		m.meta[metaETag] = hex.EncodeToString(m.h.Sum(nil))
+	}
+	return n, err
+}
+
+// Put stores an object, streaming r, and delivers the bucket's
+// ObjectCreated:Put notifications.
+func (s *Service) Put(ctx context.Context, name, key string, r io.Reader, in PutInput) (Object, error) {
+	b, err := s.bucket(name)
+	if err != nil {
+		return Object{}, err
+	}
+	if err := checkKey(key); err != nil {
+		return Object{}, err
+	}
+	meta := map[string]string{metaContentType: in.ContentType}
+	if in.ContentType == "" {
+		meta[metaContentType] = defaultContentType
+	}
+	for k, v := range in.Metadata {
+		meta[metaUser+strings.ToLower(k)] = v
+	}
+	mr := &md5Reader{r: r, h: md5.New(), meta: meta}
+	info, err := b.store.Put(ctx, jetstream.ObjectMeta{Name: key, Metadata: meta}, mr)
+	if err != nil {
+		return Object{}, fmt.Errorf("storing %s in bucket %s: %w", key, b.cfg.ID, err)
+	}
+	etag := mr.meta[metaETag]
+	if info.Metadata[metaETag] != etag {
+		// The store wrote its metadata before the reader's EOF: add it.
+		info.Metadata = meta
+		if err := b.store.UpdateMeta(ctx, key, info.ObjectMeta); err != nil {
+			return Object{}, fmt.Errorf("storing the ETag of %s: %w", key, err)
+		}
+	}
+	obj := object(info)
+	s.notify(ctx, b, "ObjectCreated:Put", obj)
+	return obj, nil
+}
+
+func object(info *jetstream.ObjectInfo) Object {
+	o := Object{Key: info.Name, Size: int64(info.Size), LastModified: info.ModTime.UTC(),
+		ETag: info.Metadata[metaETag], ContentType: info.Metadata[metaContentType]}
+	for k, v := range info.Metadata {
+		if u, ok := strings.CutPrefix(k, metaUser); ok {
+			if o.Metadata == nil {
+				o.Metadata = map[string]string{}
+			}
+			o.Metadata[u] = v
+		}
+	}
+	if o.ContentType == "" {
+		o.ContentType = defaultContentType
+	}
+	return o
+}
+
+// Head returns an object's metadata.
+func (s *Service) Head(ctx context.Context, name, key string) (Object, error) {
+	b, err := s.bucket(name)
+	if err != nil {
+		return Object{}, err
+	}
+	if err := checkKey(key); err != nil {
+		return Object{}, err
+	}
+	info, err := b.store.GetInfo(ctx, key)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return Object{}, fmt.Errorf("%w: %q in bucket %s", ErrNoObject, key, b.cfg.ID)
+	}
+	if err != nil {
+		return Object{}, err
+	}
+	return object(info), nil
+}
+
+// Get streams an object's content; the caller closes it.
+func (s *Service) Get(ctx context.Context, name, key string) (io.ReadCloser, Object, error) {
+	b, err := s.bucket(name)
+	if err != nil {
+		return nil, Object{}, err
+	}
+	if err := checkKey(key); err != nil {
+		return nil, Object{}, err
+	}
+	// Without a deadline the object store gives the whole read its
+	// default timeout of seconds; a large object takes longer.
+	cancel := context.CancelFunc(func() {})
+	if _, ok := ctx.Deadline(); !ok {
+		ctx, cancel = context.WithTimeout(ctx, MaxReadTime)
+	}
+	res, err := b.store.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		cancel()
+		return nil, Object{}, fmt.Errorf("%w: %q in bucket %s", ErrNoObject, key, b.cfg.ID)
+	}
+	if err != nil {
+		cancel()
+		return nil, Object{}, err
+	}
+	info, err := res.Info()
+	if err != nil {
+		res.Close()
+		cancel()
+		return nil, Object{}, err
+	}
+	return &reader{res, cancel}, object(info), nil
+}
+
+// MaxReadTime bounds the reading of one object when the caller's context
+// has no deadline.
+const MaxReadTime = 24 * time.Hour
+
+type reader struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (r *reader) Close() error {
+	err := r.ReadCloser.Close()
+	r.cancel()
+	return err
+}
+
+// List returns the objects whose keys start with prefix, sorted by key.
+func (s *Service) List(ctx context.Context, name, prefix string) ([]Object, error) {
+	b, err := s.bucket(name)
+	if err != nil {
+		return nil, err
+	}
+	infos, err := b.store.List(ctx)
+	if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return nil, err
+	}
+	out := []Object{}
+	for _, info := range infos {
+		if !info.Deleted && strings.HasPrefix(info.Name, prefix) {
+			out = append(out, object(info))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// Delete removes an object and delivers the bucket's
+// ObjectRemoved:Delete notifications. Deleting a key that is not there is
+// ErrNoObject.
+func (s *Service) Delete(ctx context.Context, name, key string) error {
+	b, err := s.bucket(name)
+	if err != nil {
+		return err
+	}
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	_, err = b.store.GetInfo(ctx, key)
+	if err == nil {
+		err = b.store.Delete(ctx, key)
+	}
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("%w: %q in bucket %s", ErrNoObject, key, b.cfg.ID)
+	}
+	if err != nil {
+		return err
+	}
+	s.notify(ctx, b, "ObjectRemoved:Delete", Object{Key: key})
+	return nil
+}
+
+// Close stops serving the buckets. Objects stay in their stores.
+func (s *Service) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.buckets = map[string]*bucket{}
+}

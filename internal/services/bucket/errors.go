@@ -1,0 +1,15 @@
+package bucket
+
+import "errors"
+
+// Errors of the bucket service; match them with errors.Is.
+var (
+	// ErrNoBucket: no deployed bucket has that name or logical id.
+	ErrNoBucket = errors.New("bucket does not exist")
+	// ErrNoObject: the bucket has no object with that key.
+	ErrNoObject = errors.New("no such key")
+	// ErrInvalid: a key or parameter is not acceptable.
+	ErrInvalid = errors.New("invalid parameter")
+	// ErrClosed: the service is closed.
+	ErrClosed = errors.New("bucket service closed")
+)
