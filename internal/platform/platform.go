@@ -15,6 +15,7 @@ import (
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/runtime"
 	"github.com/stacklab/stacklab/internal/services/queue"
+	"github.com/stacklab/stacklab/internal/services/topic"
 	"github.com/stacklab/stacklab/internal/stack"
 	"github.com/stacklab/stacklab/internal/template"
 )
@@ -51,6 +52,7 @@ type Platform struct {
 	onDeploy  func(*stack.Stack)
 	async     *invoke.Async
 	queues    *queue.Service
+	topics    *topic.Service
 	stackMu   sync.RWMutex
 	stack     *stack.Stack
 	file      string
@@ -105,6 +107,7 @@ func New(opts Options) (*Platform, error) {
 	}
 	rt.SetQueue(p.async)
 	p.queues = queue.New(b.JetStream(), queue.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger})
+	p.topics = topic.New(b.JetStream(), rt, p.queues, topic.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay})
 	return p, nil
 }
 
@@ -191,12 +194,16 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) erro
 	if err := p.applyQueues(ctx, st); err != nil {
 		return err
 	}
+	if err := p.applyTopics(ctx, st); err != nil {
+		return err
+	}
 	p.stackMu.Lock()
 	p.stack, p.file = st, file
 	p.stackMu.Unlock()
 	p.rt.Deploy(specs)
 	p.async.Start() // queued async events run once their functions exist
 	p.startPollers(st)
+	p.topics.Start() // publishes are fanned out once their subscribers exist
 	if p.onDeploy != nil {
 		p.onDeploy(st)
 	}
@@ -236,6 +243,9 @@ func (p *Platform) StateDir() string { return p.opts.StateDir }
 func (p *Platform) Close() { p.closeOnce.Do(p.close) }
 
 func (p *Platform) close() {
+	if p.topics != nil {
+		p.topics.Close()
+	}
 	if p.queues != nil {
 		p.queues.Close()
 	}

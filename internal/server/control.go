@@ -98,6 +98,8 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.invoke(w, r, name)
 	case path == "/v1/queues" || strings.HasPrefix(path, "/v1/queues/"):
 		c.queues(w, r, path)
+	case path == "/v1/topics" || strings.HasPrefix(path, "/v1/topics/"):
+		c.topics(w, r, path)
 	case path == "/v1/logs" && r.Method == http.MethodGet:
 		c.logs(w, r)
 	case path == "/v1/deployments" && r.Method == http.MethodGet:
