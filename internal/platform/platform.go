@@ -14,6 +14,7 @@ import (
 	"github.com/stacklab/stacklab/internal/diag"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/runtime"
+	"github.com/stacklab/stacklab/internal/services/bucket"
 	"github.com/stacklab/stacklab/internal/services/queue"
 	"github.com/stacklab/stacklab/internal/services/topic"
 	"github.com/stacklab/stacklab/internal/stack"
@@ -52,6 +53,7 @@ type Platform struct {
 	onDeploy  func(*stack.Stack)
 	async     *invoke.Async
 	queues    *queue.Service
+	buckets   *bucket.Service
 	topics    *topic.Service
 	stackMu   sync.RWMutex
 	stack     *stack.Stack
@@ -107,6 +109,7 @@ func New(opts Options) (*Platform, error) {
 	}
 	rt.SetQueue(p.async)
 	p.queues = queue.New(b.JetStream(), queue.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger})
+	p.buckets = newBuckets(p)
 	p.topics = topic.New(b.JetStream(), rt, p.queues, topic.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay})
 	return p, nil
 }
@@ -194,6 +197,9 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) erro
 	if err := p.applyQueues(ctx, st); err != nil {
 		return err
 	}
+	if err := p.applyBuckets(ctx, st); err != nil {
+		return err
+	}
 	if err := p.applyTopics(ctx, st); err != nil {
 		return err
 	}
@@ -245,6 +251,9 @@ func (p *Platform) Close() { p.closeOnce.Do(p.close) }
 func (p *Platform) close() {
 	if p.topics != nil {
 		p.topics.Close()
+	}
+	if p.buckets != nil {
+		p.buckets.Close()
 	}
 	if p.queues != nil {
 		p.queues.Close()

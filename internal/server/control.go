@@ -82,6 +82,7 @@ type Control struct {
 //	POST /v1/queues/{queue}/receive?max=N&wait=D[&delete=1]
 //	POST /v1/queues/{queue}/delete             {"receiptHandle"}
 //	POST /v1/queues/{queue}/purge
+//	GET|PUT|HEAD|DELETE /v1/buckets[/{bucket}[/objects/{key}]]   see buckets.go
 func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !c.authorized(r) {
 		writeError(w, http.StatusUnauthorized, "Unauthorized", "missing or wrong control token: send 'Authorization: Bearer <token>' with the token in the state directory's token file")
@@ -98,6 +99,8 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.invoke(w, r, name)
 	case path == "/v1/queues" || strings.HasPrefix(path, "/v1/queues/"):
 		c.queues(w, r, path)
+	case path == "/v1/buckets" || strings.HasPrefix(path, "/v1/buckets/"):
+		c.buckets(w, r, path)
 	case path == "/v1/topics" || strings.HasPrefix(path, "/v1/topics/"):
 		c.topics(w, r, path)
 	case path == "/v1/logs" && r.Method == http.MethodGet:

@@ -1,0 +1,127 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/services/bucket"
+)
+
+// Buckets serves the bucket endpoints; a Platform that has buckets
+// implements it.
+type Buckets interface {
+	Buckets() *bucket.Service
+}
+
+// BucketInfo is one bucket in the answer to GET /v1/buckets.
+type BucketInfo struct {
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	Notifications int    `json:"notifications"`
+}
+
+// buckets serves
+//
+//	GET    /v1/buckets                          the buckets
+//	GET    /v1/buckets/{bucket}?prefix=P        the objects, sorted by key
+//	PUT    /v1/buckets/{bucket}/objects/{key}   the body, streamed; Content-Type and X-Amz-Meta-* headers kept
+//	GET    /v1/buckets/{bucket}/objects/{key}   the content, streamed, with ETag, Content-Type, Last-Modified, X-Amz-Meta-*
+//	HEAD   /v1/buckets/{bucket}/objects/{key}
+//	DELETE /v1/buckets/{bucket}/objects/{key}
+func (c *Control) buckets(w http.ResponseWriter, r *http.Request, path string) {
+	bp, ok := c.Platform.(Buckets)
+	if !ok {
+		writeError(w, http.StatusNotFound, "NotFound", "this platform runs no buckets")
+		return
+	}
+	bs := bp.Buckets()
+	// The key is everything after /objects/, as sent (it may end in /).
+	rest := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/v1/buckets"), "/")
+	name, key, hasKey := strings.Cut(rest, "/objects/")
+	name = strings.TrimSuffix(name, "/")
+	ctx := r.Context()
+	fail := func(err error) {
+		switch {
+		case errors.Is(err, bucket.ErrNoBucket):
+			writeError(w, http.StatusNotFound, "NoSuchBucket", err.Error())
+		case errors.Is(err, bucket.ErrNoObject):
+			writeError(w, http.StatusNotFound, "NoSuchKey", err.Error())
+		case errors.Is(err, bucket.ErrInvalid):
+			writeError(w, http.StatusBadRequest, "InvalidArgument", err.Error())
+		default:
+			writeError(w, http.StatusInternalServerError, "InternalError", err.Error())
+		}
+	}
+	switch {
+	case name == "" && r.Method == http.MethodGet:
+		out := []BucketInfo{}
+		for _, b := range bs.Buckets() {
+			out = append(out, BucketInfo{ID: b.ID, Name: b.Name, Notifications: len(b.Notifications)})
+		}
+		writeJSON(w, http.StatusOK, out)
+	case !hasKey && r.Method == http.MethodGet:
+		list, err := bs.List(ctx, name, r.URL.Query().Get("prefix"))
+		if err != nil {
+			fail(err)
+			return
+		}
+		writeJSON(w, http.StatusOK, list)
+	case !hasKey:
+		writeError(w, http.StatusNotFound, "NotFound", r.Method+" "+path+" is not a bucket operation")
+	case r.Method == http.MethodPut:
+		in := bucket.PutInput{ContentType: r.Header.Get("Content-Type")}
+		for k, v := range r.Header {
+			if m, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-meta-"); ok && len(v) > 0 {
+				if in.Metadata == nil {
+					in.Metadata = map[string]string{}
+				}
+				in.Metadata[m] = v[0]
+			}
+		}
+		obj, err := bs.Put(ctx, name, key, r.Body, in)
+		if err != nil {
+			fail(err)
+			return
+		}
+		w.Header().Set("ETag", `"`+obj.ETag+`"`)
+		writeJSON(w, http.StatusOK, obj)
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		var body io.ReadCloser
+		var obj bucket.Object
+		var err error
+		if r.Method == http.MethodGet {
+			body, obj, err = bs.Get(ctx, name, key)
+		} else {
+			obj, err = bs.Head(ctx, name, key)
+		}
+		if err != nil {
+			fail(err)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", obj.ContentType)
+		h.Set("Content-Length", strconv.FormatInt(obj.Size, 10))
+		h.Set("ETag", `"`+obj.ETag+`"`)
+		h.Set("Last-Modified", obj.LastModified.UTC().Format(http.TimeFormat))
+		for k, v := range obj.Metadata {
+			h.Set("X-Amz-Meta-"+k, v)
+		}
+		w.WriteHeader(http.StatusOK)
+		if body != nil {
+			defer body.Close()
+			io.Copy(w, body)
+		}
+	case r.Method == http.MethodDelete:
+		if err := bs.Delete(ctx, name, key); err != nil {
+			fail(err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"deleted": true, "key": key, "time": time.Now().UTC()})
+	default:
+		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not an object operation")
+	}
+}
