@@ -30,7 +30,8 @@ type event struct {
 	// Records is an SQS event: each body is printed; a body containing
 	// "boom" fails the whole batch, one containing "bad" is reported in
 	// batchItemFailures.
-	// An S3 event's records print "s3 object: EVENT BUCKET KEY" instead.
+	// An S3 event's records print "s3 object: EVENT BUCKET KEY" instead,
+	// an SNS event's "sns message: MESSAGE".
 	Records []struct {
 		MessageID string `json:"messageId"`
 		Body      string `json:"body"`
@@ -43,6 +44,9 @@ type event struct {
 				Key string `json:"key"`
 			} `json:"object"`
 		} `json:"s3"`
+		Sns *struct {
+			Message string `json:"Message"`
+		} `json:"Sns"`
 	} `json:"Records"`
 }
 
@@ -86,6 +90,10 @@ func handle(ctx context.Context, ev event) (map[string]any, error) {
 	}
 	failures := []map[string]string{}
 	for _, r := range ev.Records {
+		if r.Sns != nil {
+			fmt.Println("sns message:", r.Sns.Message)
+			continue
+		}
 		if r.S3 != nil {
 			fmt.Println("s3 object:", r.EventName, r.S3.Bucket.Name, r.S3.Object.Key)
 			continue
