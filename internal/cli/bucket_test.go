@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/services/bucket"
+)
+
+// TestBucketEndToEnd runs a stack with a bucket and a function with an S3
+// event on keys under in/: an object put with the CLI reaches the
+// function, and get, ls and rm work on it.
+func TestBucketEndToEnd(t *testing.T) {
+	_, state := startUp(t, "testdata/bucket/template.yaml")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "hello.txt")
+	if err := os.WriteFile(src, []byte("hello bucket\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	stdout, stderr, code := run("bucket", "put", "Uploads", "in/hello world.txt", src, "--state", state, "--metadata", "owner=cli")
+	if code != exitOK || !strings.Contains(stdout, "put in/hello world.txt in Uploads (13 bytes") {
+		t.Fatalf("bucket put: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	waitFor(t, 30*time.Second, "the key in the function's log", func() bool {
+		out, _, _ := run("logs", "Echo", "--state", state)
+		return strings.Contains(out, "s3 object: ObjectCreated:Put uploads in/hello+world.txt")
+	})
+	// Outside the prefix filter: stored, but no event.
+	if _, stderr, code := run("bucket", "put", "Uploads", "other/x.bin", src, "--state", state); code != exitOK {
+		t.Fatalf("bucket put other/x.bin: exit %d: %s", code, stderr)
+	}
+
+	stdout, stderr, code = run("bucket", "get", "Uploads", "in/hello world.txt", "--state", state)
+	if code != exitOK || stdout != "hello bucket\n" {
+		t.Errorf("bucket get: exit %d %q %s", code, stdout, stderr)
+	}
+	out := filepath.Join(dir, "copy.txt")
+	if _, stderr, code := run("bucket", "get", "Uploads", "in/hello world.txt", "-o", out, "--state", state); code != exitOK {
+		t.Errorf("bucket get -o: exit %d %s", code, stderr)
+	} else if b, _ := os.ReadFile(out); string(b) != "hello bucket\n" {
+		t.Errorf("bucket get -o wrote %q", b)
+	}
+
+	stdout, _, code = run("bucket", "ls", "Uploads", "--state", state)
+	for _, want := range []string{"KEY", "in/hello world.txt", "other/x.bin", "text/plain"} {
+		if code != exitOK || !strings.Contains(stdout, want) {
+			t.Errorf("bucket ls: exit %d, output lacks %q:\n%s", code, want, stdout)
+		}
+	}
+	stdout, stderr, code = run("bucket", "ls", "Uploads", "in/", "--state", state, "--output", "json")
+	var list []bucket.Object
+	if code != exitOK || json.Unmarshal([]byte(stdout), &list) != nil || len(list) != 1 || list[0].Key != "in/hello world.txt" ||
+		list[0].Size != 13 || list[0].Metadata["owner"] != "cli" || len(list[0].ETag) != 32 {
+		t.Errorf("bucket ls in/ --output json: exit %d %s %s", code, stdout, stderr)
+	}
+
+	if stdout, stderr, code := run("bucket", "rm", "Uploads", "other/x.bin", "--state", state); code != exitOK || !strings.Contains(stdout, "removed") {
+		t.Errorf("bucket rm: exit %d %s %s", code, stdout, stderr)
+	}
+	stdout, _, _ = run("bucket", "ls", "Uploads", "--state", state)
+	if strings.Contains(stdout, "other/x.bin") {
+		t.Errorf("removed object still listed:\n%s", stdout)
+	}
+
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"bucket", "put", "Nope", "k", src}, exitInvalid, "NoSuchBucket"},
+		{[]string{"bucket", "get", "Uploads", "missing"}, exitInvalid, "NoSuchKey"},
+		{[]string{"bucket", "rm", "Uploads", "missing"}, exitInvalid, "NoSuchKey"},
+		{[]string{"bucket", "put", "Uploads"}, exitUsage, "BUCKET KEY"},
+		{[]string{"bucket", "put", "Uploads", "k", src, "--metadata", "novalue"}, exitUsage, "NAME=VALUE"},
+		{[]string{"bucket", "ls"}, exitUsage, "BUCKET"},
+	} {
+		_, stderr, code := run(append(c.args, "--state", state)...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+}
