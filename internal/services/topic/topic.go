@@ -348,6 +348,9 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 		if last {
 			s.log.Warn("dropping a publish: its topic is no longer deployed", "topic", rec.Topic, "message_id", rec.MessageID)
 			msg.Term()
+			s.mu.Lock()
+			delete(s.handled, rec.MessageID)
+			s.mu.Unlock()
 		} else {
 			msg.NakWithDelay(s.retryDelay(meta))
 		}
