@@ -294,43 +294,18 @@ func (s *Service) Get(ctx context.Context, name, key string) (io.ReadCloser, Obj
 	if err := checkKey(key); err != nil {
 		return nil, Object{}, err
 	}
-	// Without a deadline the object store gives the whole read its
-	// default timeout of seconds; a large object takes longer.
-	cancel := context.CancelFunc(func() {})
-	if _, ok := ctx.Deadline(); !ok {
-		ctx, cancel = context.WithTimeout(ctx, MaxReadTime)
-	}
-	res, err := b.store.Get(ctx, key)
+	info, err := b.store.GetInfo(ctx, key)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		cancel()
 		return nil, Object{}, fmt.Errorf("%w: %q in bucket %s", ErrNoObject, key, b.cfg.ID)
 	}
 	if err != nil {
-		cancel()
 		return nil, Object{}, err
 	}
-	info, err := res.Info()
+	r, err := s.open(ctx, b, info)
 	if err != nil {
-		res.Close()
-		cancel()
 		return nil, Object{}, err
 	}
-	return &reader{res, cancel}, object(info), nil
-}
-
-// MaxReadTime bounds the reading of one object when the caller's context
-// has no deadline.
-const MaxReadTime = 24 * time.Hour
-
-type reader struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (r *reader) Close() error {
-	err := r.ReadCloser.Close()
-	r.cancel()
-	return err
+	return r, object(info), nil
 }
 
 // List returns the objects whose keys start with prefix, sorted by key.

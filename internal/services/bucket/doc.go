@@ -4,7 +4,8 @@
 // Each bucket is one object store, STACKLAB_BUCKET_<id> (its stream is
 // OBJ_STACKLAB_BUCKET_<id>), named after the logical id with anything but
 // letters, digits, - and _ turned into _. Objects are streamed in and out
-// in 128 KB chunks, so an object of any size never sits in memory. Each
+// in 128 KB chunks (read back with a pull consumer buffering 8 of them),
+// so an object of any size never sits in memory. Each
 // object's metadata keeps its content type, its user metadata and its
 // ETag, the MD5 of the content in hex as S3 gives it for a single-part
 // upload.
