@@ -234,3 +234,33 @@ func TestPublishSurvivesRestart(t *testing.T) {
 		t.Fatalf("Audit after the restart: %v, %v", msgs, err)
 	}
 }
+
+// TestClose stops a fan-out that keeps failing: Close returns, and the
+// service refuses publishes after it.
+func TestClose(t *testing.T) {
+	inv := &invoker{fail: 1 << 30}
+	s, _, stop := setup(t, t.TempDir(), inv)
+	defer stop()
+	s.Start()
+	s.Start() // once
+	if _, err := s.Publish(context.Background(), "Orders", PublishInput{Message: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	done := make(chan struct{})
+	go func() {
+		s.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	if _, err := s.Publish(context.Background(), "Orders", PublishInput{Message: "x"}); !errors.Is(err, ErrClosed) {
+		t.Errorf("publish after Close: %v, want ErrClosed", err)
+	}
+	if err := s.Apply(context.Background(), topics); !errors.Is(err, ErrClosed) {
+		t.Errorf("apply after Close: %v, want ErrClosed", err)
+	}
+}
