@@ -161,6 +161,7 @@ func (s *Service) Apply(ctx context.Context, cfgs []Config) error {
 		Storage:     jetstream.FileStorage,
 		MaxAge:      24 * time.Hour,
 		MaxMsgSize:  2 * MaxMessageSize,
+		Duplicates:  5 * time.Minute, // FIFO topics' deduplication window
 	})
 	if err != nil {
 		return fmt.Errorf("creating the topics' stream: %w", err)
@@ -309,7 +310,11 @@ func (s *Service) Publish(ctx context.Context, name string, in PublishInput) (Pu
 	if len(data) > MaxMessageSize+4096 {
 		return PublishOutput{}, fmt.Errorf("%w: the message is %d bytes, more than the %d bytes SNS allows", ErrInvalid, len(data), MaxMessageSize)
 	}
-	if _, err := s.js.Publish(ctx, subjectPrefix+safe(t.cfg.ID), data, jetstream.WithMsgID(rec.MessageID)); err != nil {
+	msgID := rec.MessageID
+	if t.cfg.Fifo && in.DeduplicationID != "" {
+		msgID = "dedup-" + t.cfg.ID + "-" + in.DeduplicationID
+	}
+	if _, err := s.js.Publish(ctx, subjectPrefix+safe(t.cfg.ID), data, jetstream.WithMsgID(msgID)); err != nil {
 		return PublishOutput{}, fmt.Errorf("storing a message of topic %s: %w", t.cfg.ID, err)
 	}
 	return PublishOutput{MessageID: rec.MessageID}, nil

@@ -264,3 +264,33 @@ func TestClose(t *testing.T) {
 		t.Errorf("apply after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestFifoDedup: a FIFO topic needs a group and drops a publish whose
+// deduplication id was seen within five minutes.
+func TestFifoDedup(t *testing.T) {
+	ctx := context.Background()
+	inv := &invoker{}
+	s, _, stop := setup(t, t.TempDir(), inv)
+	defer stop()
+	fifo := []Config{{ID: "Events", Fifo: true, Subscriptions: []Subscription{{ID: "F", Protocol: Lambda, Endpoint: "fn"}}}}
+	if err := s.Apply(ctx, fifo); err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	if _, err := s.Publish(ctx, "Events.fifo", PublishInput{Message: "x"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("no group: %v, want ErrInvalid", err)
+	}
+	for _, m := range []string{"first", "again"} {
+		if _, err := s.Publish(ctx, "Events", PublishInput{Message: m, GroupID: "g", DeduplicationID: "d1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Publish(ctx, "Events", PublishInput{Message: "other", GroupID: "g", DeduplicationID: "d2"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "two invocations", func() bool { return len(inv.requests()) == 2 })
+	time.Sleep(300 * time.Millisecond)
+	if n := len(inv.requests()); n != 2 {
+		t.Errorf("%d invocations, want 2 (the duplicate dropped)", n)
+	}
+}
