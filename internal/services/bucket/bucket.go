@@ -88,7 +88,6 @@ type Service struct {
 	mu      sync.RWMutex
 	buckets map[string]*bucket // by logical id
 	closed  bool
-	seq     uint64 // for sequencers
 }
 
 type bucket struct {
