@@ -424,3 +424,42 @@ func TestNotificationToQueue(t *testing.T) {
 		t.Errorf("record %+v", r)
 	}
 }
+
+// TestReadWhileReplaced: a reader of an object replaced under it fails
+// (its chunks are gone) instead of hanging or mixing contents.
+func TestReadWhileReplaced(t *testing.T) {
+	defer func(d time.Duration) { chunkWait = d }(chunkWait)
+	chunkWait = time.Second
+	s := newService(t, Options{}, Config{ID: "B"})
+	ctx := context.Background()
+	if _, err := s.Put(ctx, "B", "k", &pattern{left: 8 << 20}, PutInput{}); err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := s.Get(ctx, "B", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := io.ReadFull(r, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, "B", "k", strings.NewReader("new"), PutInput{}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	n, err := io.Copy(io.Discard, r)
+	if err == nil {
+		t.Errorf("read %d more bytes of a replaced object without an error", n)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("the reader took %s to fail", time.Since(start))
+	}
+	r2, obj, err := s.Get(ctx, "B", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if b, _ := io.ReadAll(r2); string(b) != "new" || obj.Size != 3 {
+		t.Errorf("after the replace: %q %+v", b, obj)
+	}
+}

@@ -6,12 +6,17 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // readAhead is how many chunks (128 KB each by default) a reader buffers.
 const readAhead = 8
+
+// chunkWait is how long a reader waits for the next chunk: the chunks of
+// an object replaced or deleted while it is read are gone.
+var chunkWait = 30 * time.Second
 
 // chunkReader reads an object's chunks with an ordered pull consumer that
 // buffers at most readAhead chunks, so a slow reader holds little memory
@@ -65,7 +70,9 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 			r.err = io.EOF
 			return 0, io.EOF
 		}
-		m, err := r.it.Next(jetstream.NextContext(r.ctx))
+		ctx, cancel := context.WithTimeout(r.ctx, chunkWait)
+		m, err := r.it.Next(jetstream.NextContext(ctx))
+		cancel()
 		if err != nil {
 			r.err = fmt.Errorf("reading the object: %w", err)
 			return 0, r.err
