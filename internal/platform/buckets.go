@@ -7,16 +7,21 @@ import (
 
 	"github.com/stacklab/stacklab/internal/services/bucket"
 	"github.com/stacklab/stacklab/internal/services/queue"
+	"github.com/stacklab/stacklab/internal/services/topic"
 	"github.com/stacklab/stacklab/internal/stack"
 )
 
 // newBuckets is the platform's bucket service: notifications go to
-// functions as async invocations and to the platform's queues.
+// functions as async invocations and to the platform's queues and topics.
 func newBuckets(p *Platform) *bucket.Service {
 	return bucket.New(p.bus.JetStream(), bucket.Options{Region: p.opts.Region, AccountID: p.opts.AccountID, Logger: p.opts.Logger,
 		Invoker: p.rt,
 		SendToQueue: func(ctx context.Context, q, body string) error {
 			_, err := p.queues.Send(ctx, q, queue.SendInput{Body: body})
+			return err
+		},
+		PublishToTopic: func(ctx context.Context, t, subject, message string) error {
+			_, err := p.topics.Publish(ctx, t, topic.PublishInput{Subject: subject, Message: message})
 			return err
 		}})
 }
@@ -48,8 +53,10 @@ func bucketConfigs(st *stack.Stack) []bucket.Config {
 				bn.Function = function(n.Target)
 			case "queue":
 				bn.Queue = n.Target.String()
+			case "topic":
+				bn.Topic = n.Target.String()
 			default:
-				continue // topics: not delivered yet
+				continue
 			}
 			c.Notifications = append(c.Notifications, bn)
 		}

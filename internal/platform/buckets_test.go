@@ -30,11 +30,12 @@ func TestBucketNotifications(t *testing.T) {
 		t.Fatalf("deploy: %v", err)
 	}
 	cfgs := bucketConfigs(p.Stack())
-	if len(cfgs) != 1 || len(cfgs[0].Notifications) != 2 {
+	if len(cfgs) != 1 || len(cfgs[0].Notifications) != 3 {
 		t.Fatalf("bucket configs: %+v", cfgs)
 	}
 	for _, n := range cfgs[0].Notifications {
-		if !(n.Queue == "Removed" && n.Events[0] == "s3:ObjectRemoved:*") && !(n.Function == "Worker" && n.Suffix == ".jpg" && n.ID == "WorkerJpegs") {
+		if !(n.Queue == "Removed" && n.Events[0] == "s3:ObjectRemoved:*") && !(n.Function == "Worker" && n.Suffix == ".jpg" && n.ID == "WorkerJpegs") &&
+			!(n.Topic == "Alerts" && n.Prefix == "alert/") {
 			t.Errorf("unexpected notification %+v", n)
 		}
 	}
@@ -73,5 +74,33 @@ func TestBucketNotifications(t *testing.T) {
 	if err := json.Unmarshal([]byte(msgs[0].Body), &ev); err != nil || len(ev.Records) != 1 ||
 		ev.Records[0].EventName != "ObjectRemoved:Delete" || ev.Records[0].S3.Object.Key != "notes.txt" || ev.Records[0].S3.Bucket.Name != "photos" {
 		t.Errorf("queue message %s: %v", msgs[0].Body, err)
+	}
+
+	// A put under alert/ is published to the topic, which fans it out to
+	// its queue in an SNS envelope.
+	if _, err := bs.Put(ctx, "Photos", "alert/x", strings.NewReader("!"), bucket.PutInput{}); err != nil {
+		t.Fatal(err)
+	}
+	var env struct{ Subject, Message string }
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		msgs, err := p.Queues().Receive(ctx, "Alerted", 10, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) > 0 {
+			if err := json.Unmarshal([]byte(msgs[0].Body), &env); err != nil {
+				t.Fatalf("envelope %s: %v", msgs[0].Body, err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the S3 event did not reach the topic's queue")
+		}
+	}
+	ev = bucket.Event{}
+	if err := json.Unmarshal([]byte(env.Message), &ev); err != nil || env.Subject != "Amazon S3 Notification" || len(ev.Records) != 1 ||
+		ev.Records[0].S3.Object.Key != "alert/x" || ev.Records[0].EventName != "ObjectCreated:Put" {
+		t.Errorf("topic message %+v: %v", env, err)
 	}
 }

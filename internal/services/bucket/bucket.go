@@ -47,9 +47,11 @@ type Notification struct {
 	Events []string // s3:ObjectCreated:*, s3:ObjectRemoved:Delete, ...
 	Prefix string
 	Suffix string
-	// One target: a function's name, or a queue's logical id, name or ARN.
+	// One target: a function's name, or a queue's or topic's logical id,
+	// name or ARN.
 	Function string
 	Queue    string
+	Topic    string
 }
 
 // Options configure a Service.
@@ -61,6 +63,9 @@ type Options struct {
 	Invoker invoke.Invoker
 	// SendToQueue sends the notifications to queues.
 	SendToQueue func(ctx context.Context, queue, body string) error
+	// PublishToTopic publishes the notifications to topics, with the
+	// subject S3 gives them.
+	PublishToTopic func(ctx context.Context, topic, subject, message string) error
 }
 
 // Object is an object's metadata.

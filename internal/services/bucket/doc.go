@@ -14,10 +14,10 @@
 // name (s3:ObjectCreated:*, s3:ObjectCreated:Put, s3:ObjectRemoved:*, ...)
 // and prefix and suffix filters match gets the S3 event record AWS
 // documents: a function as an asynchronous invocation (durable in
-// JetStream before Put returns), a queue as the body of a message. A
+// JetStream before Put returns), a queue or a topic as a message. A
 // failed delivery is logged; it does not fail the put, as with S3.
 //
-// The package knows buckets, objects, an invoke.Invoker and a function to
-// send to queues; it does not know templates, the runtime or the control
+// The package knows buckets, objects, an invoke.Invoker and functions to
+// send to queues and topics; it does not know templates, the runtime or the control
 // API.
 package bucket

@@ -132,8 +132,12 @@ func (s *Service) notify(ctx context.Context, b *bucket, event string, obj Objec
 			if err := s.opts.SendToQueue(ctx, n.Queue, string(payload)); err != nil {
 				log.Warn("the S3 event did not reach the queue", "queue", n.Queue, "err", err)
 			}
+		case n.Topic != "" && s.opts.PublishToTopic != nil:
+			if err := s.opts.PublishToTopic(ctx, n.Topic, "Amazon S3 Notification", string(payload)); err != nil {
+				log.Warn("the S3 event did not reach the topic", "topic", n.Topic, "err", err)
+			}
 		default:
-			log.Debug("no way to deliver this notification", "function", n.Function, "queue", n.Queue)
+			log.Debug("no way to deliver this notification", "function", n.Function, "queue", n.Queue, "topic", n.Topic)
 		}
 	}
 }
