@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +17,7 @@ import (
 // event on keys under in/: an object put with the CLI reaches the
 // function, and get, ls and rm work on it.
 func TestBucketEndToEnd(t *testing.T) {
-	_, state := startUp(t, "testdata/bucket/template.yaml")
+	ep, state := startUp(t, "testdata/bucket/template.yaml")
 	dir := t.TempDir()
 	src := filepath.Join(dir, "hello.txt")
 	if err := os.WriteFile(src, []byte("hello bucket\n"), 0o600); err != nil {
@@ -65,6 +67,33 @@ func TestBucketEndToEnd(t *testing.T) {
 	stdout, _, _ = run("bucket", "ls", "Uploads", "--state", state)
 	if strings.Contains(stdout, "other/x.bin") {
 		t.Errorf("removed object still listed:\n%s", stdout)
+	}
+
+	// Plain HTTP on the gateway, path style.
+	req, _ := http.NewRequest(http.MethodPut, ep.Gateway+"/_s3/uploads/in/web.txt", strings.NewReader("from the web"))
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT on the gateway: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	waitFor(t, 30*time.Second, "the gateway put in the function's log", func() bool {
+		out, _, _ := run("logs", "Echo", "--state", state)
+		return strings.Contains(out, "s3 object: ObjectCreated:Put uploads in/web.txt")
+	})
+	resp, err = http.Get(ep.Gateway + "/_s3/Uploads/in/web.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "from the web" || resp.Header.Get("Content-Type") != "text/plain" {
+		t.Errorf("GET on the gateway: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	if resp, err := http.Get(ep.Gateway + "/echo/x"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("the API route next to the objects: %v %v", err, resp)
+	} else {
+		resp.Body.Close()
 	}
 
 	for _, c := range []struct {

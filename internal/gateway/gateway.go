@@ -30,6 +30,8 @@ type Config struct {
 	Invoker invoke.Invoker
 	APIs    []*stack.API
 	Logger  *slog.Logger // nil: discard
+	// Objects, when set, serves the buckets' objects under ObjectsPrefix.
+	Objects http.Handler
 
 	AccountID string // shown in events and ARNs; default 123456789012
 	Region    string // shown in ARNs; default us-east-1
@@ -49,6 +51,7 @@ type Config struct {
 // where each API is mounted).
 type Gateway struct {
 	inv     invoke.Invoker
+	objects http.Handler
 	router  *Router
 	log     *slog.Logger
 	account string
@@ -68,6 +71,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g := &Gateway{
 		inv:     cfg.Invoker,
+		objects: cfg.Objects,
 		log:     cfg.Logger,
 		account: cfg.AccountID,
 		region:  cfg.Region,
@@ -106,6 +110,10 @@ func (g *Gateway) Router() *Router { return g.router }
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, InvokePrefix) {
 		g.serveInvoke(w, r)
+		return
+	}
+	if g.objects != nil && strings.HasPrefix(r.URL.Path, ObjectsPrefix) {
+		http.StripPrefix(strings.TrimSuffix(ObjectsPrefix, "/"), g.objects).ServeHTTP(w, r)
 		return
 	}
 	g.serveRoute(w, r)

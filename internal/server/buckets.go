@@ -38,11 +38,36 @@ func (c *Control) buckets(w http.ResponseWriter, r *http.Request, path string) {
 		writeError(w, http.StatusNotFound, "NotFound", "this platform runs no buckets")
 		return
 	}
-	bs := bp.Buckets()
 	// The key is everything after /objects/, as sent (it may end in /).
 	rest := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/v1/buckets"), "/")
 	name, key, hasKey := strings.Cut(rest, "/objects/")
 	name = strings.TrimSuffix(name, "/")
+	if name == "" && r.Method == http.MethodGet {
+		out := []BucketInfo{}
+		for _, b := range bp.Buckets().Buckets() {
+			out = append(out, BucketInfo{ID: b.ID, Name: b.Name, Notifications: len(b.Notifications)})
+		}
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	serveObjects(w, r, bp.Buckets(), name, key, hasKey)
+}
+
+// Objects serves a bucket service's objects in path style, for the
+// gateway: the request's path, with what it is mounted under stripped, is
+// /{bucket}/{key} for PUT, GET, HEAD and DELETE of an object, or /{bucket}
+// (GET, ?prefix=P) for the list of objects, as JSON.
+func Objects(bs *bucket.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, key, hasKey := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		if hasKey && key == "" {
+			hasKey = false
+		}
+		serveObjects(w, r, bs, name, key, hasKey)
+	})
+}
+
+func serveObjects(w http.ResponseWriter, r *http.Request, bs *bucket.Service, name, key string, hasKey bool) {
 	ctx := r.Context()
 	fail := func(err error) {
 		switch {
@@ -57,12 +82,6 @@ func (c *Control) buckets(w http.ResponseWriter, r *http.Request, path string) {
 		}
 	}
 	switch {
-	case name == "" && r.Method == http.MethodGet:
-		out := []BucketInfo{}
-		for _, b := range bs.Buckets() {
-			out = append(out, BucketInfo{ID: b.ID, Name: b.Name, Notifications: len(b.Notifications)})
-		}
-		writeJSON(w, http.StatusOK, out)
 	case !hasKey && r.Method == http.MethodGet:
 		list, err := bs.List(ctx, name, r.URL.Query().Get("prefix"))
 		if err != nil {
@@ -71,7 +90,7 @@ func (c *Control) buckets(w http.ResponseWriter, r *http.Request, path string) {
 		}
 		writeJSON(w, http.StatusOK, list)
 	case !hasKey:
-		writeError(w, http.StatusNotFound, "NotFound", r.Method+" "+path+" is not a bucket operation")
+		writeError(w, http.StatusNotFound, "NotFound", r.Method+" "+r.URL.Path+" is not a bucket operation")
 	case r.Method == http.MethodPut:
 		in := bucket.PutInput{ContentType: r.Header.Get("Content-Type")}
 		for k, v := range r.Header {
