@@ -1,0 +1,17 @@
+// Package schedule runs EventBridge schedules: it parses AWS schedule
+// expressions (rate, cron and at) and fires each tick of a schedule as an
+// asynchronous (Event) invocation of a function.
+//
+// Expressions are evaluated in UTC, as EventBridge rules are. Rate
+// schedules tick on a grid aligned to the Unix epoch, so every process
+// computes the same ticks. When several processes share one NATS, each
+// claims a tick with a create in the STACKLAB_SCHEDULES key-value bucket
+// (key "<rule>.<tick unix seconds>"): only the process whose create
+// succeeds fires it. Ticks missed while no process ran are not made up.
+//
+// Functions get the EventBridge "Scheduled Event" shape, or the rule's
+// Input JSON when it has one.
+//
+// The package knows expressions, jobs, an invoke.Invoker and a JetStream
+// key-value bucket; it does not know templates, stacks or the runtime.
+package schedule
