@@ -1,0 +1,172 @@
+package schedule
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stacklab/stacklab/internal/invoke"
+)
+
+// ClaimBucket is the key-value bucket where ticks are claimed.
+const ClaimBucket = "STACKLAB_SCHEDULES"
+
+// Job is one schedule firing one function.
+type Job struct {
+	Rule     string // the rule's name: in the claim key and the event's resources
+	Function string
+	Schedule Schedule
+	// Input, when set, is the JSON sent instead of the scheduled event.
+	Input []byte
+}
+
+// Clock is the time source; tests replace it.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Options configure a Scheduler.
+type Options struct {
+	Region, AccountID string
+	Clock             Clock // default the real time
+	Logger            *slog.Logger
+}
+
+// Scheduler fires jobs' ticks as asynchronous invocations.
+type Scheduler struct {
+	kv   jetstream.KeyValue
+	inv  invoke.Invoker
+	opts Options
+	log  *slog.Logger
+
+	mu     sync.Mutex // guards cancel
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New opens (or creates) the claim bucket.
+func New(ctx context.Context, js jetstream.JetStream, inv invoke.Invoker, opts Options) (*Scheduler, error) {
+	if opts.Clock == nil {
+		opts.Clock = realClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: ClaimBucket, TTL: 24 * time.Hour, Storage: jetstream.FileStorage})
+	if err != nil {
+		return nil, fmt.Errorf("creating the schedule claim bucket: %w", err)
+	}
+	return &Scheduler{kv: kv, inv: inv, opts: opts, log: opts.Logger.With("component", "schedule")}, nil
+}
+
+// Start stops the jobs running and runs these instead. Calls to Start and
+// Close must not overlap.
+func (s *Scheduler) Start(jobs []Job) {
+	s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	s.mu.Lock()
+	s.cancel = cancel
+	s.mu.Unlock()
+	for _, j := range jobs {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.run(ctx, j)
+		}()
+	}
+}
+
+// Close stops every job and waits for them. It may be called more than once.
+func (s *Scheduler) Close() {
+	s.mu.Lock()
+	if s.cancel != nil {
+		s.cancel()
+		s.cancel = nil
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+func (s *Scheduler) run(ctx context.Context, j Job) {
+	log := s.log.With("rule", j.Rule, "function", j.Function)
+	for {
+		now := s.opts.Clock.Now()
+		tick := j.Schedule.Next(now)
+		if tick.IsZero() {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.opts.Clock.After(tick.Sub(now)):
+		}
+		if err := s.Fire(ctx, j, tick); err != nil && ctx.Err() == nil {
+			log.Warn("firing a scheduled tick", "tick", tick, "err", err)
+		}
+	}
+}
+
+// Fire claims one tick of a job and, when this process got it, invokes the
+// function asynchronously. A tick claimed by another process is skipped.
+func (s *Scheduler) Fire(ctx context.Context, j Job, tick time.Time) error {
+	key := claimKey(j.Rule) + "." + strconv.FormatInt(tick.Unix(), 10)
+	if _, err := s.kv.Create(ctx, key, []byte("claimed")); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return nil
+		}
+		return fmt.Errorf("claiming tick %s of rule %s: %w", tick.UTC().Format(time.RFC3339), j.Rule, err)
+	}
+	payload := j.Input
+	if payload == nil {
+		payload = s.event(j.Rule, tick)
+	}
+	if _, err := s.inv.Invoke(ctx, invoke.Request{Function: j.Function, Payload: payload, Type: invoke.Event}); err != nil {
+		return fmt.Errorf("invoking %s for rule %s: %w", j.Function, j.Rule, err)
+	}
+	return nil
+}
+
+// event is the EventBridge scheduled event.
+func (s *Scheduler) event(rule string, tick time.Time) []byte {
+	var id [16]byte
+	_, _ = rand.Read(id[:])
+	h := hex.EncodeToString(id[:])
+	b, _ := json.Marshal(map[string]any{
+		"version":     "0",
+		"id":          h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:],
+		"detail-type": "Scheduled Event",
+		"source":      "aws.events",
+		"account":     s.opts.AccountID,
+		"time":        tick.UTC().Format(time.RFC3339),
+		"region":      s.opts.Region,
+		"resources":   []string{"arn:aws:events:" + s.opts.Region + ":" + s.opts.AccountID + ":rule/" + rule},
+		"detail":      map[string]any{},
+	})
+	return b
+}
+
+// claimKey keeps the characters a key-value key may hold.
+func claimKey(rule string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, rule)
+}

@@ -1,0 +1,181 @@
+package schedule
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/bus"
+	"github.com/stacklab/stacklab/internal/invoke"
+)
+
+// fakeClock moves only when told to.
+type fakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []waiter
+}
+
+type waiter struct {
+	at time.Time
+	c  chan time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	c.waiters = append(c.waiters, waiter{c.now.Add(d), ch})
+	return ch
+}
+
+func (c *fakeClock) pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters)
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	keep := c.waiters[:0]
+	for _, w := range c.waiters {
+		if !w.at.After(c.now) {
+			w.c <- c.now
+		} else {
+			keep = append(keep, w)
+		}
+	}
+	c.waiters = keep
+}
+
+// recorder is an Invoker that keeps its requests.
+type recorder struct {
+	mu   sync.Mutex
+	reqs []invoke.Request
+}
+
+func (r *recorder) Invoke(_ context.Context, req invoke.Request) (invoke.Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reqs = append(r.reqs, req)
+	return invoke.Result{}, nil
+}
+
+func (r *recorder) requests() []invoke.Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]invoke.Request(nil), r.reqs...)
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func startBus(t *testing.T) *bus.Bus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := bus.Start(ctx, bus.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b
+}
+
+func TestTwoSchedulersFireEachTickOnce(t *testing.T) {
+	b := startBus(t)
+	clock := &fakeClock{now: ts("2026-11-22T02:10:30Z")}
+	rec := &recorder{}
+	ctx := context.Background()
+	var scheds []*Scheduler
+	for range 2 {
+		s, err := New(ctx, b.JetStream(), rec, Options{Region: "eu-west-1", AccountID: "123456789012", Clock: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scheds = append(scheds, s)
+	}
+	every, err := Parse("rate(1 minute)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range scheds {
+		s.Start([]Job{{Rule: "Sweep", Function: "sweeper", Schedule: every}})
+	}
+	const ticks = 3
+	for i := range ticks {
+		waitFor(t, "both schedulers to wait for a tick", func() bool { return clock.pending() == 2 })
+		if got := len(rec.requests()); got != i {
+			t.Fatalf("after %d ticks got %d invocations, want %d", i, got, i)
+		}
+		clock.advance(time.Minute)
+	}
+	waitFor(t, "both schedulers to wait again", func() bool { return clock.pending() == 2 })
+	for _, s := range scheds {
+		s.Close()
+	}
+	reqs := rec.requests()
+	if len(reqs) != ticks {
+		t.Fatalf("got %d invocations, want %d (one a tick)", len(reqs), ticks)
+	}
+	for i, r := range reqs {
+		if r.Type != invoke.Event || r.Function != "sweeper" {
+			t.Errorf("request %d = %s %s, want Event sweeper", i, r.Type, r.Function)
+		}
+		var ev map[string]any
+		if err := json.Unmarshal(r.Payload, &ev); err != nil {
+			t.Fatalf("payload %s: %v", r.Payload, err)
+		}
+		want := ts("2026-11-22T02:11:00Z").Add(time.Duration(i) * time.Minute).Format(time.RFC3339)
+		if ev["time"] != want || ev["detail-type"] != "Scheduled Event" || ev["source"] != "aws.events" || ev["version"] != "0" || ev["region"] != "eu-west-1" || ev["account"] != "123456789012" {
+			t.Errorf("event %d = %s, want a Scheduled Event at %s", i, r.Payload, want)
+		}
+		if res, _ := ev["resources"].([]any); len(res) != 1 || res[0] != "arn:aws:events:eu-west-1:123456789012:rule/Sweep" {
+			t.Errorf("event %d resources = %v", i, ev["resources"])
+		}
+		if d, ok := ev["detail"].(map[string]any); !ok || len(d) != 0 {
+			t.Errorf("event %d detail = %v, want {}", i, ev["detail"])
+		}
+	}
+}
+
+func TestFireInputOnce(t *testing.T) {
+	b := startBus(t)
+	rec := &recorder{}
+	ctx := context.Background()
+	s, err := New(ctx, b.JetStream(), rec, Options{Region: "us-east-1", AccountID: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	every, _ := Parse("cron(0 10 * * ? *)")
+	j := Job{Rule: "Fn-Nightly.x", Function: "f", Schedule: every, Input: []byte(`{"k":"v"}`)}
+	tick := ts("2026-11-22T10:00:00Z")
+	for range 3 {
+		if err := s.Fire(ctx, j, tick); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reqs := rec.requests()
+	if len(reqs) != 1 || string(reqs[0].Payload) != `{"k":"v"}` {
+		t.Fatalf("got %d requests (%v), want one with the input", len(reqs), reqs)
+	}
+}
