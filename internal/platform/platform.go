@@ -16,6 +16,7 @@ import (
 	"github.com/stacklab/stacklab/internal/runtime"
 	"github.com/stacklab/stacklab/internal/services/bucket"
 	"github.com/stacklab/stacklab/internal/services/queue"
+	"github.com/stacklab/stacklab/internal/services/schedule"
 	"github.com/stacklab/stacklab/internal/services/topic"
 	"github.com/stacklab/stacklab/internal/stack"
 	"github.com/stacklab/stacklab/internal/template"
@@ -55,6 +56,7 @@ type Platform struct {
 	queues    *queue.Service
 	buckets   *bucket.Service
 	topics    *topic.Service
+	schedules *schedule.Scheduler
 	stackMu   sync.RWMutex
 	stack     *stack.Stack
 	file      string
@@ -111,6 +113,10 @@ func New(opts Options) (*Platform, error) {
 	p.queues = queue.New(b.JetStream(), queue.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger})
 	p.buckets = newBuckets(p)
 	p.topics = topic.New(b.JetStream(), rt, p.queues, topic.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay})
+	if p.schedules, err = schedule.New(ctx, b.JetStream(), rt, schedule.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger}); err != nil {
+		p.Close()
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -203,6 +209,10 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) erro
 	if err := p.applyTopics(ctx, st); err != nil {
 		return err
 	}
+	jobs, err := scheduleJobs(st)
+	if err != nil {
+		return err
+	}
 	p.stackMu.Lock()
 	p.stack, p.file = st, file
 	p.stackMu.Unlock()
@@ -210,6 +220,7 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) erro
 	p.async.Start() // queued async events run once their functions exist
 	p.startPollers(st)
 	p.topics.Start() // publishes are fanned out once their subscribers exist
+	p.startSchedules(jobs)
 	if p.onDeploy != nil {
 		p.onDeploy(st)
 	}
@@ -249,6 +260,9 @@ func (p *Platform) StateDir() string { return p.opts.StateDir }
 func (p *Platform) Close() { p.closeOnce.Do(p.close) }
 
 func (p *Platform) close() {
+	if p.schedules != nil {
+		p.schedules.Close()
+	}
 	if p.topics != nil {
 		p.topics.Close()
 	}

@@ -54,8 +54,9 @@ type Scheduler struct {
 	opts Options
 	log  *slog.Logger
 
-	mu     sync.Mutex // guards cancel
+	mu     sync.Mutex // guards cancel, closed and wg.Add
 	cancel context.CancelFunc
+	closed bool
 	wg     sync.WaitGroup
 }
 
@@ -74,14 +75,17 @@ func New(ctx context.Context, js jetstream.JetStream, inv invoke.Invoker, opts O
 	return &Scheduler{kv: kv, inv: inv, opts: opts, log: opts.Logger.With("component", "schedule")}, nil
 }
 
-// Start stops the jobs running and runs these instead. Calls to Start and
-// Close must not overlap.
+// Start stops the jobs running and runs these instead. Calls to Start
+// must not overlap; after Close, Start does nothing.
 func (s *Scheduler) Start(jobs []Job) {
-	s.Close()
-	ctx, cancel := context.WithCancel(context.Background())
+	s.stop()
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.mu.Unlock()
 	for _, j := range jobs {
 		s.wg.Add(1)
 		go func() {
@@ -93,6 +97,13 @@ func (s *Scheduler) Start(jobs []Job) {
 
 // Close stops every job and waits for them. It may be called more than once.
 func (s *Scheduler) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.stop()
+}
+
+func (s *Scheduler) stop() {
 	s.mu.Lock()
 	if s.cancel != nil {
 		s.cancel()
