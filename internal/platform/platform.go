@@ -17,6 +17,7 @@ import (
 	"github.com/stacklab/stacklab/internal/services/bucket"
 	"github.com/stacklab/stacklab/internal/services/queue"
 	"github.com/stacklab/stacklab/internal/services/schedule"
+	"github.com/stacklab/stacklab/internal/services/table"
 	"github.com/stacklab/stacklab/internal/services/topic"
 	"github.com/stacklab/stacklab/internal/stack"
 	"github.com/stacklab/stacklab/internal/template"
@@ -56,6 +57,7 @@ type Platform struct {
 	queues    *queue.Service
 	buckets   *bucket.Service
 	topics    *topic.Service
+	tables    *table.Service
 	schedules *schedule.Scheduler
 	stackMu   sync.RWMutex
 	stack     *stack.Stack
@@ -112,6 +114,7 @@ func New(opts Options) (*Platform, error) {
 	rt.SetQueue(p.async)
 	p.queues = queue.New(b.JetStream(), queue.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger})
 	p.buckets = newBuckets(p)
+	p.tables = table.New(b.JetStream(), table.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay})
 	p.topics = topic.New(b.JetStream(), rt, p.queues, topic.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay})
 	if p.schedules, err = schedule.New(ctx, b.JetStream(), rt, schedule.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger}); err != nil {
 		p.Close()
@@ -209,6 +212,9 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) erro
 	if err := p.applyTopics(ctx, st); err != nil {
 		return err
 	}
+	if err := p.applyTables(ctx, st); err != nil {
+		return err
+	}
 	jobs, err := scheduleJobs(st)
 	if err != nil {
 		return err
@@ -220,6 +226,7 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) erro
 	p.async.Start() // queued async events run once their functions exist
 	p.startPollers(st)
 	p.topics.Start() // publishes are fanned out once their subscribers exist
+	p.startTablePollers(ctx, st)
 	p.startSchedules(jobs)
 	if p.onDeploy != nil {
 		p.onDeploy(st)
@@ -268,6 +275,9 @@ func (p *Platform) close() {
 	}
 	if p.buckets != nil {
 		p.buckets.Close()
+	}
+	if p.tables != nil {
+		p.tables.Close()
 	}
 	if p.queues != nil {
 		p.queues.Close()

@@ -103,6 +103,8 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.buckets(w, r, path)
 	case path == "/v1/topics" || strings.HasPrefix(path, "/v1/topics/"):
 		c.topics(w, r, path)
+	case path == "/v1/tables" || strings.HasPrefix(path, "/v1/tables/"):
+		c.tables(w, r, path)
 	case path == "/v1/logs" && r.Method == http.MethodGet:
 		c.logs(w, r)
 	case path == "/v1/deployments" && r.Method == http.MethodGet:

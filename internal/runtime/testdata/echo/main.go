@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -47,6 +48,10 @@ type event struct {
 		Sns *struct {
 			Message string `json:"Message"`
 		} `json:"Sns"`
+		// A DynamoDB stream record prints "dynamodb record: EVENT KEYS".
+		DynamoDB *struct {
+			Keys json.RawMessage `json:"Keys"`
+		} `json:"dynamodb"`
 	} `json:"Records"`
 }
 
@@ -92,6 +97,10 @@ func handle(ctx context.Context, ev event) (map[string]any, error) {
 	for _, r := range ev.Records {
 		if r.Sns != nil {
 			fmt.Println("sns message:", r.Sns.Message)
+			continue
+		}
+		if r.DynamoDB != nil {
+			fmt.Println("dynamodb record:", r.EventName, string(r.DynamoDB.Keys))
 			continue
 		}
 		if r.S3 != nil {
