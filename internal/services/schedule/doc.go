@@ -6,7 +6,7 @@
 // schedules tick on a grid aligned to the Unix epoch, so every process
 // computes the same ticks. When several processes share one NATS, each
 // claims a tick with a create in the STACKLAB_SCHEDULES key-value bucket
-// (key "<rule>.<tick unix seconds>"): only the process whose create
+// (key "<rule>.<function>.<tick unix seconds>"): only the process whose create
 // succeeds fires it. Ticks missed while no process ran are not made up.
 //
 // Functions get the EventBridge "Scheduled Event" shape, or the rule's

@@ -135,7 +135,8 @@ func (s *Scheduler) run(ctx context.Context, j Job) {
 // Fire claims one tick of a job and, when this process got it, invokes the
 // function asynchronously. A tick claimed by another process is skipped.
 func (s *Scheduler) Fire(ctx context.Context, j Job, tick time.Time) error {
-	key := claimKey(j.Rule) + "." + strconv.FormatInt(tick.Unix(), 10)
+	// A rule may target several functions: each target gets the tick.
+	key := claimKey(j.Rule) + "." + claimKey(j.Function) + "." + strconv.FormatInt(tick.Unix(), 10)
 	if _, err := s.kv.Create(ctx, key, []byte("claimed")); err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			return nil

@@ -178,4 +178,12 @@ func TestFireInputOnce(t *testing.T) {
 	if len(reqs) != 1 || string(reqs[0].Payload) != `{"k":"v"}` {
 		t.Fatalf("got %d requests (%v), want one with the input", len(reqs), reqs)
 	}
+	// Another target of the same rule gets the same tick.
+	j.Function = "g"
+	if err := s.Fire(ctx, j, tick); err != nil {
+		t.Fatal(err)
+	}
+	if reqs := rec.requests(); len(reqs) != 2 || reqs[1].Function != "g" {
+		t.Fatalf("got %v, want the second target invoked", reqs)
+	}
 }
