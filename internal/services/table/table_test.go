@@ -62,6 +62,9 @@ func item(t *testing.T, s string) Item {
 func TestPutGetDeleteScan(t *testing.T) {
 	s := newService(t, Config{ID: "Users", Name: "users", HashKey: Key{"id", "S"}, RangeKey: &Key{"n", "N"}})
 	ctx := context.Background()
+	if items, err := s.Scan(ctx, "users", 0); err != nil || len(items) != 0 {
+		t.Fatalf("Scan of an empty table: got %v, %v, want no items", items, err)
+	}
 	a := item(t, `{"id":{"S":"a"},"n":{"N":"1"},"name":{"S":"Ann"}}`)
 	b := item(t, `{"id":{"S":"b"},"n":{"N":"2"},"tags":{"SS":["x","y"]}}`)
 	for _, it := range []Item{a, b} {
