@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -154,4 +155,23 @@ func splitHostPort(s string) (string, int, error) {
 		return "", 0, fmt.Errorf("bus: listen address %q has no port number", s)
 	}
 	return host, port, nil
+}
+
+// Name makes a logical id safe as a JetStream stream, bucket or consumer
+// name and as a subject token: letters, digits, - and _ are kept, anything
+// else becomes _.
+func Name(id string) string {
+	var b strings.Builder
+	for _, c := range id {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+			b.WriteRune(c)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "_"
+	}
+	return b.String()
 }

@@ -3,7 +3,6 @@ package platform
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -114,15 +113,7 @@ func (p *Platform) Queues() *queue.Service { return p.queues }
 // ControlQueue serves the control API's queue endpoints (server.Queues).
 func (p *Platform) ControlQueue(ctx context.Context, method, name, action string, query url.Values, body []byte) (any, int, error) {
 	v, err := p.controlQueue(ctx, method, name, action, query, body)
-	switch {
-	case err == nil:
-		return v, http.StatusOK, nil
-	case errors.Is(err, queue.ErrNoQueue):
-		return nil, http.StatusNotFound, err
-	case errors.Is(err, queue.ErrInvalid):
-		return nil, http.StatusBadRequest, err
-	}
-	return nil, http.StatusInternalServerError, err
+	return answer(v, err, queue.ErrNoQueue, queue.ErrInvalid)
 }
 
 func (p *Platform) controlQueue(ctx context.Context, method, name, action string, query url.Values, body []byte) (any, error) {

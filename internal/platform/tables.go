@@ -3,7 +3,6 @@ package platform
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -77,15 +76,7 @@ func (p *Platform) Tables() *table.Service { return p.tables }
 // ControlTable serves the control API's table endpoints (server.Tables).
 func (p *Platform) ControlTable(ctx context.Context, method, name, action string, query url.Values, body []byte) (any, int, error) {
 	v, err := p.controlTable(ctx, method, name, action, query, body)
-	switch {
-	case err == nil:
-		return v, http.StatusOK, nil
-	case errors.Is(err, table.ErrNoTable):
-		return nil, http.StatusNotFound, err
-	case errors.Is(err, table.ErrInvalid):
-		return nil, http.StatusBadRequest, err
-	}
-	return nil, http.StatusInternalServerError, err
+	return answer(v, err, table.ErrNoTable, table.ErrInvalid)
 }
 
 func (p *Platform) controlTable(ctx context.Context, method, name, action string, query url.Values, body []byte) (any, error) {

@@ -3,7 +3,6 @@ package platform
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -111,15 +110,7 @@ type TopicSubscription struct {
 // ControlTopic serves the control API's topic endpoints (server.Topics).
 func (p *Platform) ControlTopic(ctx context.Context, method, name, action string, body []byte) (any, int, error) {
 	v, err := p.controlTopic(ctx, method, name, action, body)
-	switch {
-	case err == nil:
-		return v, http.StatusOK, nil
-	case errors.Is(err, topic.ErrNoTopic):
-		return nil, http.StatusNotFound, err
-	case errors.Is(err, topic.ErrInvalid):
-		return nil, http.StatusBadRequest, err
-	}
-	return nil, http.StatusInternalServerError, err
+	return answer(v, err, topic.ErrNoTopic, topic.ErrInvalid)
 }
 
 func (p *Platform) controlTopic(ctx context.Context, method, name, action string, body []byte) (any, error) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stacklab/stacklab/internal/bus"
 
 	"github.com/stacklab/stacklab/internal/invoke"
 )
@@ -116,22 +117,7 @@ func New(js jetstream.JetStream, opts Options) *Service {
 
 // StoreName is the object store of a bucket's logical id: letters,
 // digits, - and _ are kept, anything else becomes _.
-func StoreName(id string) string {
-	var b strings.Builder
-	b.WriteString(storePrefix)
-	for _, c := range id {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-			b.WriteRune(c)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	if b.Len() == len(storePrefix) {
-		b.WriteByte('_')
-	}
-	return b.String()
-}
+func StoreName(id string) string { return storePrefix + bus.Name(id) }
 
 // ARN is the bucket's ARN.
 func ARN(name string) string { return "arn:aws:s3:::" + name }

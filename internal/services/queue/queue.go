@@ -19,6 +19,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stacklab/stacklab/internal/bus"
 )
 
 // MaxMessageSize is SQS's largest message body (with attributes).
@@ -104,21 +105,7 @@ func New(js jetstream.JetStream, opts Options) *Service {
 // digits, - and _ are kept, anything else becomes _.
 func StreamName(id string) string { return streamPrefix + safe(id) }
 
-func safe(id string) string {
-	var b strings.Builder
-	for _, c := range id {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-			b.WriteRune(c)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	if b.Len() == 0 {
-		return "_"
-	}
-	return b.String()
-}
+func safe(id string) string { return bus.Name(id) }
 
 // ARN is the queue's ARN.
 func (s *Service) ARN(cfg Config) string {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stacklab/stacklab/internal/bus"
 )
 
 // Names in JetStream.
@@ -92,21 +93,7 @@ func New(js jetstream.JetStream, opts Options) *Service {
 	return &Service{js: js, opts: opts, log: opts.Logger.With("component", "table"), tables: map[string]*table{}}
 }
 
-func safe(id string) string {
-	var b strings.Builder
-	for _, c := range id {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-			b.WriteRune(c)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	if b.Len() == 0 {
-		return "_"
-	}
-	return b.String()
-}
+func safe(id string) string { return bus.Name(id) }
 
 // ARN is the table's ARN.
 func (s *Service) ARN(cfg Config) string {
