@@ -41,6 +41,8 @@ type Options struct {
 	// AsyncRetryDelay is the wait before retrying a failed async event
 	// (doubling after); default 1 s.
 	AsyncRetryDelay time.Duration
+	// Clock drives schedules; default the real time (tests move their own).
+	Clock schedule.Clock
 }
 
 // Platform is one node running one stack.
@@ -116,7 +118,7 @@ func New(opts Options) (*Platform, error) {
 	p.buckets = newBuckets(p)
 	p.tables = table.New(b.JetStream(), table.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay})
 	p.topics = topic.New(b.JetStream(), rt, p.queues, topic.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay})
-	if p.schedules, err = schedule.New(ctx, b.JetStream(), rt, schedule.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger}); err != nil {
+	if p.schedules, err = schedule.New(ctx, b.JetStream(), rt, schedule.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, Clock: opts.Clock}); err != nil {
 		p.Close()
 		return nil, err
 	}

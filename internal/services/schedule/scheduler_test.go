@@ -11,53 +11,6 @@ import (
 	"github.com/stacklab/stacklab/internal/invoke"
 )
 
-// fakeClock moves only when told to.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []waiter
-}
-
-type waiter struct {
-	at time.Time
-	c  chan time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	c.waiters = append(c.waiters, waiter{c.now.Add(d), ch})
-	return ch
-}
-
-func (c *fakeClock) pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.waiters)
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	keep := c.waiters[:0]
-	for _, w := range c.waiters {
-		if !w.at.After(c.now) {
-			w.c <- c.now
-		} else {
-			keep = append(keep, w)
-		}
-	}
-	c.waiters = keep
-}
-
 // recorder is an Invoker that keeps its requests.
 type recorder struct {
 	mu   sync.Mutex
@@ -102,7 +55,7 @@ func startBus(t *testing.T) *bus.Bus {
 
 func TestTwoSchedulersFireEachTickOnce(t *testing.T) {
 	b := startBus(t)
-	clock := &fakeClock{now: ts("2026-11-22T02:10:30Z")}
+	clock := NewManualClock(ts("2026-11-22T02:10:30Z"))
 	rec := &recorder{}
 	ctx := context.Background()
 	var scheds []*Scheduler
@@ -122,13 +75,13 @@ func TestTwoSchedulersFireEachTickOnce(t *testing.T) {
 	}
 	const ticks = 3
 	for i := range ticks {
-		waitFor(t, "both schedulers to wait for a tick", func() bool { return clock.pending() == 2 })
+		waitFor(t, "both schedulers to wait for a tick", func() bool { return clock.Pending() == 2 })
 		if got := len(rec.requests()); got != i {
 			t.Fatalf("after %d ticks got %d invocations, want %d", i, got, i)
 		}
-		clock.advance(time.Minute)
+		clock.Advance(time.Minute)
 	}
-	waitFor(t, "both schedulers to wait again", func() bool { return clock.pending() == 2 })
+	waitFor(t, "both schedulers to wait again", func() bool { return clock.Pending() == 2 })
 	for _, s := range scheds {
 		s.Close()
 	}
