@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stacklab/stacklab/internal/bus"
+)
+
+// The floor's stream and consumer are configured as the queue service
+// configures a queue's: a work-queue stream on file storage and a durable
+// pull consumer with explicit acks.
+const (
+	floorStream  = "FLOOR"
+	floorSubject = "floor.jobs"
+)
+
+// jetStreamFloor is JetStream alone on the same kind of embedded server as
+// the platform's (file storage, an in-process connection).
+type jetStreamFloor struct {
+	b      *bus.Bus
+	js     jetstream.JetStream
+	stream jetstream.Stream
+}
+
+func newFloor(ctx context.Context, dir string) (*jetStreamFloor, error) {
+	b, err := bus.Start(ctx, bus.Options{Dir: filepath.Join(dir, "floor-nats")})
+	if err != nil {
+		return nil, err
+	}
+	// The default window of 4,000 unacknowledged publishes, waiting when
+	// it is full rather than failing.
+	js, err := jetstream.New(b.Conn())
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:       floorStream,
+		Subjects:   []string{floorSubject + ".>"},
+		Retention:  jetstream.WorkQueuePolicy,
+		Storage:    jetstream.FileStorage,
+		MaxMsgSize: 256*1024 + 16*1024,
+		Duplicates: 5 * time.Minute,
+	})
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("creating the floor's stream: %w", err)
+	}
+	return &jetStreamFloor{b: b, js: js, stream: stream}, nil
+}
+
+func (f *jetStreamFloor) Close() { f.b.Close() }
+
+// consumer makes a durable pull consumer of one subject, as a queue's.
+func (f *jetStreamFloor) consumer(ctx context.Context, name, subject string) (jetstream.Consumer, error) {
+	c, err := f.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       name,
+		FilterSubject: subject,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       30 * time.Second,
+		MaxAckPending: 10000,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the floor's consumer %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// throughput publishes n messages asynchronously while one consumer
+// fetches them in batches of 10 and acks each; it returns the messages per
+// second from the first publish until the stream is empty (every ack
+// applied), and the rate of the publishing alone.
+func (f *jetStreamFloor) throughput(ctx context.Context, n int, round string) (total, publish float64, err error) {
+	subject := floorSubject + "." + round
+	cons, err := f.consumer(ctx, "tp"+round, subject)
+	if err != nil {
+		return 0, 0, err
+	}
+	consumed := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		got := 0
+		for got < n {
+			batch, err := cons.Fetch(10, jetstream.FetchMaxWait(time.Second))
+			if err != nil {
+				consumed <- err
+				return
+			}
+			for msg := range batch.Messages() {
+				msg.Ack()
+				got++
+			}
+			if batch.Error() != nil && ctx.Err() != nil {
+				consumed <- ctx.Err()
+				return
+			}
+		}
+		consumed <- nil
+	}()
+	for i := range n {
+		m := nats.NewMsg(subject)
+		m.Data = body(i)
+		if _, err := f.js.PublishMsgAsync(m, jetstream.WithStallWait(time.Minute)); err != nil {
+			return 0, 0, fmt.Errorf("floor publish: %w", err)
+		}
+	}
+	select {
+	case <-f.js.PublishAsyncComplete():
+	case <-time.After(time.Minute):
+		return 0, 0, fmt.Errorf("floor: publishes not acknowledged in a minute")
+	}
+	published := time.Since(start)
+	if err := <-consumed; err != nil {
+		return 0, 0, fmt.Errorf("floor consume: %w", err)
+	}
+	if err := waitEmpty(ctx, func(ctx context.Context) (int, error) {
+		info, err := f.stream.Info(ctx, jetstream.WithSubjectFilter(subject))
+		if err != nil {
+			return 0, err
+		}
+		return int(info.State.Subjects[subject]), nil
+	}); err != nil {
+		return 0, 0, err
+	}
+	d := time.Since(start)
+	return float64(n) / d.Seconds(), float64(n) / published.Seconds(), nil
+}
+
+// latency publishes one message at a time to a consumer already waiting
+// (a Messages iterator of the pull consumer) and returns each publish to
+// receipt time, sorted.
+func (f *jetStreamFloor) latency(ctx context.Context, n int) ([]time.Duration, error) {
+	subject := floorSubject + ".latency"
+	cons, err := f.consumer(ctx, "latency", subject)
+	if err != nil {
+		return nil, err
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return nil, err
+	}
+	defer it.Stop()
+	out := make([]time.Duration, 0, n)
+	for i := range n + 50 {
+		t := time.Now()
+		if _, err := f.js.Publish(ctx, subject, body(i)); err != nil {
+			return nil, fmt.Errorf("floor publish: %w", err)
+		}
+		msg, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("floor receive: %w", err)
+		}
+		d := time.Since(t)
+		msg.Ack()
+		if i >= 50 { // the first are warm-up
+			out = append(out, d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, nil
+}
+
+// waitEmpty polls count until it is 0, for up to a minute.
+func waitEmpty(ctx context.Context, count func(context.Context) (int, error)) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		left, err := count(ctx)
+		if err != nil {
+			return err
+		}
+		if left == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d messages still there after a minute", left)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// body is message i's body, the same size for the floor and stacklab.
+func body(i int) []byte { return fmt.Appendf(nil, `{"job":%08d,"pad":"0123456789abcdef"}`, i) }

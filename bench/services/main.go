@@ -1,0 +1,155 @@
+// Command services measures stacklab's event services against JetStream
+// alone on the same kind of embedded server (file storage, in-process
+// connection), in the same run on the same machine:
+//
+//   - queue → function throughput: messages sent to an SQS queue and
+//     delivered in batches of 10 to a no-op Go (aws-lambda-go) function,
+//     in messages per second from the first send until the queue is empty
+//     (every batch run and its messages deleted). The floor publishes the
+//     same number of messages asynchronously while one consumer fetches
+//     them in batches of 10 and acks them, timed from the first publish
+//     until the stream is empty. Both include sending and consuming.
+//     Goal: at least 50% of the floor.
+//
+//   - bucket put → function start: one small object put at a time; the
+//     function prints the moment its handler starts, and the benchmark
+//     reads it from the function's log. The baseline is one message
+//     published to a consumer already waiting. Goal: p50 under 5 ms.
+//
+//     go run ./bench/services [-n 20000] [-puts 500] [-senders 4]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"runtime/pprof"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/platform"
+)
+
+var (
+	msgs    = flag.Int("n", 20000, "messages per throughput measurement")
+	puts    = flag.Int("puts", 500, "objects put one at a time for the latency measurement")
+	senders = flag.Int("senders", 4, "goroutines sending to the queue at once")
+	rounds  = flag.Int("rounds", 3, "throughput measurements of each kind (the best is shown)")
+	sandbox = flag.Bool("sandbox", false, "run the functions under bubblewrap")
+	profile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE`")
+)
+
+// Goals of the event-services issue.
+const (
+	goalThroughput = 0.5                  // of the floor
+	goalLatency    = 5 * time.Millisecond // p50, put to function start
+)
+
+func main() {
+	flag.Parse()
+	log.SetFlags(0)
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(); err != nil {
+		pprof.StopCPUProfile()
+		log.Fatal("services benchmark: ", err)
+	}
+}
+
+func run() error {
+	dir, _ := filepath.Abs("bench/services")
+	if _, err := os.Stat(filepath.Join(dir, "template.yaml")); err != nil {
+		return fmt.Errorf("run it from the repository root: go run ./bench/services")
+	}
+	state, err := os.MkdirTemp("", "stacklab-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(state)
+	ctx := context.Background()
+
+	floor, err := newFloor(ctx, state)
+	if err != nil {
+		return err
+	}
+	defer floor.Close()
+	p, err := platform.New(platform.Options{StateDir: filepath.Join(state, "stacklab"), Sandbox: *sandbox})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	if _, err := p.Deploy(ctx, filepath.Join(dir, "template.yaml")); err != nil {
+		return err
+	}
+	sl := &stacklab{p: p}
+	if err := sl.warm(ctx); err != nil {
+		return err
+	}
+
+	fmt.Printf("stacklab services benchmark, %d cores, %s\n\n", goruntime.NumCPU(), goruntime.Version())
+	fmt.Printf("queue → function throughput, %d messages of %d bytes, batches of 10, best of %d\n", *msgs, len(body(0)), *rounds)
+	// Interleaved rounds, so that a slow moment of the shared machine
+	// falls on both.
+	var ft, fp, st, sp float64
+	for r := range *rounds {
+		t, pub, err := floor.throughput(ctx, *msgs, fmt.Sprint(r))
+		if err != nil {
+			return err
+		}
+		ft, fp = max(ft, t), max(fp, pub)
+		t, pub, err = sl.throughput(ctx, *msgs, *senders)
+		if err != nil {
+			return err
+		}
+		st, sp = max(st, t), max(sp, pub)
+	}
+	fmt.Printf("  %-40s %9.0f msg/s   ratio to floor %.2f   (publishing alone %.0f msg/s)\n", "JetStream publish+consume (floor)", ft, 1.0, fp)
+	fmt.Printf("  %-40s %9.0f msg/s   ratio to floor %.2f   (sending alone %.0f msg/s)\n", fmt.Sprintf("stacklab send → function (%d senders)", *senders), st, st/ft, sp)
+
+	fmt.Printf("\nbucket put → function start, %d puts one at a time\n", *puts)
+	fl, err := floor.latency(ctx, *puts)
+	if err != nil {
+		return err
+	}
+	start, put, err := sl.latency(ctx, *puts)
+	if err != nil {
+		return err
+	}
+	row := func(name string, l []time.Duration) {
+		fmt.Printf("  %-40s p50 %9s  p99 %9s   p50 ratio to floor %.1fx\n", name, pct(l, 50), pct(l, 99), float64(pct(l, 50))/float64(pct(fl, 50)))
+	}
+	row("JetStream publish → consume (floor)", fl)
+	row("stacklab put → function start", start)
+	row("  of which the put itself", put)
+
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "NOT met"
+	}
+	fmt.Printf("\ngoals: queue throughput at least %.0f%% of the floor: %.0f%%, %s; put → start p50 under %s: %s, %s\n",
+		100*goalThroughput, 100*st/ft, verdict(st/ft >= goalThroughput), goalLatency, pct(start, 50), verdict(pct(start, 50) < goalLatency))
+	return nil
+}
+
+// pct is the p-th percentile of sorted durations.
+func pct(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := len(sorted) * p / 100
+	if i >= len(sorted) {
+		i = len(sorted) - 1
+	}
+	return sorted[i].Round(time.Microsecond)
+}
