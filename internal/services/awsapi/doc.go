@@ -1,0 +1,16 @@
+// Package awsapi serves the subsets of the Amazon SQS and Amazon DynamoDB
+// APIs that functions need to reach the stack's queues and tables with
+// unmodified AWS SDKs: the AWS JSON 1.0 protocol (a POST whose
+// X-Amz-Target header names the operation), answered by the queue and
+// table services.
+//
+// SQS: SendMessage, SendMessageBatch, GetQueueUrl.
+// DynamoDB: PutItem, GetItem, DeleteItem, Query (partition key equality),
+// Scan.
+//
+// The gateway routes such requests here; the platform tells functions the
+// address with AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_DYNAMODB.
+// Requests are not checked against SigV4 signatures: the endpoint is for
+// the functions of one node. This package knows nothing about HTTP APIs,
+// the runtime or templates.
+package awsapi

@@ -1,0 +1,174 @@
+package awsapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/stacklab/stacklab/internal/services/queue"
+)
+
+const sqsNamespace = "com.amazonaws.sqs"
+
+// sqsError maps an error of the queue service to the SQS error a client
+// expects.
+func sqsError(err error) error {
+	switch {
+	case errors.Is(err, queue.ErrNoQueue):
+		return &apiError{http.StatusBadRequest, sqsNamespace, "QueueDoesNotExist", err.Error()}
+	case errors.Is(err, queue.ErrInvalid):
+		return &apiError{http.StatusBadRequest, sqsNamespace, "InvalidParameterValue", err.Error()}
+	}
+	return err
+}
+
+func sqsInvalid(msg string) error {
+	return &apiError{http.StatusBadRequest, sqsNamespace, "InvalidParameterValue", msg}
+}
+
+// sqsAttribute is a message attribute as SQS JSON carries it.
+type sqsAttribute struct {
+	DataType    string
+	StringValue string `json:",omitempty"`
+	BinaryValue []byte `json:",omitempty"`
+}
+
+// sqsMessage is the part of SendMessage and a SendMessageBatch entry that
+// makes the message.
+type sqsMessage struct {
+	MessageBody            string
+	DelaySeconds           *int
+	MessageGroupId         string
+	MessageDeduplicationId string
+	MessageAttributes      map[string]sqsAttribute
+}
+
+func (m sqsMessage) input() queue.SendInput {
+	in := queue.SendInput{Body: m.MessageBody, DelaySeconds: m.DelaySeconds, GroupID: m.MessageGroupId, DeduplicationID: m.MessageDeduplicationId}
+	if len(m.MessageAttributes) > 0 {
+		in.MessageAttributes = map[string]queue.Attribute{}
+		for k, a := range m.MessageAttributes {
+			in.MessageAttributes[k] = queue.Attribute{DataType: a.DataType, StringValue: a.StringValue, BinaryValue: a.BinaryValue}
+		}
+	}
+	return in
+}
+
+type sendMessageInput struct {
+	QueueUrl string
+	sqsMessage
+}
+
+type sendMessageOutput struct {
+	MessageId        string
+	MD5OfMessageBody string
+	SequenceNumber   string `json:",omitempty"`
+}
+
+type sendBatchInput struct {
+	QueueUrl string
+	Entries  []struct {
+		Id string
+		sqsMessage
+	}
+}
+
+type sendBatchResult struct {
+	Id               string
+	MessageId        string
+	MD5OfMessageBody string
+	SequenceNumber   string `json:",omitempty"`
+}
+
+type sendBatchFailure struct {
+	Id          string
+	SenderFault bool
+	Code        string
+	Message     string
+}
+
+type sendBatchOutput struct {
+	Successful []sendBatchResult
+	Failed     []sendBatchFailure
+}
+
+// maxBatch is the most entries a SendMessageBatch takes, as in SQS.
+const maxBatch = 10
+
+// sqs runs one SQS operation.
+func (h *Handler) sqs(r *http.Request, op string) (any, error) {
+	if h.Queues == nil {
+		return nil, &apiError{http.StatusBadRequest, sqsNamespace, "InvalidAction", "this endpoint serves no queues"}
+	}
+	ctx := r.Context()
+	switch op {
+	case "SendMessage":
+		var in sendMessageInput
+		if err := decode(r, &in, sqsInvalid); err != nil {
+			return nil, err
+		}
+		if in.QueueUrl == "" {
+			return nil, sqsInvalid("SendMessage: QueueUrl is required")
+		}
+		out, err := h.Queues.Send(ctx, in.QueueUrl, in.input())
+		if err != nil {
+			return nil, sqsError(err)
+		}
+		return sendMessageOutput{MessageId: out.MessageID, MD5OfMessageBody: out.MD5OfBody, SequenceNumber: out.SequenceNumber}, nil
+	case "SendMessageBatch":
+		var in sendBatchInput
+		if err := decode(r, &in, sqsInvalid); err != nil {
+			return nil, err
+		}
+		if in.QueueUrl == "" {
+			return nil, sqsInvalid("SendMessageBatch: QueueUrl is required")
+		}
+		if len(in.Entries) == 0 {
+			return nil, &apiError{http.StatusBadRequest, sqsNamespace, "EmptyBatchRequest", "SendMessageBatch: no Entries"}
+		}
+		if len(in.Entries) > maxBatch {
+			return nil, &apiError{http.StatusBadRequest, sqsNamespace, "TooManyEntriesInBatchRequest", fmt.Sprintf("SendMessageBatch: %d entries; at most %d", len(in.Entries), maxBatch)}
+		}
+		seen := map[string]bool{}
+		for _, e := range in.Entries {
+			if seen[e.Id] {
+				return nil, &apiError{http.StatusBadRequest, sqsNamespace, "BatchEntryIdsNotDistinct", fmt.Sprintf("SendMessageBatch: entry id %q is used twice", e.Id)}
+			}
+			seen[e.Id] = true
+		}
+		out := sendBatchOutput{Successful: []sendBatchResult{}, Failed: []sendBatchFailure{}}
+		for _, e := range in.Entries {
+			res, err := h.Queues.Send(ctx, in.QueueUrl, e.input())
+			if errors.Is(err, queue.ErrNoQueue) {
+				return nil, sqsError(err)
+			}
+			if err != nil {
+				ae, ok := sqsError(err).(*apiError)
+				f := sendBatchFailure{Id: e.Id, Code: "InternalError", Message: err.Error()}
+				if ok {
+					f.Code, f.SenderFault = ae.code, true
+				}
+				out.Failed = append(out.Failed, f)
+				continue
+			}
+			out.Successful = append(out.Successful, sendBatchResult{Id: e.Id, MessageId: res.MessageID, MD5OfMessageBody: res.MD5OfBody, SequenceNumber: res.SequenceNumber})
+		}
+		return out, nil
+	case "GetQueueUrl":
+		var in struct{ QueueName string }
+		if err := decode(r, &in, sqsInvalid); err != nil {
+			return nil, err
+		}
+		cfg, ok := h.Queues.Lookup(in.QueueName)
+		if !ok {
+			return nil, sqsError(fmt.Errorf("%w: %q", queue.ErrNoQueue, in.QueueName))
+		}
+		name := cfg.Name
+		if name == "" {
+			name = cfg.ID
+		}
+		return map[string]string{"QueueUrl": "http://" + r.Host + "/queues/" + name}, nil
+	}
+	return nil, &apiError{http.StatusBadRequest, sqsNamespace, "InvalidAction",
+		fmt.Sprintf("SQS %s is not served by stacklab; it serves SendMessage, SendMessageBatch and GetQueueUrl (functions receive through event source mappings)", op)}
+}
