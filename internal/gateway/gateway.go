@@ -32,6 +32,9 @@ type Config struct {
 	Logger  *slog.Logger // nil: discard
 	// Objects, when set, serves the buckets' objects under ObjectsPrefix.
 	Objects http.Handler
+	// AWS, when set, serves requests of the AWS JSON protocol (a POST with
+	// an X-Amz-Target header): the SQS and DynamoDB endpoints of functions.
+	AWS http.Handler
 
 	AccountID string // shown in events and ARNs; default 123456789012
 	Region    string // shown in ARNs; default us-east-1
@@ -52,6 +55,7 @@ type Config struct {
 type Gateway struct {
 	inv     invoke.Invoker
 	objects http.Handler
+	aws     http.Handler
 	router  *Router
 	log     *slog.Logger
 	account string
@@ -72,6 +76,7 @@ func New(cfg Config) (*Gateway, error) {
 	g := &Gateway{
 		inv:     cfg.Invoker,
 		objects: cfg.Objects,
+		aws:     cfg.AWS,
 		log:     cfg.Logger,
 		account: cfg.AccountID,
 		region:  cfg.Region,
@@ -114,6 +119,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if g.objects != nil && strings.HasPrefix(r.URL.Path, ObjectsPrefix) {
 		http.StripPrefix(strings.TrimSuffix(ObjectsPrefix, "/"), g.objects).ServeHTTP(w, r)
+		return
+	}
+	if g.aws != nil && r.Method == http.MethodPost && r.Header.Get("X-Amz-Target") != "" {
+		g.aws.ServeHTTP(w, r)
 		return
 	}
 	g.serveRoute(w, r)
