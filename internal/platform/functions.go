@@ -87,7 +87,7 @@ func (p *Platform) spec(ctx context.Context, st *stack.Stack, f *stack.Function,
 // environment renders a function's environment variables. References to
 // other resources become the names and ARNs they have on this platform.
 func (p *Platform) environment(st *stack.Stack, f *stack.Function) map[string]string {
-	env := map[string]string{}
+	env := p.awsEnvironment()
 	for k, v := range f.Environment {
 		env[k] = p.render(st, v)
 	}
