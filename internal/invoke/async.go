@@ -48,7 +48,17 @@ type AsyncOptions struct {
 	// life; after a crash, events in progress run again after it
 	// (default 10 s).
 	AckWait time.Duration
-	Logger  *slog.Logger
+	// Settle is given the final outcome of every event (success, retries
+	// exhausted, event too old) before the event is acknowledged: it sends
+	// it to the function's dead-letter queue and destinations. When it
+	// returns an error the outcome is kept (in JetStream KV) and Settle is
+	// called again later with it, without running the function again;
+	// Settle marks in the outcome what it delivered, so that only the rest
+	// is sent again. Return errors only for failures that can pass (a
+	// destination that is not available); give up on the others. Nil: the
+	// outcome is logged and dropped.
+	Settle func(ctx context.Context, o *Outcome) error
+	Logger *slog.Logger
 }
 
 // Async is the queue of asynchronous invocations: an event is stored in a
@@ -63,6 +73,7 @@ type Async struct {
 
 	ctx       context.Context
 	cons      jetstream.Consumer
+	kept      *outcomes
 	startOnce sync.Once
 
 	mu        sync.Mutex
@@ -108,8 +119,12 @@ func NewAsync(ctx context.Context, js jetstream.JetStream, opts AsyncOptions) (*
 	if err != nil {
 		return nil, fmt.Errorf("creating the async invocation consumer: %w", err)
 	}
+	kept, err := openOutcomes(ctx, js)
+	if err != nil {
+		return nil, err
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	a := &Async{js: js, opts: opts, log: opts.Logger.With("component", "async"), cancel: cancel, throttled: map[string]int{}, ctx: runCtx, cons: cons}
+	a := &Async{js: js, opts: opts, log: opts.Logger.With("component", "async"), cancel: cancel, throttled: map[string]int{}, ctx: runCtx, cons: cons, kept: kept}
 	return a, nil
 }
 
@@ -179,8 +194,9 @@ func (a *Async) loop(ctx context.Context, cons jetstream.Consumer) {
 	}
 }
 
-// handle runs one delivery of an event and settles it: ack when done (or
-// given up), nak with a delay to retry.
+// handle runs one delivery of an event and settles it: nak with a delay
+// to retry, or hand the final outcome to Settle and ack once it is
+// delivered.
 func (a *Async) handle(ctx context.Context, msg jetstream.Msg) {
 	fn := msg.Headers().Get(hdrFunction)
 	id := msg.Headers().Get(hdrRequest)
@@ -194,29 +210,38 @@ func (a *Async) handle(ctx context.Context, msg jetstream.Msg) {
 		msg.Term()
 		return
 	}
+	stop := keepAlive(msg, a.opts.AckWait/3)
+	defer stop()
+	// An outcome decided on an earlier delivery that could not be
+	// delivered: deliver it, without running the function again. (A first
+	// delivery has none; it skips the look-up.)
+	if meta.NumDelivered > 1 {
+		if o, ok, err := a.kept.get(ctx, id); err != nil {
+			log.Warn("reading a kept outcome; retrying", "err", err)
+			msg.NakWithDelay(a.opts.RetryDelay)
+			return
+		} else if ok {
+			a.settle(ctx, msg, o, log)
+			return
+		}
+	}
+	attempt := int(meta.NumDelivered) - a.throttles(id)
+	outcome := func(c Condition) *Outcome {
+		return &Outcome{Function: fn, RequestID: id, TraceID: msg.Headers().Get(hdrTrace), Condition: c, Attempts: attempt,
+			Payload: msg.Data(), StatusCode: 200, Time: time.Now().UTC()}
+	}
 	if enq, err := time.Parse(time.RFC3339Nano, msg.Headers().Get(hdrEnqueued)); err == nil && policy.MaximumEventAge > 0 && time.Since(enq) > policy.MaximumEventAge {
-		log.Warn("async event discarded: older than MaximumEventAge", "age", time.Since(enq).Round(time.Second))
-		a.forget(id)
-		msg.Ack()
+		log.Warn("async event older than MaximumEventAge; not run again", "age", time.Since(enq).Round(time.Second))
+		o := outcome(ConditionEventAgeExceeded)
+		o.Attempts = attempt - 1 // this delivery did not run it
+		o.Error = fmt.Sprintf("the event is older than MaximumEventAgeInSeconds (%s)", policy.MaximumEventAge)
+		if o.Attempts <= 0 {
+			o.Attempts, o.StatusCode = 0, ErrTooManyRequests.Status // it never ran: throttled all along
+		}
+		a.settle(ctx, msg, o, log)
 		return
 	}
-	// Keep the delivery ours while the function runs.
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(a.opts.AckWait / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				msg.InProgress()
-			}
-		}
-	}()
 	res, err := a.opts.Runner.Invoke(ctx, Request{Function: fn, Payload: msg.Data(), Type: RequestResponse, TraceID: msg.Headers().Get(hdrTrace), RequestID: id})
-	close(stop)
-	attempt := int(meta.NumDelivered) - a.throttles(id)
 	switch {
 	case ctx.Err() != nil:
 		msg.Nak() // stopping: run it again after the restart
@@ -227,9 +252,15 @@ func (a *Async) handle(ctx context.Context, msg jetstream.Msg) {
 		a.mu.Unlock()
 		msg.NakWithDelay(a.opts.RetryDelay)
 	case err != nil:
-		log.Warn("async event discarded", "err", err)
-		a.forget(id)
-		msg.Ack()
+		log.Warn("async event cannot run", "err", err)
+		o := outcome(ConditionRetriesExhausted)
+		o.Attempts = attempt - 1
+		o.Error = err.Error()
+		var se *Error
+		if errors.As(err, &se) {
+			o.StatusCode = se.Status
+		}
+		a.settle(ctx, msg, o, log)
 	case res.FunctionError != "":
 		if attempt <= policy.MaximumRetryAttempts {
 			delay := a.opts.RetryDelay << (attempt - 1)
@@ -237,13 +268,75 @@ func (a *Async) handle(ctx context.Context, msg jetstream.Msg) {
 			msg.NakWithDelay(delay)
 			return
 		}
-		log.Warn("async event failed on every attempt; discarded", "attempts", attempt, "error", string(res.Payload))
-		a.forget(id)
-		msg.Ack()
+		log.Warn("async event failed on every attempt", "attempts", attempt, "error", string(res.Payload))
+		o := outcome(ConditionRetriesExhausted)
+		o.setResponse(res)
+		a.settle(ctx, msg, o, log)
 	default:
-		a.forget(id)
-		msg.Ack()
+		o := outcome(ConditionSuccess)
+		o.setResponse(res)
+		a.settle(ctx, msg, o, log)
 	}
+}
+
+// setResponse keeps what the outcome needs of the last attempt's result.
+func (o *Outcome) setResponse(res Result) {
+	o.FunctionError, o.Version = res.FunctionError, res.Version
+	if len(res.Payload) <= MaxRecordSize {
+		o.Response = res.Payload
+	}
+}
+
+// settle hands an event's final outcome to Settle and acks the event once
+// it is delivered. When delivery fails, the outcome is kept and the event
+// naked with a backoff, to be settled again on its next delivery.
+func (a *Async) settle(ctx context.Context, msg jetstream.Msg, o *Outcome, log *slog.Logger) {
+	kept := o.Failures > 0
+	if a.opts.Settle == nil {
+		if !o.Succeeded() {
+			log.Warn("async event discarded", "condition", o.Condition, "attempts", o.Attempts)
+		}
+	} else if err := a.opts.Settle(ctx, o); err != nil {
+		o.Failures++
+		delay := min(a.opts.RetryDelay<<min(o.Failures-1, 16), maxSettleDelay)
+		log.Warn("delivering the outcome of an async event failed; retrying", "condition", o.Condition, "failures", o.Failures, "in", delay, "err", err)
+		// Keep the outcome even when stopping, so the event is not run
+		// again; a context of its own lets the write finish.
+		kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if err := a.kept.put(kctx, o); err != nil {
+			log.Warn("the outcome cannot be kept; the event will run again", "err", err)
+		}
+		cancel()
+		msg.NakWithDelay(delay)
+		return
+	}
+	if kept {
+		if err := a.kept.drop(context.WithoutCancel(ctx), o.RequestID); err != nil {
+			log.Warn("forgetting a delivered outcome", "err", err)
+		}
+	}
+	a.forget(o.RequestID)
+	msg.Ack()
+}
+
+// keepAlive keeps a delivery ours (in-progress signals every interval)
+// until the returned stop is called.
+func keepAlive(msg jetstream.Msg, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var once sync.Once
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				msg.InProgress()
+			}
+		}
+	}()
+	return func() { once.Do(func() { close(done) }) }
 }
 
 func (a *Async) throttles(id string) int {
