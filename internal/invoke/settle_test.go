@@ -157,7 +157,9 @@ func TestSettleBeforeAck(t *testing.T) {
 			defer b.Close()
 			s := &settler{fail: 2}
 			q, err := invoke.NewAsync(context.Background(), b.JetStream(), invoke.AsyncOptions{Runner: rt, RetryDelay: 50 * time.Millisecond, Settle: s.settle,
-				Policy: func(string) invoke.RetryPolicy { return invoke.RetryPolicy{MaximumRetryAttempts: 0, MaximumEventAge: time.Hour} }})
+				Policy: func(string) invoke.RetryPolicy {
+					return invoke.RetryPolicy{MaximumRetryAttempts: 0, MaximumEventAge: time.Hour}
+				}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -215,7 +217,9 @@ func TestKeptOutcomeSurvivesRestart(t *testing.T) {
 	b := startBus(t, dir)
 	failing := &settler{fail: -1}
 	q, err := invoke.NewAsync(context.Background(), b.JetStream(), invoke.AsyncOptions{Runner: rt, RetryDelay: 50 * time.Millisecond, Settle: failing.settle,
-		Policy: func(string) invoke.RetryPolicy { return invoke.RetryPolicy{MaximumRetryAttempts: 0, MaximumEventAge: time.Hour} }})
+		Policy: func(string) invoke.RetryPolicy {
+			return invoke.RetryPolicy{MaximumRetryAttempts: 0, MaximumEventAge: time.Hour}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
