@@ -107,7 +107,7 @@ func New(opts Options) (*Platform, error) {
 		return nil, err
 	}
 	p.bus = b
-	p.async, err = invoke.NewAsync(ctx, b.JetStream(), invoke.AsyncOptions{Runner: rt, Policy: p.retryPolicy, RetryDelay: opts.AsyncRetryDelay, Logger: opts.Logger})
+	p.async, err = invoke.NewAsync(ctx, b.JetStream(), invoke.AsyncOptions{Runner: rt, Policy: p.retryPolicy, Settle: p.settleAsync, RetryDelay: opts.AsyncRetryDelay, Logger: opts.Logger})
 	if err != nil {
 		rt.Close()
 		b.Close()
@@ -201,6 +201,9 @@ func (p *Platform) load(file string, src []byte, params map[string]string) (*sta
 
 // apply runs a modelled stack: functions prepared, then swapped in.
 func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) error {
+	if err := p.checkAsyncDestinations(st); err != nil {
+		return err
+	}
 	specs, err := p.specs(ctx, st, filepath.Dir(file))
 	if err != nil {
 		return err
