@@ -1,0 +1,482 @@
+package events
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stacklab/stacklab/internal/bus"
+	"github.com/stacklab/stacklab/internal/invoke"
+	"github.com/stacklab/stacklab/internal/services/queue"
+)
+
+// Names in JetStream.
+const (
+	StreamName    = "STACKLAB_EVENTS"
+	subjectPrefix = "stacklab.events."
+	consumerName  = "rules"
+	// maxDeliver bounds the deliveries of an event whose targets keep
+	// failing (about 15 minutes with the backoff of deliveries).
+	maxDeliver = 12
+)
+
+// DefaultBus is the bus every account has; entries without an
+// EventBusName go to it.
+const DefaultBus = "default"
+
+// Target kinds.
+const (
+	Function = "function"
+	Queue    = "queue"
+	Topic    = "topic"
+)
+
+// Bus is one event bus.
+type Bus struct {
+	ID   string `json:"id"`   // logical id; DefaultBus for the default bus
+	Name string `json:"name"` // Name, or the logical id
+}
+
+// Rule is one rule with an event pattern on a bus.
+type Rule struct {
+	ID      string   `json:"id"`   // logical id
+	Name    string   `json:"name"` // Name, or the logical id
+	Bus     string   `json:"bus"`  // the bus's name; "" is DefaultBus
+	Pattern any      `json:"pattern"`
+	Enabled bool     `json:"enabled"`
+	Targets []Target `json:"targets"`
+}
+
+// Target is where a rule sends the events it matches.
+type Target struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"` // Function, Queue or Topic
+	// Name is the function's name, or the queue's or topic's logical id,
+	// name or ARN.
+	Name string `json:"name"`
+	// At most one of Input (a constant JSON text sent instead of the
+	// event), InputPath (the part of the event sent) and Transformer.
+	Input       string       `json:"input,omitempty"`
+	InputPath   string       `json:"inputPath,omitempty"`
+	Transformer *Transformer `json:"inputTransformer,omitempty"`
+	// GroupID is the MessageGroupId of a FIFO queue target (SqsParameters).
+	GroupID string `json:"messageGroupId,omitempty"`
+}
+
+// Config is the buses and rules deployed. The default bus always exists.
+type Config struct {
+	Buses []Bus
+	Rules []Rule
+}
+
+// Sender stores messages in queues (the queue service).
+type Sender interface {
+	Send(ctx context.Context, queue string, in queue.SendInput) (queue.SendOutput, error)
+}
+
+// Publisher publishes messages to SNS topics (the topic service).
+type Publisher interface {
+	Publish(ctx context.Context, topic, message string) error
+}
+
+// Options configure a Service.
+type Options struct {
+	Region    string
+	AccountID string
+	Logger    *slog.Logger
+	// RetryDelay is the first wait before delivering again an event that a
+	// target did not take (doubling after); default 1 s.
+	RetryDelay time.Duration
+}
+
+// Service runs the buses and their rules. It is safe for concurrent use.
+type Service struct {
+	js   jetstream.JetStream
+	inv  invoke.Invoker
+	snd  Sender
+	pub  Publisher
+	opts Options
+	log  *slog.Logger
+
+	mu      sync.RWMutex
+	buses   map[string]Bus // by name
+	rules   []*rule        // by bus, then id
+	cons    jetstream.Consumer
+	cancel  context.CancelFunc
+	done    chan struct{}
+	closed  bool
+	handled map[string]map[string]bool // event id → rule/target delivered, until acked
+}
+
+type rule struct {
+	cfg     Rule
+	arn     string
+	pattern *Pattern
+	inputs  []*input // by target
+}
+
+// New returns a service with only the default bus. Deliveries go to
+// functions through inv, to queues through snd and to topics through pub.
+func New(js jetstream.JetStream, inv invoke.Invoker, snd Sender, pub Publisher, opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = "123456789012"
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = time.Second
+	}
+	return &Service{js: js, inv: inv, snd: snd, pub: pub, opts: opts, log: opts.Logger.With("component", "events"),
+		buses: map[string]Bus{DefaultBus: {ID: DefaultBus, Name: DefaultBus}}, handled: map[string]map[string]bool{}}
+}
+
+// BusARN is the ARN of the bus with that name.
+func (s *Service) BusARN(name string) string {
+	return fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", s.opts.Region, s.opts.AccountID, name)
+}
+
+// RuleARN is a rule's ARN: rule/NAME on the default bus, rule/BUS/NAME on
+// others.
+func (s *Service) RuleARN(r Rule) string {
+	name := r.Name
+	if r.Bus != "" && r.Bus != DefaultBus {
+		name = r.Bus + "/" + name
+	}
+	return fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", s.opts.Region, s.opts.AccountID, name)
+}
+
+// Apply checks the buses and rules (patterns, targets, inputs) and replaces
+// the ones served. Nothing changes when it fails. Events stored for a bus
+// left out are dropped when they are delivered.
+func (s *Service) Apply(ctx context.Context, cfg Config) error {
+	buses := map[string]Bus{DefaultBus: {ID: DefaultBus, Name: DefaultBus}}
+	for _, b := range cfg.Buses {
+		if b.Name == "" {
+			b.Name = b.ID
+		}
+		if old, dup := buses[b.Name]; dup {
+			return fmt.Errorf("%w: event bus %s: the name %q is also the name of %s; give each bus its own Name", ErrInvalid, b.ID, b.Name, old.ID)
+		}
+		buses[b.Name] = b
+	}
+	var rules []*rule
+	for _, rc := range cfg.Rules {
+		r, err := s.compileRule(rc, buses)
+		if err != nil {
+			return fmt.Errorf("rule %s: %w", rc.ID, err)
+		}
+		rules = append(rules, r)
+	}
+	sort.SliceStable(rules, func(i, j int) bool {
+		if rules[i].cfg.Bus != rules[j].cfg.Bus {
+			return rules[i].cfg.Bus < rules[j].cfg.Bus
+		}
+		return rules[i].cfg.ID < rules[j].cfg.ID
+	})
+	stream, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "EventBridge buses: events to match against rules and deliver",
+		Subjects:    []string{subjectPrefix + ">"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		MaxAge:      24 * time.Hour, // EventBridge retries an event for up to 24 hours
+		MaxMsgSize:  2 * MaxEntrySize,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the events' stream: %w", err)
+	}
+	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       consumerName,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       time.Minute,
+		MaxDeliver:    maxDeliver,
+		MaxAckPending: 1000,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the events' consumer: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.buses, s.rules, s.cons = buses, rules, cons
+	return nil
+}
+
+func (s *Service) compileRule(rc Rule, buses map[string]Bus) (*rule, error) {
+	if rc.Name == "" {
+		rc.Name = rc.ID
+	}
+	if rc.Bus == "" {
+		rc.Bus = DefaultBus
+	}
+	b, err := findBus(buses, rc.Bus)
+	if err != nil {
+		return nil, err
+	}
+	rc.Bus = b.Name
+	p, err := Compile(rc.Pattern)
+	if err != nil {
+		return nil, fmt.Errorf("EventPattern: %w", err)
+	}
+	r := &rule{cfg: rc, pattern: p, arn: s.RuleARN(rc)}
+	seen := map[string]bool{}
+	for i, t := range rc.Targets {
+		if t.ID == "" {
+			t.ID = fmt.Sprintf("Target%d", i)
+			rc.Targets[i].ID = t.ID
+		}
+		if seen[t.ID] {
+			return nil, fmt.Errorf("%w: two targets have the Id %q; give each its own", ErrInvalid, t.ID)
+		}
+		seen[t.ID] = true
+		switch t.Kind {
+		case Function, Queue, Topic:
+		default:
+			return nil, fmt.Errorf("%w: target %s is a %q; rules deliver to a function, queue or topic", ErrInvalid, t.ID, t.Kind)
+		}
+		if t.Name == "" {
+			return nil, fmt.Errorf("%w: target %s names no %s", ErrInvalid, t.ID, t.Kind)
+		}
+		in, err := compileInput(t)
+		if err != nil {
+			return nil, fmt.Errorf("target %s: %w", t.ID, err)
+		}
+		r.inputs = append(r.inputs, in)
+	}
+	return r, nil
+}
+
+// findBus looks a bus up by name, logical id or ARN.
+func findBus(buses map[string]Bus, name string) (Bus, error) {
+	if name == "" {
+		name = DefaultBus
+	}
+	short := name
+	if i := strings.LastIndex(name, ":event-bus/"); strings.HasPrefix(name, "arn:") && i >= 0 {
+		short = name[i+len(":event-bus/"):]
+	}
+	if b, ok := buses[short]; ok {
+		return b, nil
+	}
+	for _, b := range buses {
+		if b.ID == name {
+			return b, nil
+		}
+	}
+	names := make([]string, 0, len(buses))
+	for n := range buses {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return Bus{}, fmt.Errorf("%w: %s (the buses are %s; add an AWS::Events::EventBus for another)", ErrNoBus, name, strings.Join(names, ", "))
+}
+
+// Start matches and delivers stored events, once; call it after the
+// targets exist.
+func (s *Service) Start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.done != nil || s.cons == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel, s.done = cancel, make(chan struct{})
+	go s.deliverLoop(ctx, s.cons, s.done)
+}
+
+// Close stops delivering and waits for the deliveries under way.
+func (s *Service) Close() {
+	s.mu.Lock()
+	s.closed = true
+	cancel, done := s.cancel, s.done
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+// Buses lists the buses by name, the default one included.
+func (s *Service) Buses() []Bus {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Bus, 0, len(s.buses))
+	for _, b := range s.buses {
+		out = append(out, b)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Rules lists the rules by bus, then logical id.
+func (s *Service) Rules() []Rule {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Rule, 0, len(s.rules))
+	for _, r := range s.rules {
+		out = append(out, r.cfg)
+	}
+	return out
+}
+
+// deliverLoop delivers stored events until ctx ends.
+func (s *Service) deliverLoop(ctx context.Context, cons jetstream.Consumer, done chan struct{}) {
+	defer close(done)
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(100, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("fetching events", "err", err)
+				sleep(ctx, time.Second)
+			}
+			continue
+		}
+		for msg := range batch.Messages() {
+			s.handle(context.WithoutCancel(ctx), msg)
+		}
+	}
+}
+
+// matching are the enabled rules of a bus that match an event.
+func (s *Service) matching(busName string, event map[string]any) []*rule {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []*rule
+	for _, r := range s.rules {
+		if r.cfg.Bus == busName && r.cfg.Enabled && r.pattern.MatchValue(event) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// handle delivers one stored event to the targets of the rules it matches.
+func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
+	var rec stored
+	if err := json.Unmarshal(msg.Data(), &rec); err != nil {
+		s.log.Error("dropping an unreadable event", "err", err)
+		msg.Term()
+		return
+	}
+	v, err := decodeJSON(rec.Event)
+	event, _ := v.(map[string]any)
+	if err != nil || event == nil {
+		s.log.Error("dropping an unreadable event", "event_id", rec.ID, "err", err)
+		msg.Term()
+		return
+	}
+	meta, _ := msg.Metadata()
+	last := meta != nil && meta.NumDelivered >= maxDeliver
+	s.mu.Lock()
+	done := s.handled[rec.ID]
+	if done == nil {
+		done = map[string]bool{}
+		s.handled[rec.ID] = done
+	}
+	s.mu.Unlock()
+	failed := 0
+	for _, r := range s.matching(rec.Bus, event) {
+		for i, t := range r.cfg.Targets {
+			key := r.cfg.ID + "/" + t.ID
+			s.mu.RLock()
+			skip := done[key]
+			s.mu.RUnlock()
+			if skip {
+				continue
+			}
+			payload := r.inputs[i].payload(rec.Event, event, r, rec.Ingested)
+			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err := s.deliver(dctx, t, payload, rec.ID)
+			cancel()
+			if err != nil {
+				failed++
+				s.log.Warn("delivering an event", "bus", rec.Bus, "rule", r.cfg.ID, "target", t.ID, "kind", t.Kind, "name", t.Name,
+					"event_id", rec.ID, "attempt", attempt(meta), "err", err)
+				continue
+			}
+			s.mu.Lock()
+			done[key] = true
+			s.mu.Unlock()
+		}
+	}
+	if failed > 0 && !last {
+		msg.NakWithDelay(s.retryDelay(meta))
+		return
+	}
+	if failed > 0 {
+		s.log.Error("dropping an event after its retries", "bus", rec.Bus, "event_id", rec.ID, "targets_failed", failed)
+	}
+	if err := msg.DoubleAck(ctx); err != nil {
+		s.log.Warn("acknowledging a delivered event", "event_id", rec.ID, "err", err)
+	}
+	s.mu.Lock()
+	delete(s.handled, rec.ID)
+	s.mu.Unlock()
+}
+
+func (s *Service) deliver(ctx context.Context, t Target, payload []byte, eventID string) error {
+	switch t.Kind {
+	case Function:
+		_, err := s.inv.Invoke(ctx, invoke.Request{Function: t.Name, Payload: payload, Type: invoke.Event})
+		return err
+	case Queue:
+		in := queue.SendInput{Body: string(payload)}
+		if t.GroupID != "" {
+			in.GroupID, in.DeduplicationID = t.GroupID, eventID
+		}
+		_, err := s.snd.Send(ctx, t.Name, in)
+		return err
+	case Topic:
+		return s.pub.Publish(ctx, t.Name, string(payload))
+	}
+	return fmt.Errorf("target kind %s is not delivered", t.Kind)
+}
+
+// retryDelay is the wait before the next delivery: RetryDelay, doubling
+// with each attempt, at most five minutes.
+func (s *Service) retryDelay(meta *jetstream.MsgMetadata) time.Duration {
+	n := min(attempt(meta), 10)
+	if n > 0 {
+		n--
+	}
+	return min(s.opts.RetryDelay<<n, 5*time.Minute)
+}
+
+func attempt(meta *jetstream.MsgMetadata) uint64 {
+	if meta == nil {
+		return 0
+	}
+	return meta.NumDelivered
+}
+
+func subject(busName string) string { return subjectPrefix + bus.Name(busName) }
+
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
