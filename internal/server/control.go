@@ -83,6 +83,7 @@ type Control struct {
 //	POST /v1/queues/{queue}/delete             {"receiptHandle"}
 //	POST /v1/queues/{queue}/purge
 //	GET|PUT|HEAD|DELETE /v1/buckets[/{bucket}[/objects/{key}]]   see buckets.go
+//	GET|POST /v1/events                        buses and rules; put events (see events.go)
 func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !c.authorized(r) {
 		writeError(w, http.StatusUnauthorized, "Unauthorized", "missing or wrong control token: send 'Authorization: Bearer <token>' with the token in the state directory's token file")
@@ -103,6 +104,8 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.buckets(w, r, path)
 	case path == "/v1/topics" || strings.HasPrefix(path, "/v1/topics/"):
 		c.topics(w, r, path)
+	case path == "/v1/events":
+		c.events(w, r)
 	case path == "/v1/tables" || strings.HasPrefix(path, "/v1/tables/"):
 		c.tables(w, r, path)
 	case path == "/v1/logs" && r.Method == http.MethodGet:
