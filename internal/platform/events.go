@@ -1,0 +1,307 @@
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/stacklab/stacklab/internal/server"
+	"github.com/stacklab/stacklab/internal/services/events"
+	"github.com/stacklab/stacklab/internal/services/topic"
+	"github.com/stacklab/stacklab/internal/stack"
+)
+
+var _ server.Events = (*Platform)(nil)
+
+// topicPublisher publishes rule deliveries through the topic service.
+type topicPublisher struct{ p *Platform }
+
+func (t topicPublisher) Publish(ctx context.Context, name, message string) error {
+	_, err := t.p.topics.Publish(ctx, name, topic.PublishInput{Message: message})
+	return err
+}
+
+// newEvents returns the platform's events service; it delivers to the
+// runtime, the queues and the topics.
+func newEvents(p *Platform) *events.Service {
+	return events.New(p.bus.JetStream(), p.rt, p.queues, topicPublisher{p}, events.Options{
+		Region: p.opts.Region, AccountID: p.opts.AccountID, Logger: p.opts.Logger, RetryDelay: p.opts.AsyncRetryDelay})
+}
+
+// eventsConfig is the stack's buses and pattern rules as the events
+// service runs them, checked: AWS::Events::EventBus resources, the
+// AWS::Events::Rule resources with an EventPattern, and the EventBridgeRule
+// and CloudWatchEvent events of functions. A target that names nothing of
+// the stack, or a bad pattern, fails the deploy; a target of a kind that
+// is not delivered (state machines, streams, ...) is reported.
+func (p *Platform) eventsConfig(st *stack.Stack) (events.Config, error) {
+	var cfg events.Config
+	for _, b := range st.EventBuses {
+		cfg.Buses = append(cfg.Buses, events.Bus{ID: b.ID, Name: b.Name})
+	}
+	for _, r := range st.Rules {
+		if r.Pattern == nil {
+			continue // a schedule, run by the scheduler
+		}
+		rc, err := ruleConfig(st, r)
+		if err != nil {
+			return cfg, fmt.Errorf("rule %s: %w", r.ID, err)
+		}
+		cfg.Rules = append(cfg.Rules, rc)
+	}
+	for _, f := range st.Functions {
+		for _, e := range f.Events {
+			if (e.Type != stack.EventEventBridgeRule && e.Type != stack.EventCloudWatchEvent) || !e.Runs {
+				continue
+			}
+			id := f.ID + e.ID
+			if e.Pattern == nil {
+				return cfg, fmt.Errorf("function %s event %s: a %s event needs a Pattern, like {source: [my.app]}", f.ID, e.ID, e.Type)
+			}
+			bus, err := ruleBus(st, e.Source)
+			if err != nil {
+				return cfg, fmt.Errorf("function %s event %s: %w", f.ID, e.ID, err)
+			}
+			t := events.Target{ID: id + "LambdaTarget", Kind: events.Function, Name: f.Name}
+			if tp, ok := e.Properties["Target"].(map[string]any); ok {
+				t.ID = firstNonEmpty(strProp(tp["Id"]), t.ID)
+			}
+			if err := targetInput(&t, e.Properties); err != nil {
+				return cfg, fmt.Errorf("function %s event %s: %w", f.ID, e.ID, err)
+			}
+			cfg.Rules = append(cfg.Rules, events.Rule{ID: id, Name: firstNonEmpty(strProp(e.Properties["RuleName"]), id), Bus: bus,
+				Pattern: e.Pattern, Enabled: e.Enabled, Targets: []events.Target{t}})
+		}
+	}
+	if err := p.events.Check(cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// ruleConfig is one AWS::Events::Rule with an EventPattern.
+func ruleConfig(st *stack.Stack, r *stack.Rule) (events.Rule, error) {
+	rc := events.Rule{ID: r.ID, Name: r.ID, Pattern: r.Pattern, Enabled: r.Enabled}
+	var props map[string]any
+	if res := st.Lookup(r.ID); res != nil {
+		props = res.Properties
+	}
+	rc.Name = firstNonEmpty(strProp(props["Name"]), r.ID)
+	bus, err := ruleBus(st, r.EventBus)
+	if err != nil {
+		return rc, err
+	}
+	rc.Bus = bus
+	raw, _ := props["Targets"].([]any)
+	for i, tt := range r.Targets {
+		var tp map[string]any
+		if i < len(raw) {
+			tp, _ = raw[i].(map[string]any)
+		}
+		t := events.Target{ID: firstNonEmpty(strProp(tp["Id"]), fmt.Sprintf("Target%d", i))}
+		kind, name, skip, err := ruleTarget(st, tt)
+		if err != nil {
+			return rc, fmt.Errorf("Targets[%d] (Id %s): %w", i, t.ID, err)
+		}
+		if skip != "" {
+			continue // logged by applyEvents (skippedTargets)
+		}
+		t.Kind, t.Name = kind, name
+		if err := targetInput(&t, tp); err != nil {
+			return rc, fmt.Errorf("Targets[%d] (Id %s): %w", i, t.ID, err)
+		}
+		if kind == events.Queue {
+			if sp, ok := tp["SqsParameters"].(map[string]any); ok {
+				t.GroupID = strProp(sp["MessageGroupId"])
+			}
+			for _, q := range st.Queues {
+				if q.ID == name && q.Fifo && t.GroupID == "" {
+					return rc, fmt.Errorf("Targets[%d] (Id %s): %s is a FIFO queue; add SqsParameters: {MessageGroupId: ...} to the target", i, t.ID, q.ID)
+				}
+			}
+		}
+		rc.Targets = append(rc.Targets, t)
+	}
+	return rc, nil
+}
+
+// ruleBus is the name of the bus a rule or event names; "" is the default.
+func ruleBus(st *stack.Stack, t stack.Target) (string, error) {
+	if t.Ref != "" {
+		for _, b := range st.EventBuses {
+			if b.ID == t.Ref {
+				return b.Name, nil
+			}
+		}
+		return "", fmt.Errorf("EventBusName: %s is not an AWS::Events::EventBus of the template; add one, or leave EventBusName out for the default bus", t.Ref)
+	}
+	return t.Literal, nil
+}
+
+// ruleTarget finds what a rule's target Arn names: a function (by name), a
+// queue or a topic (by logical id). skip is set for resources of the stack
+// and ARNs of services whose targets are not delivered; a Lambda, SQS or
+// SNS ARN or a Ref that names nothing of the stack is an error.
+func ruleTarget(st *stack.Stack, t stack.Target) (kind, name, skip string, err error) {
+	if fn := ruleFunction(st, t); fn != "" {
+		return events.Function, fn, "", nil
+	}
+	for _, q := range st.Queues {
+		if t.Ref == q.ID || t.Ref == "" && namesQueue(q, t.Literal) {
+			return events.Queue, q.ID, "", nil
+		}
+	}
+	for _, tp := range st.Topics {
+		if isTopic(tp, t) {
+			return events.Topic, tp.ID, "", nil
+		}
+	}
+	const fix = "point Arn at a function (!GetAtt Fn.Arn), queue (!GetAtt Queue.Arn) or topic (!Ref Topic) of the template"
+	if t.Ref != "" {
+		if r := st.Lookup(t.Ref); r != nil {
+			return "", "", r.Type, nil
+		}
+		return "", "", "", fmt.Errorf("Arn names %s, which is not a resource of the template; %s", t.Ref, fix)
+	}
+	if t.Literal == "" {
+		return "", "", "", fmt.Errorf("the Arn is missing or computed from something stacklab cannot resolve; %s", fix)
+	}
+	lit := t.Literal
+	if !strings.HasPrefix(lit, "arn:") || strings.HasPrefix(lit, "arn:aws:lambda:") || strings.HasPrefix(lit, "arn:aws:sqs:") || strings.HasPrefix(lit, "arn:aws:sns:") {
+		return "", "", "", fmt.Errorf("%s is not a function, queue or topic of the template; %s; %s", lit, outside, fix)
+	}
+	return "", "", t.Literal, nil
+}
+
+// targetInput reads a target's Input, InputPath and InputTransformer.
+func targetInput(t *events.Target, props map[string]any) error {
+	switch in := props["Input"].(type) {
+	case nil:
+	case string:
+		t.Input = in
+	default:
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("Input: %v", err)
+		}
+		t.Input = string(b)
+	}
+	t.InputPath = strProp(props["InputPath"])
+	if tr, ok := props["InputTransformer"].(map[string]any); ok {
+		t.Transformer = &events.Transformer{PathsMap: map[string]string{}, Template: strProp(tr["InputTemplate"])}
+		m, _ := tr["InputPathsMap"].(map[string]any)
+		for k, v := range m {
+			s, ok := v.(string)
+			if !ok {
+				return fmt.Errorf("InputTransformer.InputPathsMap.%s must be a JSONPath text, like $.detail.state", k)
+			}
+			t.Transformer.PathsMap[k] = s
+		}
+	}
+	return nil
+}
+
+func strProp(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// skippedTargets are the targets of pattern rules that are not delivered,
+// for the deploy's log.
+func skippedTargets(st *stack.Stack) []string {
+	var out []string
+	for _, r := range st.Rules {
+		if r.Pattern == nil {
+			continue
+		}
+		for i, t := range r.Targets {
+			if _, _, skip, err := ruleTarget(st, t); err == nil && skip != "" {
+				out = append(out, fmt.Sprintf("rule %s Targets[%d]: %s", r.ID, i, skip))
+			}
+		}
+	}
+	return out
+}
+
+// applyEvents serves the buses and rules checked by eventsConfig.
+func (p *Platform) applyEvents(ctx context.Context, st *stack.Stack, cfg events.Config) error {
+	for _, s := range skippedTargets(st) {
+		p.log.Warn("event rule target not delivered: rules deliver to functions, queues and topics", "target", s)
+	}
+	return p.events.Apply(ctx, cfg)
+}
+
+// Events is the platform's events service.
+func (p *Platform) Events() *events.Service { return p.events }
+
+// PutEvents puts events on the stack's buses, as EventBridge's PutEvents:
+// each entry gets an EventId once stored, or an ErrorCode.
+func (p *Platform) PutEvents(ctx context.Context, entries []events.Entry) (events.PutResult, error) {
+	return p.events.Put(ctx, entries)
+}
+
+// EventsInfo is the buses and rules as the control API lists them.
+type EventsInfo struct {
+	Buses []EventBusInfo  `json:"buses"`
+	Rules []EventRuleInfo `json:"rules"`
+}
+
+// EventBusInfo is one bus of an EventsInfo.
+type EventBusInfo struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	ARN  string `json:"arn"`
+}
+
+// EventRuleInfo is one rule of an EventsInfo.
+type EventRuleInfo struct {
+	ID      string          `json:"id"`
+	Name    string          `json:"name"`
+	ARN     string          `json:"arn"`
+	Bus     string          `json:"bus"`
+	Enabled bool            `json:"enabled"`
+	Pattern json.RawMessage `json:"pattern"`
+	Targets []events.Target `json:"targets"`
+}
+
+// PutEventsRequest is the body of POST /v1/events.
+type PutEventsRequest struct {
+	Entries []events.Entry `json:"entries"`
+}
+
+// ControlEvents serves the control API's event endpoints (server.Events).
+func (p *Platform) ControlEvents(ctx context.Context, method string, body []byte) (any, int, error) {
+	v, err := p.controlEvents(ctx, method, body)
+	return answer(v, err, events.ErrNoBus, events.ErrInvalid)
+}
+
+func (p *Platform) controlEvents(ctx context.Context, method string, body []byte) (any, error) {
+	switch method {
+	case http.MethodGet:
+		out := EventsInfo{Buses: []EventBusInfo{}, Rules: []EventRuleInfo{}}
+		for _, b := range p.events.Buses() {
+			out.Buses = append(out.Buses, EventBusInfo{ID: b.ID, Name: b.Name, ARN: p.events.BusARN(b.Name)})
+		}
+		for _, r := range p.events.Rules() {
+			pat, _ := events.Compile(r.Pattern)
+			ri := EventRuleInfo{ID: r.ID, Name: r.Name, ARN: p.events.RuleARN(r), Bus: r.Bus, Enabled: r.Enabled, Targets: r.Targets}
+			if pat != nil {
+				ri.Pattern = json.RawMessage(pat.String())
+			}
+			if ri.Targets == nil {
+				ri.Targets = []events.Target{}
+			}
+			out.Rules = append(out.Rules, ri)
+		}
+		return out, nil
+	case http.MethodPost:
+		var in PutEventsRequest
+		if err := json.Unmarshal(body, &in); err != nil {
+			return nil, fmt.Errorf(`%w: the body must be {"entries": [{"Source", "DetailType", "Detail", "EventBusName"}]}: %v`, events.ErrInvalid, err)
+		}
+		return p.events.Put(ctx, in.Entries)
+	}
+	return nil, fmt.Errorf("%w: %s /v1/events is not an events operation (GET lists, POST puts)", events.ErrInvalid, method)
+}
