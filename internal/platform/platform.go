@@ -15,6 +15,7 @@ import (
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/runtime"
 	"github.com/stacklab/stacklab/internal/services/bucket"
+	"github.com/stacklab/stacklab/internal/services/events"
 	"github.com/stacklab/stacklab/internal/services/queue"
 	"github.com/stacklab/stacklab/internal/services/schedule"
 	"github.com/stacklab/stacklab/internal/services/table"
@@ -59,6 +60,7 @@ type Platform struct {
 	queues    *queue.Service
 	buckets   *bucket.Service
 	topics    *topic.Service
+	events    *events.Service
 	tables    *table.Service
 	schedules *schedule.Scheduler
 	stackMu   sync.RWMutex
@@ -118,6 +120,7 @@ func New(opts Options) (*Platform, error) {
 	p.buckets = newBuckets(p)
 	p.tables = table.New(b.JetStream(), table.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay})
 	p.topics = topic.New(b.JetStream(), rt, p.queues, topic.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay})
+	p.events = newEvents(p)
 	if p.schedules, err = schedule.New(ctx, b.JetStream(), rt, schedule.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, Clock: opts.Clock}); err != nil {
 		p.Close()
 		return nil, err
@@ -204,6 +207,10 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) erro
 	if err := p.checkAsyncDestinations(st); err != nil {
 		return err
 	}
+	evCfg, err := p.eventsConfig(st)
+	if err != nil {
+		return err
+	}
 	specs, err := p.specs(ctx, st, filepath.Dir(file))
 	if err != nil {
 		return err
@@ -220,6 +227,9 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) erro
 	if err := p.applyTables(ctx, st); err != nil {
 		return err
 	}
+	if err := p.applyEvents(ctx, st, evCfg); err != nil {
+		return err
+	}
 	jobs, err := scheduleJobs(st)
 	if err != nil {
 		return err
@@ -231,6 +241,7 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) erro
 	p.async.Start() // queued async events run once their functions exist
 	p.startPollers(st)
 	p.topics.Start() // publishes are fanned out once their subscribers exist
+	p.events.Start() // events are delivered once their targets exist
 	p.startTablePollers(ctx, st)
 	p.startSchedules(jobs)
 	if p.onDeploy != nil {
@@ -274,6 +285,9 @@ func (p *Platform) Close() { p.closeOnce.Do(p.close) }
 func (p *Platform) close() {
 	if p.schedules != nil {
 		p.schedules.Close()
+	}
+	if p.events != nil {
+		p.events.Close()
 	}
 	if p.topics != nil {
 		p.topics.Close()
