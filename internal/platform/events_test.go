@@ -1,0 +1,147 @@
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/services/events"
+)
+
+// TestEventRules deploys a bus with a pattern rule to a queue and to the
+// echo function (through an InputTransformer that prints the event), and a
+// function's EventBridgeRule on the default bus; only the events that
+// match reach them, in the shape EventBridge delivers.
+func TestEventRules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs functions")
+	}
+	ctx := context.Background()
+	file, _ := filepath.Abs("testdata/events/template.yaml")
+	p, err := New(Options{StateDir: t.TempDir(), AsyncRetryDelay: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Deploy(ctx, file); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	res, err := p.PutEvents(ctx, []events.Entry{
+		{Source: "shop", DetailType: "Order Placed", Detail: `{"amount": 250, "id": 7}`, EventBusName: "orders"},
+		{Source: "shop", DetailType: "Order Placed", Detail: `{"amount": 5, "id": 8}`, EventBusName: "orders"},
+		{Source: "bank", DetailType: "Order Placed", Detail: `{"amount": 900, "id": 9}`, EventBusName: "orders"},
+		{Source: "shop", DetailType: "Refund", Detail: `{"print": "refund 10"}`},
+		{Source: "shop", DetailType: "Refund", Detail: `{"print": "refund on the wrong bus"}`, EventBusName: "orders"},
+		{Source: "shop", DetailType: "Order Placed", Detail: `{}`, EventBusName: "ghost"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FailedEntryCount != 1 || res.Entries[5].ErrorCode != events.CodeNoBus {
+		t.Fatalf("put: %+v, want only the ghost bus refused", res)
+	}
+
+	// The queue gets the big order as EventBridge delivers it.
+	var got []events.Event
+	deadline := time.Now().Add(20 * time.Second)
+	for len(got) < 1 && time.Now().Before(deadline) {
+		msgs, err := p.Queues().Receive(ctx, "Seen", 10, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			var ev events.Event
+			if err := json.Unmarshal([]byte(m.Body), &ev); err != nil {
+				t.Fatalf("Seen got %s, not an event: %v", m.Body, err)
+			}
+			got = append(got, ev)
+		}
+	}
+	if len(got) != 1 || got[0].ID != res.Entries[0].EventID || got[0].Source != "shop" || got[0].DetailType != "Order Placed" ||
+		got[0].Version != "0" || got[0].Account != "123456789012" || got[0].Region != "us-east-1" || string(got[0].Detail) != `{"amount":250,"id":7}` ||
+		got[0].Resources == nil || got[0].Time == "" {
+		t.Fatalf("Seen got %+v, want the big order from shop", got)
+	}
+
+	// Echo prints what the transformer and the InputPath give it.
+	for _, want := range []string{`eventbridge 250 {"version":"0","id":"` + res.Entries[0].EventID + `"`, "refund 10"} {
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(logText(p, "Echo"), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("Echo did not print %q; its log:\n%s", want, logText(p, "Echo"))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	log := logText(p, "Echo")
+	for _, not := range []string{`"id":8`, `"id":9`, "wrong bus"} {
+		if strings.Contains(log, not) {
+			t.Errorf("Echo got an event that matches no rule (%s):\n%s", not, log)
+		}
+	}
+	if n := strings.Count(log, "eventbridge 250"); n != 1 {
+		t.Errorf("Echo printed the big order %d times, want once:\n%s", n, log)
+	}
+
+	// The control API lists both buses and both rules.
+	v, status, err := p.ControlEvents(ctx, "GET", nil)
+	info, _ := v.(EventsInfo)
+	if err != nil || status != 200 || len(info.Buses) != 2 || len(info.Rules) != 2 {
+		t.Fatalf("GET /v1/events: %d %v %+v", status, err, v)
+	}
+	if r := info.Rules[0]; r.ID != "EchoRefunds" || r.Bus != "default" || string(r.Pattern) != `{"detail-type":["Refund"]}` || r.Targets[0].InputPath != "$.detail" {
+		t.Errorf("first rule %+v, want the function's EventBridgeRule", r)
+	}
+	if r := info.Rules[1]; r.ID != "BigOrders" || r.ARN != "arn:aws:events:us-east-1:123456789012:rule/orders/BigOrders" || len(r.Targets) != 2 {
+		t.Errorf("second rule %+v, want BigOrders on orders", r)
+	}
+}
+
+// TestEventRuleDeployErrors deploys rules that cannot run: the deploy
+// fails naming the rule and the place, and the stack deployed before
+// keeps its rules.
+func TestEventRuleDeployErrors(t *testing.T) {
+	ctx := context.Background()
+	p, err := New(Options{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const good = `Resources:
+  Q: {Type: AWS::SQS::Queue}
+  Fine:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {source: [shop]}
+      Targets: [{Id: T, Arn: !GetAtt Q.Arn}]
+`
+	if _, _, err := p.DeploySource(ctx, "good.yaml", []byte(good), nil); err != nil {
+		t.Fatalf("deploying a good rule: %v", err)
+	}
+	for _, c := range []struct{ rule, want string }{
+		{`EventPattern: {detail: {amount: [{numeric: [">", 0, "<="]}]}}
+      Targets: [{Id: T, Arn: !GetAtt Q.Arn}]`, `rule Bad: EventPattern: invalid event pattern: detail.amount[0]: numeric needs pairs like [">", 0, "<=", 5]`},
+		{`EventPattern: '{"source": "shop"}'
+      Targets: [{Id: T, Arn: !GetAtt Q.Arn}]`, `rule Bad: EventPattern: invalid event pattern: source: a value must be a list of matches, like ["shop"]`},
+		{`EventPattern: {source: [shop]}
+      Targets: [{Id: T, Arn: "arn:aws:lambda:us-east-1:123456789012:function:ghost"}]`, "rule Bad: Targets[0] (Id T): arn:aws:lambda:us-east-1:123456789012:function:ghost is not a function, queue or topic of the template"},
+		{`EventPattern: {source: [shop]}
+      EventBusName: nope
+      Targets: [{Id: T, Arn: !GetAtt Q.Arn}]`, "rule Bad: event bus does not exist: nope"},
+		{`EventPattern: {source: [shop]}
+      Targets: [{Id: T, Arn: !GetAtt Q.Arn, InputPath: "detail"}]`, `rule Bad: target T: invalid parameter: InputPath "detail" does not start with $`},
+	} {
+		src := good + "  Bad:\n    Type: AWS::Events::Rule\n    Properties:\n      " + c.rule + "\n"
+		_, _, err := p.DeploySource(ctx, "bad.yaml", []byte(src), nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("deploy: %v\nwant an error with %q", err, c.want)
+		}
+	}
+	if rules := p.Events().Rules(); len(rules) != 1 || rules[0].ID != "Fine" {
+		t.Errorf("rules after failed deploys: %+v, want Fine only", rules)
+	}
+}
