@@ -75,6 +75,8 @@ func serveObjects(w http.ResponseWriter, r *http.Request, bs *bucket.Service, na
 			writeError(w, http.StatusNotFound, "NoSuchBucket", err.Error())
 		case errors.Is(err, bucket.ErrNoObject):
 			writeError(w, http.StatusNotFound, "NoSuchKey", err.Error())
+		case errors.Is(err, bucket.ErrTooLarge):
+			writeError(w, http.StatusBadRequest, "EntityTooLarge", err.Error())
 		case errors.Is(err, bucket.ErrInvalid):
 			writeError(w, http.StatusBadRequest, "InvalidArgument", err.Error())
 		default:
@@ -92,7 +94,7 @@ func serveObjects(w http.ResponseWriter, r *http.Request, bs *bucket.Service, na
 	case !hasKey:
 		writeError(w, http.StatusNotFound, "NotFound", r.Method+" "+r.URL.Path+" is not a bucket operation")
 	case r.Method == http.MethodPut:
-		in := bucket.PutInput{ContentType: r.Header.Get("Content-Type")}
+		in := bucket.PutInput{ContentType: r.Header.Get("Content-Type"), Size: r.ContentLength}
 		for k, v := range r.Header {
 			if m, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-meta-"); ok && len(v) > 0 {
 				if in.Metadata == nil {

@@ -23,6 +23,10 @@ import (
 // MaxKeyLength is S3's longest object key, in bytes.
 const MaxKeyLength = 1024
 
+// DefaultMaxObjectSize is the largest object a put stores unless
+// Options.MaxObjectSize says otherwise: 5 GiB, S3's limit for one PUT.
+const DefaultMaxObjectSize int64 = 5 << 30
+
 // Names in JetStream and in object metadata.
 const (
 	storePrefix = "STACKLAB_BUCKET_"
@@ -67,6 +71,10 @@ type Options struct {
 	// PublishToTopic publishes the notifications to topics, with the
 	// subject S3 gives them.
 	PublishToTopic func(ctx context.Context, topic, subject, message string) error
+	// MaxObjectSize is the largest object Put stores, in bytes (0:
+	// DefaultMaxObjectSize). A larger one fails with ErrTooLarge and
+	// leaves nothing stored.
+	MaxObjectSize int64
 }
 
 // Object is an object's metadata.
@@ -83,6 +91,9 @@ type Object struct {
 type PutInput struct {
 	ContentType string
 	Metadata    map[string]string
+	// Size, when above 0, is the content's length as announced
+	// (Content-Length): one over the limit fails before anything is read.
+	Size int64
 }
 
 // Service runs the deployed buckets. It is safe for concurrent use.
@@ -111,6 +122,9 @@ func New(js jetstream.JetStream, opts Options) *Service {
 	}
 	if opts.AccountID == "" {
 		opts.AccountID = "123456789012"
+	}
+	if opts.MaxObjectSize <= 0 {
+		opts.MaxObjectSize = DefaultMaxObjectSize
 	}
 	return &Service{js: js, opts: opts, log: opts.Logger.With("component", "bucket"), buckets: map[string]*bucket{}}
 }
@@ -195,6 +209,31 @@ type md5Reader struct {
 	meta map[string]string
 }
 
+// limitReader reads at most left bytes of r, and fails with err when r
+// has more.
+type limitReader struct {
+	r    io.Reader
+	left int64
+	err  error
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.left < 0 {
+		return 0, l.err
+	}
+	// One byte more than allowed tells a content at the limit from one
+	// over it.
+	if int64(len(p)) > l.left+1 {
+		p = p[:l.left+1]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	if l.left < 0 {
+		return 0, l.err
+	}
+	return n, err
+}
+
 func (m *md5Reader) Read(p []byte) (int, error) {
 	n, err := m.r.Read(p)
 	m.h.Write(p[:n])
@@ -205,7 +244,9 @@ func (m *md5Reader) Read(p []byte) (int, error) {
 }
 
 // Put stores an object, streaming r, and delivers the bucket's
-// ObjectCreated:Put notifications.
+// ObjectCreated:Put notifications. Content over the service's
+// MaxObjectSize fails with ErrTooLarge; what was read of it is removed and
+// an object stored before under the key is kept.
 func (s *Service) Put(ctx context.Context, name, key string, r io.Reader, in PutInput) (Object, error) {
 	b, err := s.bucket(name)
 	if err != nil {
@@ -214,6 +255,12 @@ func (s *Service) Put(ctx context.Context, name, key string, r io.Reader, in Put
 	if err := checkKey(key); err != nil {
 		return Object{}, err
 	}
+	tooLarge := fmt.Errorf("%w: %s in bucket %s is over the %d bytes this platform stores in one object (stacklab up --max-object-size)",
+		ErrTooLarge, key, b.cfg.ID, s.opts.MaxObjectSize)
+	if in.Size > s.opts.MaxObjectSize {
+		return Object{}, tooLarge
+	}
+	r = &limitReader{r: r, left: s.opts.MaxObjectSize, err: tooLarge}
 	meta := map[string]string{metaContentType: in.ContentType}
 	if in.ContentType == "" {
 		meta[metaContentType] = defaultContentType
@@ -223,6 +270,9 @@ func (s *Service) Put(ctx context.Context, name, key string, r io.Reader, in Put
 	}
 	mr := &md5Reader{r: r, h: md5.New(), meta: meta}
 	info, err := b.store.Put(ctx, jetstream.ObjectMeta{Name: key, Metadata: meta}, mr)
+	if errors.Is(err, ErrTooLarge) {
+		return Object{}, err
+	}
 	if err != nil {
 		return Object{}, fmt.Errorf("storing %s in bucket %s: %w", key, b.cfg.ID, err)
 	}

@@ -8,6 +8,8 @@ var (
 	ErrNoBucket = errors.New("bucket does not exist")
 	// ErrNoObject: the bucket has no object with that key.
 	ErrNoObject = errors.New("no such key")
+	// ErrTooLarge: an object is over the service's MaxObjectSize.
+	ErrTooLarge = errors.New("object too large")
 	// ErrInvalid: a key or parameter is not acceptable.
 	ErrInvalid = errors.New("invalid parameter")
 	// ErrClosed: the service is closed.
