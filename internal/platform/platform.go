@@ -44,6 +44,9 @@ type Options struct {
 	AsyncRetryDelay time.Duration
 	// Clock drives schedules; default the real time (tests move their own).
 	Clock schedule.Clock
+	// MaxObjectSize is the largest object a bucket stores, in bytes;
+	// default bucket.DefaultMaxObjectSize (5 GiB).
+	MaxObjectSize int64
 }
 
 // Platform is one node running one stack.
