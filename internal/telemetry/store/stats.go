@@ -1,0 +1,323 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/telemetry/model"
+)
+
+// StatsFilter selects invocations for Stats.
+type StatsFilter struct {
+	// Function keeps one function; "" keeps all.
+	Function string
+	// Since and Until bound the invocations' start; Until zero means now.
+	Since, Until time.Time
+	// ByVersion splits each function's numbers by deployment version.
+	ByVersion bool
+	// Prices, when set, recomputes cost from the stored billed duration and
+	// memory instead of using the cost stored with each record.
+	Prices *model.Prices
+}
+
+// Latency holds nearest-rank percentiles of a set of durations.
+type Latency struct {
+	P50, P95, P99, Max time.Duration
+}
+
+// FunctionStats are the numbers of one function (and version, when split)
+// over a window.
+type FunctionStats struct {
+	Function string
+	// Version is "" unless the stats are split by version.
+	Version     string
+	Invocations int
+	Errors      int
+	Throttles   int
+	ColdStarts  int
+	// ColdStartRate and ErrorRate are over the invocations that ran (not
+	// throttled); 0 when none ran.
+	ColdStartRate float64
+	ErrorRate     float64
+	// Duration and Init are over the invocations that ran.
+	Duration Latency
+	Init     Latency
+	// Outcomes counts invocations by outcome.
+	Outcomes  map[model.Outcome]int
+	GBSeconds float64
+	Cost      float64
+}
+
+// Stats returns per-function (and per-version) invocation statistics over a
+// window, ordered by function then version.
+func (s *Store) Stats(ctx context.Context, f StatsFilter) ([]FunctionStats, error) {
+	if f.Prices != nil {
+		if err := f.Prices.Validate(); err != nil {
+			return nil, fmt.Errorf("invocation stats: %w", err)
+		}
+	}
+	since, until := window(f.Since, f.Until)
+	q := `SELECT function, version, init_ns, duration_ns, billed_ns, memory_mb, cold, outcome, gb_seconds, cost
+		FROM invocations WHERE start_ns >= ? AND start_ns < ?`
+	args := []any{since, until}
+	if f.Function != "" {
+		q += ` AND function = ?`
+		args = append(args, f.Function)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("invocation stats: %w", err)
+	}
+	defer rows.Close()
+	type key struct{ fn, version string }
+	type acc struct {
+		st          FunctionStats
+		durs, inits []time.Duration
+	}
+	groups := map[key]*acc{}
+	for rows.Next() {
+		var (
+			fn, version, outcome    string
+			initNs, durNs, billedNs int64
+			mem                     int
+			cold                    bool
+			gbs, cost               float64
+		)
+		if err := rows.Scan(&fn, &version, &initNs, &durNs, &billedNs, &mem, &cold, &outcome, &gbs, &cost); err != nil {
+			return nil, fmt.Errorf("invocation stats: %w", err)
+		}
+		k := key{fn: fn}
+		if f.ByVersion {
+			k.version = version
+		}
+		a := groups[k]
+		if a == nil {
+			a = &acc{st: FunctionStats{Function: fn, Version: k.version, Outcomes: map[model.Outcome]int{}}}
+			groups[k] = a
+		}
+		o := model.Outcome(outcome)
+		a.st.Invocations++
+		a.st.Outcomes[o]++
+		if f.Prices != nil {
+			gbs, cost = 0, 0
+			if o != model.OutcomeThrottled {
+				gbs = float64(mem) / 1024 * time.Duration(billedNs).Seconds()
+				cost = gbs*f.Prices.PerGBSecond + f.Prices.PerRequest
+			}
+		}
+		a.st.GBSeconds += gbs
+		a.st.Cost += cost
+		if o == model.OutcomeThrottled {
+			a.st.Throttles++
+			continue
+		}
+		if o.IsError() {
+			a.st.Errors++
+		}
+		if cold {
+			a.st.ColdStarts++
+			a.inits = append(a.inits, time.Duration(initNs))
+		}
+		a.durs = append(a.durs, time.Duration(durNs))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("invocation stats: %w", err)
+	}
+	out := make([]FunctionStats, 0, len(groups))
+	for _, a := range groups {
+		if ran := len(a.durs); ran > 0 {
+			a.st.ColdStartRate = float64(a.st.ColdStarts) / float64(ran)
+			a.st.ErrorRate = float64(a.st.Errors) / float64(ran)
+		}
+		a.st.Duration = percentiles(a.durs)
+		a.st.Init = percentiles(a.inits)
+		out = append(out, a.st)
+	}
+	slices.SortFunc(out, func(a, b FunctionStats) int {
+		return cmp.Or(cmp.Compare(a.Function, b.Function), cmp.Compare(a.Version, b.Version))
+	})
+	return out, nil
+}
+
+// Node is a resource in the service map.
+type Node struct {
+	Resource string
+	// Calls counts the spans by which work entered the resource (spans whose
+	// parent is in another resource or absent).
+	Calls  int
+	Errors int
+	// Rate is Calls per second over the window.
+	Rate      float64
+	ErrorRate float64
+	Latency   Latency
+}
+
+// Edge is a caller -> callee relation between two resources.
+type Edge struct {
+	From, To string
+	// Calls counts child spans in To whose parent is in From; Links counts
+	// spans in To linked to a span in From (an SQS batch), included in Calls.
+	Calls     int
+	Links     int
+	Errors    int
+	ErrorRate float64
+	// Latency is of the callee spans.
+	Latency Latency
+}
+
+// Map is the service map over a window.
+type Map struct {
+	Since, Until time.Time
+	Nodes        []Node
+	Edges        []Edge
+}
+
+// ServiceMap derives nodes and edges from the spans that started in
+// [since, until) (until zero means now): an edge from A to B for every span of
+// resource B whose parent, or a linked span, belongs to resource A.
+func (s *Store) ServiceMap(ctx context.Context, since, until time.Time) (Map, error) {
+	lo, hi := window(since, until)
+	m := Map{Since: time.Unix(0, lo), Until: time.Unix(0, hi)}
+	if until.IsZero() {
+		m.Until = time.Now()
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT c.resource, coalesce(p.resource, ''), c.end_ns - c.start_ns, c.status = 'error', c.links
+		FROM spans c LEFT JOIN spans p ON p.trace_id = c.trace_id AND p.span_id = c.parent_id
+		WHERE c.start_ns >= ? AND c.start_ns < ? AND c.resource <> ''`, lo, hi)
+	if err != nil {
+		return Map{}, fmt.Errorf("service map: %w", err)
+	}
+	type nodeAcc struct {
+		n    Node
+		durs []time.Duration
+	}
+	type edgeKey struct{ from, to string }
+	type edgeAcc struct {
+		e    Edge
+		durs []time.Duration
+	}
+	nodes := map[string]*nodeAcc{}
+	edges := map[edgeKey]*edgeAcc{}
+	addEdge := func(from, to string, d time.Duration, isErr, link bool) {
+		k := edgeKey{from, to}
+		e := edges[k]
+		if e == nil {
+			e = &edgeAcc{e: Edge{From: from, To: to}}
+			edges[k] = e
+		}
+		e.e.Calls++
+		if link {
+			e.e.Links++
+		}
+		if isErr {
+			e.e.Errors++
+		}
+		e.durs = append(e.durs, d)
+	}
+	type linked struct {
+		to    string
+		links []model.Link
+		d     time.Duration
+		isErr bool
+	}
+	var withLinks []linked
+	for rows.Next() {
+		var (
+			res, parentRes, links string
+			dur                   int64
+			isErr                 bool
+		)
+		if err := rows.Scan(&res, &parentRes, &dur, &isErr, &links); err != nil {
+			rows.Close()
+			return Map{}, fmt.Errorf("service map: %w", err)
+		}
+		if parentRes != res {
+			n := nodes[res]
+			if n == nil {
+				n = &nodeAcc{n: Node{Resource: res}}
+				nodes[res] = n
+			}
+			n.n.Calls++
+			if isErr {
+				n.n.Errors++
+			}
+			n.durs = append(n.durs, time.Duration(dur))
+		}
+		if parentRes != "" && parentRes != res {
+			addEdge(parentRes, res, time.Duration(dur), isErr, false)
+		}
+		if links != "[]" && links != "" {
+			var ls []model.Link
+			if json.Unmarshal([]byte(links), &ls) == nil && len(ls) > 0 {
+				withLinks = append(withLinks, linked{to: res, links: ls, d: time.Duration(dur), isErr: isErr})
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Map{}, fmt.Errorf("service map: %w", err)
+	}
+	for _, w := range withLinks {
+		froms := map[string]bool{}
+		for _, l := range w.links {
+			var from string
+			err := s.db.QueryRowContext(ctx, `SELECT resource FROM spans WHERE trace_id = ? AND span_id = ?`, l.TraceID, l.SpanID).Scan(&from)
+			if err != nil || from == "" || from == w.to {
+				continue // the linked span is gone or is not in another resource
+			}
+			froms[from] = true
+		}
+		for from := range froms {
+			addEdge(from, w.to, w.d, w.isErr, true)
+		}
+	}
+	secs := m.Until.Sub(m.Since).Seconds()
+	for _, n := range nodes {
+		if n.n.Calls > 0 {
+			n.n.ErrorRate = float64(n.n.Errors) / float64(n.n.Calls)
+		}
+		if secs > 0 {
+			n.n.Rate = float64(n.n.Calls) / secs
+		}
+		n.n.Latency = percentiles(n.durs)
+		m.Nodes = append(m.Nodes, n.n)
+	}
+	for _, e := range edges {
+		e.e.ErrorRate = float64(e.e.Errors) / float64(e.e.Calls)
+		e.e.Latency = percentiles(e.durs)
+		m.Edges = append(m.Edges, e.e)
+	}
+	slices.SortFunc(m.Nodes, func(a, b Node) int { return cmp.Compare(a.Resource, b.Resource) })
+	slices.SortFunc(m.Edges, func(a, b Edge) int { return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To)) })
+	return m, nil
+}
+
+// window turns optional bounds into Unix nanoseconds; a zero until is open.
+func window(since, until time.Time) (int64, int64) {
+	lo, hi := int64(0), int64(1<<63-1)
+	if !since.IsZero() {
+		lo = since.UnixNano()
+	}
+	if !until.IsZero() {
+		hi = until.UnixNano()
+	}
+	return lo, hi
+}
+
+// percentiles returns nearest-rank percentiles; it sorts ds.
+func percentiles(ds []time.Duration) Latency {
+	if len(ds) == 0 {
+		return Latency{}
+	}
+	slices.Sort(ds)
+	rank := func(q float64) time.Duration {
+		i := int(math.Ceil(q*float64(len(ds)))) - 1
+		return ds[min(max(i, 0), len(ds)-1)]
+	}
+	return Latency{P50: rank(0.50), P95: rank(0.95), P99: rank(0.99), Max: ds[len(ds)-1]}
+}

@@ -1,0 +1,473 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/telemetry/model"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// FileName is the database's name inside the store's directory.
+const FileName = "telemetry.db"
+
+// Options configure a store. Zero fields take the defaults named on them.
+type Options struct {
+	// Buffer is how many records wait for the writer before new ones are
+	// dropped. Default 16384.
+	Buffer int
+	// BatchSize is the most records written in one transaction. Default 512.
+	BatchSize int
+	// FlushInterval is the longest a record waits in a partial batch.
+	// Default 200ms.
+	FlushInterval time.Duration
+	// MaxAge is how long spans and invocation records are kept. Default 7 days.
+	MaxAge time.Duration
+	// MaxBytes is the size the database's used pages are kept under by
+	// deleting the oldest records. Default 256 MiB.
+	MaxBytes int64
+	// HardLimitBytes, when > 0, caps the database file itself: a write that
+	// would grow past it fails as on a full disk, and its records are dropped
+	// and counted. Zero leaves the file to grow up to the disk.
+	HardLimitBytes int64
+	// RetentionInterval is how often retention runs. Default 1 minute.
+	RetentionInterval time.Duration
+	// Now is the clock retention measures age with. Default time.Now.
+	Now func() time.Time
+	// Logger receives write failures (rate-limited to state changes).
+	// Default: discard.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Buffer <= 0 {
+		o.Buffer = 16384
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 512
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = 200 * time.Millisecond
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = 7 * 24 * time.Hour
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 256 << 20
+	}
+	if o.RetentionInterval <= 0 {
+		o.RetentionInterval = time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Status tells how the store is doing.
+type Status struct {
+	Path string
+	// Dropping is true while records are being lost: the last write failed,
+	// or the buffer overflowed since the last successful write.
+	Dropping           bool
+	DroppedSpans       uint64
+	DroppedInvocations uint64
+	WrittenSpans       uint64
+	WrittenInvocations uint64
+	// Queued is how many records wait for the writer, out of Capacity.
+	Queued, Capacity int
+	// LastError is the last write or retention failure, "" if none.
+	LastError string
+	// UsedBytes is the size of the database's used pages at the last
+	// retention pass.
+	UsedBytes int64
+}
+
+// Store is an open span store. Its methods are safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	path string
+	opts Options
+	log  *slog.Logger
+
+	ch     chan item
+	quit   chan struct{}
+	done   chan struct{}
+	closed atomic.Bool
+	once   sync.Once
+
+	dropping           atomic.Bool
+	droppedSpans       atomic.Uint64
+	droppedInvocations atomic.Uint64
+	writtenSpans       atomic.Uint64
+	writtenInvocations atomic.Uint64
+	usedBytes          atomic.Int64
+	lastErr            atomic.Pointer[string]
+}
+
+// item is one request to the writer goroutine: a record, or a flush or prune
+// request answered on reply.
+type item struct {
+	span  *model.Span
+	inv   *model.Invocation
+	flush chan struct{}
+	prune chan error
+}
+
+// Open opens (creating if needed) the store in dir and starts its writer.
+// Close stops it.
+func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	if dir == "" {
+		return nil, errors.New("open telemetry store: no directory given (the platform passes .stacklab/telemetry)")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open telemetry store: create %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, FileName)
+	q := url.Values{}
+	q.Add("_busy_timeout", "5000")
+	q.Add("_auto_vacuum", "INCREMENTAL")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if opts.HardLimitBytes > 0 {
+		// SQLite's default page size is 4096; retention keeps used pages
+		// under MaxBytes, this caps the file.
+		q.Add("_pragma", fmt.Sprintf("max_page_count(%d)", max(opts.HardLimitBytes/4096, 8)))
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open telemetry store %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open telemetry store %s: %w (delete the file to start afresh)", path, err)
+	}
+	s := &Store{
+		db:   db,
+		path: path,
+		opts: opts,
+		log:  opts.Logger.With("component", "telemetry-store", "path", path),
+		ch:   make(chan item, opts.Buffer),
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	go s.run()
+	return s, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("schema version %d is newer than this stacklab understands (%d)", v, schemaVersion)
+	}
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		return fmt.Errorf("write schema version: %w", err)
+	}
+	return nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// AddSpan hands a finished span to the writer. It never blocks: when the
+// buffer is full or the store is closed the span is dropped, counted, and
+// AddSpan returns false.
+func (s *Store) AddSpan(sp model.Span) bool {
+	if s.closed.Load() {
+		s.droppedSpans.Add(1)
+		return false
+	}
+	select {
+	case s.ch <- item{span: &sp}:
+		return true
+	default:
+		s.droppedSpans.Add(1)
+		s.dropping.Store(true)
+		return false
+	}
+}
+
+// AddInvocation hands an invocation record to the writer, like AddSpan.
+func (s *Store) AddInvocation(inv model.Invocation) bool {
+	if s.closed.Load() {
+		s.droppedInvocations.Add(1)
+		return false
+	}
+	select {
+	case s.ch <- item{inv: &inv}:
+		return true
+	default:
+		s.droppedInvocations.Add(1)
+		s.dropping.Store(true)
+		return false
+	}
+}
+
+// Flush waits until every record handed over before the call has been
+// written (or dropped by a failing write).
+func (s *Store) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	if err := s.send(ctx, item{flush: done}); err != nil {
+		return fmt.Errorf("flush telemetry store: %w", err)
+	}
+	select {
+	case <-done:
+		return nil
+	case <-s.done:
+		return fmt.Errorf("flush telemetry store: %w", ErrClosed)
+	case <-ctx.Done():
+		return fmt.Errorf("flush telemetry store: %w", ctx.Err())
+	}
+}
+
+// Prune runs retention now (it also runs every RetentionInterval) and waits
+// for it.
+func (s *Store) Prune(ctx context.Context) error {
+	reply := make(chan error, 1)
+	if err := s.send(ctx, item{prune: reply}); err != nil {
+		return fmt.Errorf("prune telemetry store: %w", err)
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-s.done:
+		return fmt.Errorf("prune telemetry store: %w", ErrClosed)
+	case <-ctx.Done():
+		return fmt.Errorf("prune telemetry store: %w", ctx.Err())
+	}
+}
+
+func (s *Store) send(ctx context.Context, it item) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	select {
+	case s.ch <- it:
+		return nil
+	case <-s.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Status reports drops, writes and the last failure.
+func (s *Store) Status() Status {
+	st := Status{
+		Path:               s.path,
+		Dropping:           s.dropping.Load(),
+		DroppedSpans:       s.droppedSpans.Load(),
+		DroppedInvocations: s.droppedInvocations.Load(),
+		WrittenSpans:       s.writtenSpans.Load(),
+		WrittenInvocations: s.writtenInvocations.Load(),
+		Queued:             len(s.ch),
+		Capacity:           cap(s.ch),
+		UsedBytes:          s.usedBytes.Load(),
+	}
+	if e := s.lastErr.Load(); e != nil {
+		st.LastError = *e
+	}
+	return st
+}
+
+// Close writes what is buffered, stops the writer and closes the database.
+// Records added after Close are dropped and counted.
+func (s *Store) Close() error {
+	var err error
+	s.once.Do(func() {
+		s.closed.Store(true)
+		close(s.quit)
+		<-s.done
+		err = s.db.Close()
+	})
+	return err
+}
+
+// run is the writer goroutine: it batches records into transactions, answers
+// flush and prune requests in order, and runs retention on a ticker.
+func (s *Store) run() {
+	defer close(s.done)
+	flush := time.NewTicker(s.opts.FlushInterval)
+	defer flush.Stop()
+	retain := time.NewTicker(s.opts.RetentionInterval)
+	defer retain.Stop()
+
+	batch := make([]item, 0, s.opts.BatchSize)
+	write := func() {
+		if len(batch) > 0 {
+			s.write(batch)
+			clear(batch)
+			batch = batch[:0]
+		}
+	}
+	handle := func(it item) {
+		switch {
+		case it.flush != nil:
+			write()
+			close(it.flush)
+		case it.prune != nil:
+			write()
+			it.prune <- s.prune(context.Background())
+		default:
+			batch = append(batch, it)
+			if len(batch) >= s.opts.BatchSize {
+				write()
+			}
+		}
+	}
+	for {
+		select {
+		case it := <-s.ch:
+			handle(it)
+		case <-flush.C:
+			write()
+		case <-retain.C:
+			write()
+			_ = s.prune(context.Background())
+		case <-s.quit:
+			for {
+				select {
+				case it := <-s.ch:
+					handle(it)
+				default:
+					write()
+					return
+				}
+			}
+		}
+	}
+}
+
+// write stores a batch in one transaction. On failure the whole batch is
+// dropped and counted: telemetry never holds up the hops.
+func (s *Store) write(batch []item) {
+	var spans, invs uint64
+	for _, it := range batch {
+		if it.span != nil {
+			spans++
+		} else if it.inv != nil {
+			invs++
+		}
+	}
+	if err := s.writeTx(batch); err != nil {
+		s.droppedSpans.Add(spans)
+		s.droppedInvocations.Add(invs)
+		s.fail(fmt.Errorf("write %d spans and %d invocation records: %w", spans, invs, err))
+		return
+	}
+	s.writtenSpans.Add(spans)
+	s.writtenInvocations.Add(invs)
+	if s.dropping.Swap(false) {
+		s.log.Info("telemetry store writing again")
+	}
+}
+
+func (s *Store) fail(err error) {
+	msg := err.Error()
+	s.lastErr.Store(&msg)
+	if !s.dropping.Swap(true) {
+		s.log.Warn("telemetry store is dropping records", "err", err)
+	}
+}
+
+const (
+	insertSpan = `INSERT OR REPLACE INTO spans
+		(trace_id, span_id, parent_id, name, kind, resource, function, start_ns, end_ns, status, status_message, attributes, links, events)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertInvocation = `INSERT OR REPLACE INTO invocations
+		(function, version, deployment, request_id, trace_id, trigger, start_ns, queue_wait_ns, init_ns, duration_ns,
+		 billed_ns, memory_mb, max_memory_mb, cold, outcome, retries, gb_seconds, cost)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
+func (s *Store) writeTx(batch []item) (err error) {
+	ctx := context.Background()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	spanStmt, err := tx.PrepareContext(ctx, insertSpan)
+	if err != nil {
+		return err
+	}
+	defer spanStmt.Close()
+	invStmt, err := tx.PrepareContext(ctx, insertInvocation)
+	if err != nil {
+		return err
+	}
+	defer invStmt.Close()
+	for _, it := range batch {
+		switch {
+		case it.span != nil:
+			sp := it.span
+			attrs, links, events := encodeJSON(sp.Attributes, "{}"), encodeJSON(sp.Links, "[]"), encodeJSON(sp.Events, "[]")
+			status := sp.Status
+			if status == "" {
+				status = model.StatusUnset
+			}
+			if _, err = spanStmt.ExecContext(ctx, sp.TraceID, sp.SpanID, sp.ParentID, sp.Name, string(sp.Kind), sp.Resource, sp.Function,
+				sp.Start.UnixNano(), sp.End.UnixNano(), string(status), sp.StatusMessage, attrs, links, events); err != nil {
+				return err
+			}
+		case it.inv != nil:
+			v := it.inv
+			if _, err = invStmt.ExecContext(ctx, v.Function, v.Version, v.Deployment, v.RequestID, v.TraceID, v.Trigger,
+				v.Start.UnixNano(), int64(v.QueueWait), int64(v.InitDuration), int64(v.Duration), int64(v.BilledDuration),
+				v.MemorySizeMB, v.MaxMemoryMB, v.Cold, string(v.Outcome), v.Retries, v.GBSeconds, v.Cost); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+// encodeJSON encodes v, or returns empty for nil, empty or unencodable values
+// (an attribute that cannot be encoded must not cost the whole span).
+func encodeJSON(v any, empty string) string {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 0 {
+			return empty
+		}
+	case []model.Link:
+		if len(x) == 0 {
+			return empty
+		}
+	case []model.Event:
+		if len(x) == 0 {
+			return empty
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return empty
+	}
+	return string(b)
+}
