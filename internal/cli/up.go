@@ -21,6 +21,7 @@ import (
 	"github.com/stacklab/stacklab/internal/platform"
 	"github.com/stacklab/stacklab/internal/server"
 	"github.com/stacklab/stacklab/internal/services/awsapi"
+	"github.com/stacklab/stacklab/internal/services/bucket"
 	"github.com/stacklab/stacklab/internal/stack"
 )
 
@@ -33,6 +34,7 @@ func newUp() *cobra.Command {
 	var idle, queueWait time.Duration
 	var concurrency int
 	var noSandbox bool
+	maxObject := sizeFlag(bucket.DefaultMaxObjectSize)
 	cmd := &cobra.Command{
 		Use:   "up [TEMPLATE]",
 		Short: "Run a stack on this machine: functions, HTTP gateway, Invoke API, control API",
@@ -73,7 +75,8 @@ the control token) lives in --state. Other terminals use 'stacklab invoke',
 			defer stop()
 			return runUp(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), upConfig{
 				file: file, state: state, listen: listen, control: control, logger: logger,
-				platform: platform.Options{StateDir: state, Template: opts, IdleTimeout: idle, NodeConcurrency: concurrency, QueueWait: queueWait, Sandbox: !noSandbox, Logger: logger},
+				platform: platform.Options{StateDir: state, Template: opts, IdleTimeout: idle, NodeConcurrency: concurrency, QueueWait: queueWait, Sandbox: !noSandbox, Logger: logger,
+					MaxObjectSize: int64(maxObject)},
 			})
 		},
 	}
@@ -86,6 +89,7 @@ the control token) lives in --state. Other terminals use 'stacklab invoke',
 	fl.DurationVar(&queueWait, "queue-wait", 2*time.Second, "how long an invocation waits for a free instance before 429")
 	fl.IntVar(&concurrency, "concurrency", 64, "most invocations running at once on this node")
 	fl.BoolVar(&noSandbox, "no-sandbox", false, "run functions without bubblewrap")
+	fl.Var(&maxObject, "max-object-size", "largest object a bucket stores, as 5GiB (S3's limit for one PUT) or 100MB")
 	fl.StringVar(&logLevel, "log-level", "warn", "platform log level: debug, info, warn, error")
 	return cmd
 }
