@@ -251,3 +251,37 @@ func TestKeptOutcomeSurvivesRestart(t *testing.T) {
 		t.Errorf("the function ran %d times, want once", n)
 	}
 }
+
+// TestEventAgeExceeded: an event that fails and is still waiting for its
+// retry when it gets older than MaximumEventAge ends with EventAgeExceeded,
+// counting the attempts that ran.
+func TestEventAgeExceeded(t *testing.T) {
+	rt := echoRuntime(t)
+	b := startBus(t, t.TempDir())
+	defer b.Close()
+	s := &settler{}
+	q, err := invoke.NewAsync(context.Background(), b.JetStream(), invoke.AsyncOptions{Runner: rt, RetryDelay: 2 * time.Second, Settle: s.settle,
+		Policy: func(string) invoke.RetryPolicy {
+			return invoke.RetryPolicy{MaximumRetryAttempts: 2, MaximumEventAge: time.Second}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	rt.SetQueue(q)
+	q.Start()
+	payload := `{"print":"attempt","fail":"slow"}`
+	res, err := rt.Invoke(context.Background(), invoke.Request{Function: "echo-fn", Type: invoke.Event, Payload: []byte(payload)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the outcome", func() bool { return len(s.outcomes()) == 1 && stored(t, b.JetStream()) == 0 })
+	o := s.outcomes()[0]
+	ran := runs(rt, res.RequestID)
+	if o.Condition != invoke.ConditionEventAgeExceeded || o.RequestID != res.RequestID || string(o.Payload) != payload || o.Attempts != ran || ran > 1 {
+		t.Errorf("outcome %+v after %d runs; want EventAgeExceeded for %s counting the runs (at most the first)", o, ran, res.RequestID)
+	}
+	if want := map[bool]int{true: 200, false: 429}[ran > 0]; o.ErrorCode() != want {
+		t.Errorf("ErrorCode %d after %d runs, want %d", o.ErrorCode(), ran, want)
+	}
+}
