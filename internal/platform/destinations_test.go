@@ -1,9 +1,11 @@
 package platform
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -299,5 +301,32 @@ func TestBadAsyncDestinationFailsDeploy(t *testing.T) {
 	}
 	if p.Stack() != nil {
 		t.Error("a stack is deployed after the refused deploy")
+	}
+}
+
+// TestEventBridgeDestinationWarns: an EventBridge destination deploys, with
+// a warning that names the function and says when it is delivered.
+func TestEventBridgeDestinationWarns(t *testing.T) {
+	st := buildStack(t, `Transform: AWS::Serverless-2016-10-31
+Resources:
+  Notify:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: x
+      Handler: h
+      Runtime: python3.12
+      EventInvokeConfig:
+        DestinationConfig:
+          OnFailure: {Type: EventBridge, Destination: arn:aws:events:us-east-1:123456789012:event-bus/default}
+`)
+	var buf bytes.Buffer
+	p := &Platform{log: slog.New(slog.NewTextHandler(&buf, nil))}
+	if err := p.checkAsyncDestinations(st); err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	for _, part := range []string{"level=WARN", "function=Notify", "property=EventInvokeConfig.DestinationConfig.OnFailure.Destination", "delivered once the events service is wired"} {
+		if !strings.Contains(buf.String(), part) {
+			t.Errorf("log %q does not say %q", buf.String(), part)
+		}
 	}
 }
