@@ -191,7 +191,15 @@ func (s *Service) bucket(name string) (*bucket, error) {
 			return b, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: %q (see 'stacklab ls')", ErrNoBucket, name)
+	if len(s.buckets) == 0 {
+		return nil, fmt.Errorf("%w: %q (the stack has no buckets)", ErrNoBucket, name)
+	}
+	ids := make([]string, 0, len(s.buckets))
+	for id := range s.buckets {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return nil, fmt.Errorf("%w: %q (the stack's buckets: %s)", ErrNoBucket, name, strings.Join(ids, ", "))
 }
 
 func checkKey(key string) error {
