@@ -66,11 +66,15 @@ func (p *Platform) recordSenders() map[string]recordSender {
 func (p *Platform) checkAsyncDestinations(st *stack.Stack) error {
 	var msgs []string
 	senders := p.recordSenders()
+	next := map[string]string{} // function name -> the function its OnSuccess invokes
 	for _, f := range st.Functions {
 		r, err := asyncRoutesOf(st, f)
 		if err != nil {
 			msgs = append(msgs, err.Error())
 			continue
+		}
+		if r.OnSuccess != nil && r.OnSuccess.Kind == "Lambda" {
+			next[f.Name] = r.OnSuccess.ID
 		}
 		for _, t := range []*asyncTarget{r.OnSuccess, r.OnFailure} {
 			if t != nil && senders[t.Kind] == nil {
@@ -79,10 +83,36 @@ func (p *Platform) checkAsyncDestinations(st *stack.Stack) error {
 			}
 		}
 	}
+	for _, f := range st.Functions {
+		if loop := successLoop(next, f.Name); loop != nil {
+			msgs = append(msgs, fmt.Sprintf("function %s: EventInvokeConfig.DestinationConfig.OnSuccess.Destination: %s invokes itself again on every success, forever; end the chain with a queue, a topic or a function without an OnSuccess function",
+				f.ID, strings.Join(loop, " -> ")))
+		}
+	}
 	if len(msgs) > 0 {
 		return errors.New(strings.Join(msgs, "\n"))
 	}
 	return nil
+}
+
+// successLoop is the chain of OnSuccess function destinations from a
+// function back to itself, or nil when it ends.
+func successLoop(next map[string]string, from string) []string {
+	chain := []string{from}
+	for fn, seen := from, map[string]bool{from: true}; ; {
+		to, ok := next[fn]
+		if !ok {
+			return nil
+		}
+		chain = append(chain, to)
+		if to == from {
+			return chain
+		}
+		if seen[to] {
+			return nil // a loop that does not pass through from: reported for its members
+		}
+		seen[to], fn = true, to
+	}
 }
 
 // asyncRoutesOf resolves a function's DeadLetterQueue and destinations.
@@ -147,7 +177,7 @@ func resolveTarget(st *stack.Stack, kind string, t stack.Target) (*asyncTarget, 
 			return fmt.Errorf("%s is not %s of this stack; %s: add it to the template and point at it with %s", t.Literal, want, outside, example)
 		}
 		if r := st.Lookup(t.Ref); r != nil {
-			return fmt.Errorf("%s is a %s, not %s; point it at %s or change the Type", t.Ref, r.Type, want, want)
+			return fmt.Errorf("%s is an %s, not %s; point it at %s or change the Type", t.Ref, r.Type, want, want)
 		}
 		return fmt.Errorf("%s is not a resource of this template; point it at %s of the stack (%s)", t.Ref, want, example)
 	}

@@ -330,3 +330,43 @@ Resources:
 		}
 	}
 }
+
+// TestOnSuccessLoopFailsDeploy: functions whose OnSuccess destinations
+// invoke one another in a circle are refused, each naming the circle.
+func TestOnSuccessLoopFailsDeploy(t *testing.T) {
+	st := buildStack(t, `Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function: {CodeUri: x, Handler: h, Runtime: python3.12}
+Resources:
+  Ping:
+    Type: AWS::Serverless::Function
+    Properties:
+      EventInvokeConfig: {DestinationConfig: {OnSuccess: {Type: Lambda, Destination: arn:aws:lambda:us-east-1:123456789012:function:Pong}}}
+  Pong:
+    Type: AWS::Serverless::Function
+    Properties:
+      EventInvokeConfig: {DestinationConfig: {OnSuccess: {Type: Lambda, Destination: arn:aws:lambda:us-east-1:123456789012:function:Ping}}}
+  Start:
+    Type: AWS::Serverless::Function
+    Properties:
+      EventInvokeConfig: {DestinationConfig: {OnSuccess: {Type: Lambda, Destination: arn:aws:lambda:us-east-1:123456789012:function:Ping}}}
+  Self:
+    Type: AWS::Serverless::Function
+    Properties:
+      EventInvokeConfig: {DestinationConfig: {OnFailure: {Type: Lambda, Destination: arn:aws:lambda:us-east-1:123456789012:function:Self}}}
+`)
+	p := &Platform{log: slog.New(slog.DiscardHandler)}
+	err := p.checkAsyncDestinations(st)
+	if err == nil {
+		t.Fatal("no error; want the Ping/Pong loop refused")
+	}
+	for _, part := range []string{"function Ping: EventInvokeConfig.DestinationConfig.OnSuccess.Destination: Ping -> Pong -> Ping invokes itself",
+		"function Pong: EventInvokeConfig.DestinationConfig.OnSuccess.Destination: Pong -> Ping -> Pong"} {
+		if !strings.Contains(err.Error(), part) {
+			t.Errorf("error %q does not say %q", err, part)
+		}
+	}
+	if strings.Contains(err.Error(), "function Start") || strings.Contains(err.Error(), "function Self") {
+		t.Errorf("error %q blames Start (which leads into the loop) or Self (OnFailure to itself is allowed)", err)
+	}
+}
