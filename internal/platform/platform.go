@@ -210,6 +210,9 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) erro
 	if err := p.checkAsyncDestinations(st); err != nil {
 		return err
 	}
+	if err := checkNotifications(st); err != nil {
+		return err
+	}
 	evCfg, err := p.eventsConfig(st)
 	if err != nil {
 		return err
