@@ -370,3 +370,62 @@ Resources:
 		t.Errorf("error %q blames Start (which leads into the loop) or Self (OnFailure to itself is allowed)", err)
 	}
 }
+
+// TestAsyncDestinationUnavailable: while an OnFailure queue is gone, the
+// outcome waits (kept in KV, the event not acknowledged); once the queue is
+// back the record arrives, the function having run once and the
+// dead-letter queue, reached the first time, getting the event once.
+func TestAsyncDestinationUnavailable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs functions")
+	}
+	ctx := context.Background()
+	file, _ := filepath.Abs("testdata/destinations/template.yaml")
+	p, err := New(Options{StateDir: t.TempDir(), AsyncRetryDelay: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Deploy(ctx, file); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	js := p.bus.JetStream()
+	if err := js.DeleteStream(ctx, queue.StreamName("Failures")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Invoke(ctx, invoke.Request{Function: "Failing", Type: invoke.Event, Payload: []byte(`{"print":"attempt","fail":"later"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, "STACKLAB_ASYNC_OUTCOMES")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := kv.Get(ctx, res.RequestID); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the outcome that could not reach its OnFailure queue was not kept")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := p.Queues().Apply(ctx, queueConfigs(p.Stack())); err != nil {
+		t.Fatal(err)
+	}
+	r := decodeRecord(t, receiveOne(t, p, "Failures").Body)
+	if r.RequestContext.RequestID != res.RequestID || r.RequestContext.Condition != invoke.ConditionRetriesExhausted {
+		t.Errorf("record context %+v, want the RetriesExhausted record of %s", r.RequestContext, res.RequestID)
+	}
+	if dl := receiveOne(t, p, "DeadLetters"); dl.MessageAttributes["RequestID"].StringValue != res.RequestID {
+		t.Errorf("dead letter %+v, want request %s", dl, res.RequestID)
+	}
+	time.Sleep(500 * time.Millisecond) // room for a wrong second run or dead letter
+	if msgs, _ := p.Queues().Receive(ctx, "DeadLetters", 10, 0); len(msgs) != 0 {
+		t.Errorf("the dead-letter queue got the event again: %+v", msgs)
+	}
+	if n := strings.Count(logText(p, "Failing"), "attempt"); n != 1 {
+		t.Errorf("Failing ran %d times, want once: waiting for a destination must not run it again", n)
+	}
+}
