@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/stacklab/stacklab/internal/services/queue"
@@ -52,10 +54,8 @@ type apiError struct {
 func (e *apiError) Error() string { return e.code + ": " + e.message }
 
 func (e *apiError) write(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("X-Amzn-ErrorType", e.code)
-	w.WriteHeader(e.status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.namespace + "#" + e.code, "message": e.message})
+	writeJSON(w, e.status, map[string]string{"__type": e.namespace + "#" + e.code, "message": e.message})
 }
 
 // ServeHTTP implements http.Handler.
@@ -89,8 +89,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ae.write(w)
 		return
 	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// writeJSON writes a response body with the X-Amz-Crc32 header DynamoDB
+// sends and its SDKs check (a missing one is logged by every client as a
+// checksum mismatch).
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body, _ = json.Marshal(map[string]string{"__type": "com.amazonaws#InternalFailure", "message": err.Error()})
+	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	_ = json.NewEncoder(w).Encode(out)
+	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // decode reads a request body into v.

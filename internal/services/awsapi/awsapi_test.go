@@ -3,7 +3,11 @@ package awsapi
 import (
 	"context"
 	"errors"
+	"hash/crc32"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/stacklab/stacklab/internal/bus"
 	"github.com/stacklab/stacklab/internal/services/queue"
@@ -44,9 +49,16 @@ func newServer(t *testing.T) (*httptest.Server, *queue.Service, *table.Service) 
 	return srv, qs, ts
 }
 
-func config(srv *httptest.Server) aws.Config {
+// config is an SDK configuration for srv whose warnings (the SDK logs a
+// response checksum it cannot verify) fail the test.
+func config(t *testing.T, srv *httptest.Server) aws.Config {
 	return aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("stacklab", "stacklab", "")}
+		Credentials: credentials.NewStaticCredentialsProvider("stacklab", "stacklab", ""),
+		Logger: logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+			if c == logging.Warn {
+				t.Errorf("AWS SDK warning: "+format, v...)
+			}
+		})}
 }
 
 func code(err error) string {
@@ -60,7 +72,7 @@ func code(err error) string {
 func TestSQSWithTheAWSSDK(t *testing.T) {
 	srv, qs, _ := newServer(t)
 	ctx := context.Background()
-	c := sqs.NewFromConfig(config(srv))
+	c := sqs.NewFromConfig(config(t, srv))
 
 	url, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("jobs")})
 	if err != nil {
@@ -117,7 +129,7 @@ func TestSQSWithTheAWSSDK(t *testing.T) {
 func TestDynamoDBWithTheAWSSDK(t *testing.T) {
 	srv, _, ts := newServer(t)
 	ctx := context.Background()
-	c := dynamodb.NewFromConfig(config(srv))
+	c := dynamodb.NewFromConfig(config(t, srv))
 	put := func(job, n, v string) {
 		t.Helper()
 		_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("hits"), Item: map[string]ddbtypes.AttributeValue{
@@ -247,6 +259,25 @@ func TestIs(t *testing.T) {
 		}
 		if got := Is(r); got != tc.want {
 			t.Errorf("Is(%s %q) = %v, want %v", tc.method, tc.target, got, tc.want)
+		}
+	}
+}
+
+// TestResponsesCarryCRC32 checks the X-Amz-Crc32 header the DynamoDB
+// SDKs verify on every response, errors included.
+func TestResponsesCarryCRC32(t *testing.T) {
+	srv, _, _ := newServer(t)
+	for _, body := range []string{`{"TableName":"hits","Key":{"job":{"S":"x"},"n":{"N":"1"}}}`, `{"TableName":"nope","Key":{}}`} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810.GetItem")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got, want := resp.Header.Get("X-Amz-Crc32"), strconv.FormatUint(uint64(crc32.ChecksumIEEE(b)), 10); got != want {
+			t.Errorf("GetItem %s: X-Amz-Crc32 %q, want %s (body %s)", body, got, want, b)
 		}
 	}
 }
