@@ -1,5 +1,5 @@
 // Command gensample writes the genome-search example's sample FASTA file:
-// two records (100 kb and 50 kb) of pseudo-random bases from a fixed seed,
+// two records (100 kb and 50 kb by default; -bases for more) of pseudo-random bases from a fixed seed,
 // with the stretches of N, poly-T and GC-rich repeats that real assemblies
 // have, so that every rule of the scoring model is met. The same seed
 // always writes the same file.
@@ -37,11 +37,12 @@ func bases(r *rand.Rand, n int) string {
 func main() {
 	out := flag.String("o", "genome.fa", "`FILE` to write")
 	seed := flag.Uint64("seed", 20140601, "random seed")
+	size := flag.Int("bases", 150_000, "total `N` of bases: two thirds in chrA, one third in chrB")
 	flag.Parse()
 	r := rand.New(rand.NewPCG(*seed, *seed))
 	recs := []crispr.Record{
-		{Name: "chrA", Bases: bases(r, 100_000)},
-		{Name: "chrB", Bases: bases(r, 50_000)},
+		{Name: "chrA", Bases: bases(r, *size*2/3)},
+		{Name: "chrB", Bases: bases(r, *size-*size*2/3)},
 	}
 	f, err := os.Create(*out)
 	if err != nil {
