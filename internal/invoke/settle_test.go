@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func echoRuntime(t *testing.T) *runtime.Runtime {
+func echoRuntime(t testing.TB) *runtime.Runtime {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs a function")
@@ -129,7 +129,7 @@ func kept(t *testing.T, js jetstream.JetStream, id string) bool {
 	return err == nil
 }
 
-func startBus(t *testing.T, dir string) *bus.Bus {
+func startBus(t testing.TB, dir string) *bus.Bus {
 	t.Helper()
 	b, err := bus.Start(context.Background(), bus.Options{Dir: dir})
 	if err != nil {
