@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/stacklab/stacklab/internal/server"
 	"github.com/stacklab/stacklab/internal/services/events"
@@ -24,10 +25,17 @@ func (t topicPublisher) Publish(ctx context.Context, name, message string) error
 }
 
 // newEvents returns the platform's events service; it delivers to the
-// runtime, the queues and the topics.
+// runtime, the queues and the topics. The default bus takes events before
+// the first deploy; they are matched against the rules once one is made.
 func newEvents(p *Platform) *events.Service {
-	return events.New(p.bus.JetStream(), p.rt, p.queues, topicPublisher{p}, events.Options{
+	s := events.New(p.bus.JetStream(), p.rt, p.queues, topicPublisher{p}, events.Options{
 		Region: p.opts.Region, AccountID: p.opts.AccountID, Logger: p.opts.Logger, RetryDelay: p.opts.AsyncRetryDelay})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Apply(ctx, events.Config{}); err != nil {
+		p.log.Warn("the default event bus takes no events until a deploy", "err", err)
+	}
+	return s
 }
 
 // eventsConfig is the stack's buses and pattern rules as the events
