@@ -9,6 +9,8 @@
 //	POST /2015-03-31/functions/{FunctionName}/invocations   the Invoke API
 //	/_api/{ApiId}[/{stage}]/path                            one API; the stage unless it is $default
 //	/path                                                   the routes of all APIs together
+//	/_s3/{bucket}/{key}                                     objects over plain HTTP (Config.Objects)
+//	POST / with X-Amz-Target                                SQS and DynamoDB, AWS JSON protocol (Config.AWS)
 //
 // Under /_api/{ApiId} the path is the one the API would have on its
 // execute-api host. At the root the stage is left out (as with sam local)
