@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -55,10 +54,9 @@ type instance struct {
 	id     string // log stream name
 	log    *slog.Logger
 	cmd    *exec.Cmd
-	srv    *http.Server
-	ln     net.Listener
+	ln     net.Listener // the Runtime API's
+	arn    string       // Lambda-Runtime-Invoked-Function-Arn
 	born   time.Time
-	next   chan *invocation
 	closed chan struct{} // closed by stop
 	ready  chan struct{} // closed at the first GET next
 	exited chan struct{} // closed when the process has exited
@@ -69,6 +67,11 @@ type instance struct {
 	mu        sync.Mutex
 	current   *invocation
 	last      *invocation // the invocation that output belongs to between invocations
+	pending   *invocation // handed over before the runtime asked for it
+	waiters   []*apiConn  // connections whose GET next waits for an event
+	conns     map[*apiConn]struct{}
+	stopping  bool
+	wg        sync.WaitGroup // the Runtime API's goroutines
 
 	out      *os.File // read end of the process's stdout and stderr
 	outRead  atomic.Int64
@@ -98,15 +101,15 @@ func (rt *Runtime) startInstance(spec *Spec) (*instance, error) {
 		rt:     rt,
 		id:     time.Now().UTC().Format("2006/01/02") + "/[" + spec.version() + "]" + strconv.FormatInt(seq, 10),
 		ln:     ln,
-		next:   make(chan *invocation),
+		arn:    spec.arn(rt.opts.Region, rt.opts.AccountID),
 		closed: make(chan struct{}),
+		conns:  map[*apiConn]struct{}{},
 		ready:  make(chan struct{}),
 		exited: make(chan struct{}),
 		initCh: make(chan outcome, 1),
 	}
 	in.outCond = sync.NewCond(&in.outMu)
 	in.log = rt.log.With("function", spec.Name, "instance", seq)
-	in.srv = &http.Server{Handler: in, ReadHeaderTimeout: 10 * time.Second}
 
 	cmd, err := rt.command(spec, ln.Addr().String())
 	if err != nil {
@@ -131,7 +134,8 @@ func (rt *Runtime) startInstance(spec *Spec) (*instance, error) {
 		return nil, fmt.Errorf("starting %s (%s): %w", spec.Name, cmd.Path, err)
 	}
 	// The listener queues the runtime's first connection until it serves.
-	go in.srv.Serve(ln)
+	in.wg.Add(1)
+	go in.serveAPI()
 	go in.readOutput(out)
 	go in.watchMemory()
 	go func() {
@@ -374,12 +378,6 @@ func (in *instance) initFailed(o outcome) {
 	}
 }
 
-func (in *instance) setCurrent(inv *invocation) {
-	in.mu.Lock()
-	in.current, in.last = inv, inv
-	in.mu.Unlock()
-}
-
 // logTarget is the invocation that output read now belongs to.
 func (in *instance) logTarget() *invocation {
 	in.mu.Lock()
@@ -439,33 +437,36 @@ func (in *instance) invoke(ctx context.Context, inv *invocation) (outcome, error
 	inv.deadline = time.Now().Add(in.spec.Timeout)
 	timer := time.NewTimer(time.Until(inv.deadline))
 	defer timer.Stop()
-	select {
-	case in.next <- inv:
-	case o := <-in.initCh:
-		in.kill()
-		return o, nil
-	case <-in.exited:
-		return outcome{}, errInstanceGone
-	case <-timer.C:
-		in.kill()
-		return in.timeoutOutcome(inv), nil
-	case <-ctx.Done():
-		return outcome{}, ctx.Err()
-	}
-	select {
-	case o := <-inv.done:
-		return o, nil
-	case <-in.exited:
-		// The response may have raced the exit.
+	in.deliver(inv)
+	cancelled := ctx.Done()
+	for {
 		select {
 		case o := <-inv.done:
 			return o, nil
-		default:
+		case o := <-in.initCh:
+			in.kill()
+			return o, nil
+		case <-in.exited:
+			if in.retract(inv) {
+				return outcome{}, errInstanceGone
+			}
+			// The response may have raced the exit.
+			select {
+			case o := <-inv.done:
+				return o, nil
+			default:
+			}
+			return in.exitOutcome(inv, ""), nil
+		case <-timer.C:
+			in.kill()
+			return in.timeoutOutcome(inv), nil
+		case <-cancelled:
+			if in.retract(inv) {
+				return outcome{}, ctx.Err()
+			}
+			// The runtime has the event: the invocation runs to its end.
+			cancelled = nil
 		}
-		return in.exitOutcome(inv, ""), nil
-	case <-timer.C:
-		in.kill()
-		return in.timeoutOutcome(inv), nil
 	}
 }
 
@@ -503,13 +504,25 @@ func (in *instance) kill() {
 	}
 }
 
-// stop kills the process and closes the listener, and waits for the exit.
+// stop kills the process, closes the listener and the runtime's
+// connections, and waits for the exit and for the Runtime API's goroutines.
 func (in *instance) stop() {
 	in.stopOnce.Do(func() {
 		close(in.closed)
 		in.kill()
 		<-in.exited
-		in.srv.Close()
+		in.ln.Close()
+		in.mu.Lock()
+		in.stopping = true
+		conns := make([]*apiConn, 0, len(in.conns))
+		for c := range in.conns {
+			conns = append(conns, c)
+		}
+		in.mu.Unlock()
+		for _, c := range conns {
+			c.c.Close()
+		}
+		in.wg.Wait()
 	})
 }
 
