@@ -41,9 +41,11 @@ type Span struct {
 	Start, End    time.Time
 	Status        StatusCode
 	StatusMessage string
-	Attributes    map[string]any
-	Links         []Link
-	Events        []Event
+	// Attributes hold OpenTelemetry attribute values; read back from the
+	// store they are JSON values (numbers are float64, arrays []any).
+	Attributes map[string]any
+	Links      []Link
+	Events     []Event
 }
 
 // Duration is End - Start.

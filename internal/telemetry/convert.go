@@ -1,0 +1,114 @@
+package telemetry
+
+import (
+	"context"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stacklab/stacklab/internal/telemetry/model"
+	"github.com/stacklab/stacklab/internal/telemetry/store"
+)
+
+// storeProcessor hands every ended span to the span store without waiting.
+type storeProcessor struct {
+	st *store.Store
+}
+
+var _ sdktrace.SpanProcessor = storeProcessor{}
+
+func (p storeProcessor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+
+func (p storeProcessor) OnEnd(s sdktrace.ReadOnlySpan) { p.st.AddSpan(toModel(s)) }
+
+// Shutdown does nothing: Telemetry.Close closes the store after the tracer
+// provider has shut down.
+func (p storeProcessor) Shutdown(context.Context) error { return nil }
+
+// ForceFlush does nothing: Telemetry.Flush flushes the store.
+func (p storeProcessor) ForceFlush(context.Context) error { return nil }
+
+// toModel converts an ended OpenTelemetry span to the store's record. The
+// resource is the stacklab.resource attribute, else faas.name, else
+// messaging.destination.name.
+func toModel(s sdktrace.ReadOnlySpan) model.Span {
+	sc := s.SpanContext()
+	out := model.Span{
+		TraceID: sc.TraceID().String(),
+		SpanID:  sc.SpanID().String(),
+		Name:    s.Name(),
+		Kind:    modelKind(s.SpanKind()),
+		Start:   s.StartTime(),
+		End:     s.EndTime(),
+	}
+	if p := s.Parent(); p.IsValid() {
+		out.ParentID = p.SpanID().String()
+	}
+	switch st := s.Status(); st.Code {
+	case codes.Error:
+		out.Status, out.StatusMessage = model.StatusError, st.Description
+	case codes.Ok:
+		out.Status = model.StatusOK
+	default:
+		out.Status = model.StatusUnset
+	}
+	var fallback string
+	if attrs := s.Attributes(); len(attrs) > 0 {
+		out.Attributes = attrMap(attrs)
+		for _, kv := range attrs {
+			switch kv.Key {
+			case ResourceKey:
+				out.Resource = kv.Value.AsString()
+			case semconv.FaaSNameKey:
+				out.Function = kv.Value.AsString()
+			case semconv.MessagingDestinationNameKey:
+				fallback = kv.Value.AsString()
+			}
+		}
+	}
+	if out.Resource == "" {
+		out.Resource = out.Function
+	}
+	if out.Resource == "" {
+		out.Resource = fallback
+	}
+	for _, l := range s.Links() {
+		out.Links = append(out.Links, model.Link{
+			TraceID:    l.SpanContext.TraceID().String(),
+			SpanID:     l.SpanContext.SpanID().String(),
+			Attributes: attrMap(l.Attributes),
+		})
+	}
+	for _, e := range s.Events() {
+		out.Events = append(out.Events, model.Event{Name: e.Name, Time: e.Time, Attributes: attrMap(e.Attributes)})
+	}
+	return out
+}
+
+func attrMap(attrs []attribute.KeyValue) map[string]any {
+	if len(attrs) == 0 {
+		return nil
+	}
+	m := make(map[string]any, len(attrs))
+	for _, kv := range attrs {
+		m[string(kv.Key)] = kv.Value.AsInterface()
+	}
+	return m
+}
+
+func modelKind(k trace.SpanKind) model.Kind {
+	switch k {
+	case trace.SpanKindServer:
+		return model.KindServer
+	case trace.SpanKindClient:
+		return model.KindClient
+	case trace.SpanKindProducer:
+		return model.KindProducer
+	case trace.SpanKindConsumer:
+		return model.KindConsumer
+	}
+	return model.KindInternal
+}
