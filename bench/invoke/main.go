@@ -32,6 +32,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/stacklab/stacklab/internal/gateway"
@@ -47,6 +48,7 @@ var (
 	colds   = flag.Int("cold", 20, "cold starts to measure")
 	sandbox = flag.Bool("sandbox", false, "run the function under bubblewrap")
 	profile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE`")
+	only    = flag.String("only", "", "run only these comma-separated parts: latency, throughput, cold")
 	payload = []byte(`{"hello":"world","n":42}`)
 )
 
@@ -120,31 +122,38 @@ func main() {
 	}
 
 	fmt.Printf("stacklab invoke benchmark, %d cores, %s\n\n", goruntime.NumCPU(), goruntime.Version())
-	fmt.Printf("latency at 1 connection (%d requests, warm)\n", *n)
-	fl := latency(floor)
-	pl := latency(inproc)
-	il := latency(invokeURL)
-	rl := latency(routeURL)
-	row := func(name string, l []time.Duration) {
-		fmt.Printf("  %-22s p50 %8s  p99 %8s   p50 ratio to floor %.2fx\n", name, pct(l, 50), pct(l, 99), float64(pct(l, 50))/float64(pct(fl, 50)))
+	var fl, il, rl []time.Duration
+	if part("latency") {
+		fmt.Printf("latency at 1 connection (%d requests, warm)\n", *n)
+		fl = latency(floor)
+		pl := latency(inproc)
+		il = latency(invokeURL)
+		rl = latency(routeURL)
+		row := func(name string, l []time.Duration) {
+			fmt.Printf("  %-22s p50 %8s  p99 %8s   p50 ratio to floor %.2fx\n", name, pct(l, 50), pct(l, 99), float64(pct(l, 50))/float64(pct(fl, 50)))
+		}
+		row("net/http echo (floor)", fl)
+		row("net/http, in-process", pl)
+		row("Invoke API", il)
+		row("HTTP API route", rl)
 	}
-	row("net/http echo (floor)", fl)
-	row("net/http, in-process", pl)
-	row("Invoke API", il)
-	row("HTTP API route", rl)
 
-	fmt.Printf("\nthroughput at %d connections, %d warm instances, %s each\n", *conns, *conns, *dur)
-	ft := throughput(floor)
-	pt := throughput(inproc)
-	it := throughput(invokeURL)
-	rt := throughput(routeURL)
-	trow := func(name string, v float64) {
-		fmt.Printf("  %-22s %8.0f req/s   ratio to floor %.2f\n", name, v, v/ft)
+	var ft, it, rt float64
+	if part("throughput") {
+		fmt.Printf("\nthroughput at %d connections, %d warm instances, %s each; CPU per request in this process (client, gateway, runtime) and in the others (server, functions)\n", *conns, *conns, *dur)
+		var fc, pc, ic, rc cpuUse
+		ft, fc = throughput(floor)
+		pt, pc := throughput(inproc)
+		it, ic = throughput(invokeURL)
+		rt, rc = throughput(routeURL)
+		trow := func(name string, v float64, c cpuUse) {
+			fmt.Printf("  %-22s %8.0f req/s   ratio to floor %.2f   CPU/req %5.1f µs here + %5.1f µs others\n", name, v, v/ft, c.self, c.others)
+		}
+		trow("net/http echo (floor)", ft, fc)
+		trow("net/http, in-process", pt, pc)
+		trow("Invoke API", it, ic)
+		trow("HTTP API route", rt, rc)
 	}
-	trow("net/http echo (floor)", ft)
-	trow("net/http, in-process", pt)
-	trow("Invoke API", it)
-	trow("HTTP API route", rt)
 
 	var inst []runtime.Function
 	for _, f := range p.Functions() {
@@ -159,11 +168,28 @@ func main() {
 	fmt.Printf("\nmemory: %d warm instances; platform RSS grew %.1f MB (%.2f MB per instance, includes the benchmark's own clients)\n",
 		warm, float64(rssAfter-rssBefore)/(1<<20), float64(rssAfter-rssBefore)/(1<<20)/float64(max(warm, 1)))
 
-	coldStart(state, dir)
+	if part("cold") {
+		coldStart(state, dir)
+	}
 
-	fmt.Println("\ngoals: p50 within 3x the floor; throughput at least 30% of the floor; cold start p50 under 10 ms")
-	fmt.Printf("  Invoke API p50 %.2fx, route p50 %.2fx, Invoke API throughput %.0f%%, route throughput %.0f%%\n",
-		float64(pct(il, 50))/float64(pct(fl, 50)), float64(pct(rl, 50))/float64(pct(fl, 50)), 100*it/ft, 100*rt/ft)
+	if part("latency") && part("throughput") {
+		fmt.Println("\ngoals: p50 within 3x the floor; throughput at least 30% of the floor; cold start p50 under 10 ms")
+		fmt.Printf("  Invoke API p50 %.2fx, route p50 %.2fx, Invoke API throughput %.0f%%, route throughput %.0f%%\n",
+			float64(pct(il, 50))/float64(pct(fl, 50)), float64(pct(rl, 50))/float64(pct(fl, 50)), 100*it/ft, 100*rt/ft)
+	}
+}
+
+// part reports whether -only selects a part of the run.
+func part(name string) bool {
+	if *only == "" {
+		return true
+	}
+	for p := range strings.SplitSeq(*only, ",") {
+		if strings.TrimSpace(p) == name {
+			return true
+		}
+	}
+	return false
 }
 
 func serve(h http.Handler) string {
@@ -217,11 +243,16 @@ func pct(sorted []time.Duration, p int) time.Duration {
 	return sorted[i].Round(time.Microsecond)
 }
 
-func throughput(url string) float64 {
+// cpuUse is CPU time per request, in microseconds, spent in this process
+// and in its child processes (the floor server, the function instances).
+type cpuUse struct{ self, others float64 }
+
+func throughput(url string) (float64, cpuUse) {
 	c := client(*conns)
 	var count, errs atomic.Int64
 	stop := time.Now().Add(*dur)
 	var wg sync.WaitGroup
+	self0, others0 := selfCPU(), childCPU()
 	for range *conns {
 		wg.Add(1)
 		go func() {
@@ -237,11 +268,69 @@ func throughput(url string) float64 {
 	}
 	t := time.Now()
 	wg.Wait()
+	elapsed := time.Since(t)
+	self1, others1 := selfCPU(), childCPU()
 	if e := errs.Load(); e > 0 {
 		log.Printf("  (%s: %d errors)", url, e)
 	}
-	return float64(count.Load()) / time.Since(t).Seconds()
+	reqs := float64(max(count.Load(), 1))
+	var others time.Duration
+	for pid, t1 := range others1 {
+		others += t1 - others0[pid]
+	}
+	use := cpuUse{self: float64((self1 - self0).Microseconds()) / reqs, others: float64(others.Microseconds()) / reqs}
+	return float64(count.Load()) / elapsed.Seconds(), use
 }
+
+// selfCPU is the CPU time this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// childCPU is the CPU time each living descendant process has used, by pid.
+func childCPU() map[int]time.Duration {
+	out := map[int]time.Duration{}
+	var walk func(pid string)
+	walk = func(pid string) {
+		tasks, _ := os.ReadDir("/proc/" + pid + "/task")
+		for _, t := range tasks {
+			b, _ := os.ReadFile("/proc/" + pid + "/task/" + t.Name() + "/children")
+			for _, c := range strings.Fields(string(b)) {
+				if id, err := strconv.Atoi(c); err == nil {
+					out[id] = procCPU(c)
+					walk(c)
+				}
+			}
+		}
+	}
+	walk(strconv.Itoa(os.Getpid()))
+	return out
+}
+
+// procCPU is the user and system CPU time of a process, from /proc.
+func procCPU(pid string) time.Duration {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	f := strings.Fields(s)
+	if len(f) < 13 {
+		return 0
+	}
+	// After the command: state is field 3, utime 14 and stime 15 (1-based).
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / clockTicks
+}
+
+// clockTicks is the unit of /proc/<pid>/stat times (USER_HZ, 100 on Linux).
+const clockTicks = 100
 
 // coldStart measures the first invocation of freshly deployed functions
 // whose binary is already built.
