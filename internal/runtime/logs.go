@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -281,10 +282,22 @@ func (t *tailBuffer) bytes() []byte {
 
 // reportLine is Lambda's REPORT line.
 func reportLine(reqID string, d, billed, init time.Duration, memMB, maxMB int) string {
-	s := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
-		reqID, float64(d)/float64(time.Millisecond), billed/time.Millisecond, memMB, maxMB)
+	s := make([]byte, 0, 160)
+	s = append(s, "REPORT RequestId: "...)
+	s = append(s, reqID...)
+	s = append(s, "\tDuration: "...)
+	s = strconv.AppendFloat(s, float64(d)/float64(time.Millisecond), 'f', 2, 64)
+	s = append(s, " ms\tBilled Duration: "...)
+	s = strconv.AppendInt(s, int64(billed/time.Millisecond), 10)
+	s = append(s, " ms\tMemory Size: "...)
+	s = strconv.AppendInt(s, int64(memMB), 10)
+	s = append(s, " MB\tMax Memory Used: "...)
+	s = strconv.AppendInt(s, int64(maxMB), 10)
+	s = append(s, " MB"...)
 	if init > 0 {
-		s += fmt.Sprintf("\tInit Duration: %.2f ms", float64(init)/float64(time.Millisecond))
+		s = append(s, "\tInit Duration: "...)
+		s = strconv.AppendFloat(s, float64(init)/float64(time.Millisecond), 'f', 2, 64)
+		s = append(s, " ms"...)
 	}
-	return s
+	return string(s)
 }

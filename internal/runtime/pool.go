@@ -40,6 +40,17 @@ func (p *pool) acquire(ctx context.Context) error {
 	if cap(p.slots) == 0 {
 		return invoke.Errorf(invoke.ErrTooManyRequests, "Rate Exceeded. Function %s has ReservedConcurrentExecutions 0: it is throttled", p.spec.Name)
 	}
+	// Most invocations find room at once: no timer for them.
+	select {
+	case p.slots <- struct{}{}:
+		select {
+		case p.rt.slots <- struct{}{}:
+			return nil
+		default:
+			<-p.slots
+		}
+	default:
+	}
 	wait := time.NewTimer(p.rt.opts.QueueWait)
 	defer wait.Stop()
 	select {

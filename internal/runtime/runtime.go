@@ -3,10 +3,10 @@ package runtime
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sort"
 	"strings"
@@ -445,14 +445,34 @@ func (rt *Runtime) Close() {
 func newRequestID() string {
 	var b [16]byte
 	rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:36], b[10:16])
+	return string(s[:])
 }
 
 // newTraceID returns an X-Ray trace header for an invocation that came
-// without one.
+// without one: Root=1-{8 hex digits of epoch seconds}-{24 hex
+// digits};Parent={16 hex digits};Sampled=0.
 func newTraceID() string {
 	var b [12]byte
 	rand.Read(b[:])
-	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", time.Now().Unix(), hex.EncodeToString(b[:]), hex.EncodeToString(b[:8]))
+	var t [4]byte
+	binary.BigEndian.PutUint32(t[:], uint32(time.Now().Unix()))
+	s := make([]byte, 0, 80)
+	s = append(s, "Root=1-"...)
+	s = hex.AppendEncode(s, t[:])
+	s = append(s, '-')
+	s = hex.AppendEncode(s, b[:])
+	s = append(s, ";Parent="...)
+	s = hex.AppendEncode(s, b[:8])
+	s = append(s, ";Sampled=0"...)
+	return string(s)
 }
