@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/stacklab/stacklab/internal/invoke"
@@ -23,9 +24,18 @@ type Mapping struct {
 	// ReportBatchItemFailures: the function answers the messages that
 	// failed as {"batchItemFailures":[{"itemIdentifier": messageId}]}.
 	ReportBatchItemFailures bool
+	// Concurrency is how many batches of a standard queue run at once
+	// (default DefaultConcurrency, as Lambda starts polling a queue with
+	// five concurrent batches). A FIFO queue runs one batch at a time.
+	Concurrency int
 }
 
-// poller runs one mapping: one batch at a time.
+// DefaultConcurrency is how many batches of a standard queue a mapping
+// runs at once unless told otherwise.
+const DefaultConcurrency = 5
+
+// poller runs one mapping: Concurrency workers, each running one batch at
+// a time.
 type poller struct {
 	m      Mapping
 	q      *queue
@@ -51,6 +61,12 @@ func (s *Service) StartPollers(inv invoke.Invoker, maps []Mapping) error {
 		}
 		if m.BatchSize <= 0 {
 			m.BatchSize = 10
+		}
+		if m.Concurrency <= 0 {
+			m.Concurrency = DefaultConcurrency
+		}
+		if q.cfg.Fifo {
+			m.Concurrency = 1
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		p := &poller{m: m, q: q, inv: inv, svc: s, cancel: cancel, done: make(chan struct{}),
@@ -83,8 +99,22 @@ func (p *poller) stop() {
 	<-p.done
 }
 
+// run runs the mapping's workers until ctx ends and their batches are done.
 func (p *poller) run(ctx context.Context) {
 	defer close(p.done)
+	var wg sync.WaitGroup
+	for range p.m.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.work(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
+// work receives batches and runs them, one at a time, until ctx ends.
+func (p *poller) work(ctx context.Context) {
 	for ctx.Err() == nil {
 		msgs, err := p.svc.receive(ctx, p.q, p.m.BatchSize, time.Second, p.m.Window)
 		if err != nil && ctx.Err() == nil {
@@ -102,11 +132,7 @@ func (p *poller) run(ctx context.Context) {
 
 // handle invokes the function with a batch and deletes what succeeded.
 func (p *poller) handle(ctx context.Context, msgs []Message) {
-	payload, err := json.Marshal(Event{Records: p.svc.records(p.q, msgs)})
-	if err != nil {
-		p.log.Error("encoding the SQS event", "err", err)
-		return
-	}
+	payload := appendEvent(nil, p.svc.records(p.q, msgs))
 	res, err := p.inv.Invoke(ctx, invoke.Request{Function: p.m.Function, Payload: payload, Type: invoke.RequestResponse})
 	switch {
 	case err != nil:
@@ -126,11 +152,15 @@ func (p *poller) handle(ctx context.Context, msgs []Message) {
 			return
 		}
 	}
+	// Deleted without waiting for the server's answers, which would cost
+	// as much as the invocation: a delete lost with the connection means
+	// the message is delivered again after the visibility timeout, which
+	// at-least-once delivery allows (as a failed DeleteMessageBatch).
 	for _, m := range msgs {
 		if failed[m.MessageID] {
 			continue
 		}
-		if err := m.msg.DoubleAck(ctx); err != nil {
+		if err := m.msg.Ack(); err != nil {
 			p.log.Warn("deleting a processed message", "message_id", m.MessageID, "err", err)
 		}
 	}
@@ -165,50 +195,4 @@ func batchItemFailures(payload []byte, msgs []Message) (map[string]bool, bool) {
 		failed[*f.ItemIdentifier] = true
 	}
 	return failed, true
-}
-
-// Event is the SQS event Lambda delivers to a function.
-type Event struct {
-	Records []Record `json:"Records"`
-}
-
-// Record is one message of an SQS event.
-type Record struct {
-	MessageID         string                     `json:"messageId"`
-	ReceiptHandle     string                     `json:"receiptHandle"`
-	Body              string                     `json:"body"`
-	Attributes        map[string]string          `json:"attributes"`
-	MessageAttributes map[string]RecordAttribute `json:"messageAttributes"`
-	MD5OfBody         string                     `json:"md5OfBody"`
-	EventSource       string                     `json:"eventSource"`
-	EventSourceARN    string                     `json:"eventSourceARN"`
-	AWSRegion         string                     `json:"awsRegion"`
-}
-
-// RecordAttribute is a message attribute as the SQS event spells it.
-type RecordAttribute struct {
-	StringValue      *string  `json:"stringValue,omitempty"`
-	BinaryValue      []byte   `json:"binaryValue,omitempty"`
-	StringListValues []string `json:"stringListValues"`
-	BinaryListValues [][]byte `json:"binaryListValues"`
-	DataType         string   `json:"dataType"`
-}
-
-func (s *Service) records(q *queue, msgs []Message) []Record {
-	arn := s.ARN(q.cfg)
-	out := make([]Record, len(msgs))
-	for i, m := range msgs {
-		attrs := map[string]RecordAttribute{}
-		for k, a := range m.MessageAttributes {
-			ra := RecordAttribute{DataType: a.DataType, BinaryValue: a.BinaryValue, StringListValues: []string{}, BinaryListValues: [][]byte{}}
-			if a.StringValue != "" || a.BinaryValue == nil {
-				v := a.StringValue
-				ra.StringValue = &v
-			}
-			attrs[k] = ra
-		}
-		out[i] = Record{MessageID: m.MessageID, ReceiptHandle: m.ReceiptHandle, Body: m.Body, Attributes: m.Attributes,
-			MessageAttributes: attrs, MD5OfBody: m.MD5OfBody, EventSource: "aws:sqs", EventSourceARN: arn, AWSRegion: s.opts.Region}
-	}
-	return out
 }

@@ -97,7 +97,9 @@ func TestPollerEventShapeAndPartialFailures(t *testing.T) {
 		ids[send(t, s, "In", SendInput{Body: b, MessageAttributes: map[string]Attribute{"trace": {DataType: "String", StringValue: "t1"}}}).MessageID] = b
 	}
 	rec := &recorder{next: rt}
-	if err := s.StartPollers(rec, []Mapping{{ID: "Sqs", Queue: "In", Function: "echo-fn", BatchSize: 4, Window: 200 * time.Millisecond, ReportBatchItemFailures: true}}); err != nil {
+	// One batch at a time, so that the first batch run is the first
+	// received.
+	if err := s.StartPollers(rec, []Mapping{{ID: "Sqs", Queue: "In", Function: "echo-fn", BatchSize: 4, Window: 200 * time.Millisecond, ReportBatchItemFailures: true, Concurrency: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 30*time.Second, "the bad message in the DLQ and the rest deleted", func() bool {

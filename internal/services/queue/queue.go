@@ -3,14 +3,15 @@ package queue
 import (
 	"context"
 	"crypto/md5"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sort"
 	"strconv"
 	"strings"
@@ -295,12 +296,30 @@ func (s *Service) Send(ctx context.Context, name string, in SendInput) (SendOutp
 	if err != nil {
 		return SendOutput{}, err
 	}
-	if in.Body == "" {
-		return SendOutput{}, fmt.Errorf("%w: the message body is empty", ErrInvalid)
+	m, out, dedup, err := s.message(q, in)
+	if err != nil {
+		return SendOutput{}, err
 	}
-	attrs, _ := json.Marshal(in.MessageAttributes)
+	ack, err := s.js.PublishMsg(ctx, m, publishOpts(dedup)...)
+	if err != nil {
+		return SendOutput{}, fmt.Errorf("storing a message in queue %s: %w", q.cfg.ID, err)
+	}
+	return s.sent(ctx, q, out, ack), nil
+}
+
+// message checks a message and makes it a JetStream message, with the
+// answer to give once it is stored and its deduplication id ("" for a
+// standard queue, which deduplicates nothing).
+func (s *Service) message(q *queue, in SendInput) (*nats.Msg, SendOutput, string, error) {
+	if in.Body == "" {
+		return nil, SendOutput{}, "", fmt.Errorf("%w: the message body is empty", ErrInvalid)
+	}
+	var attrs []byte
+	if len(in.MessageAttributes) > 0 {
+		attrs, _ = json.Marshal(in.MessageAttributes)
+	}
 	if size := len(in.Body) + len(attrs); size > MaxMessageSize {
-		return SendOutput{}, fmt.Errorf("%w: the message is %d bytes, more than the %d bytes SQS allows", ErrInvalid, size, MaxMessageSize)
+		return nil, SendOutput{}, "", fmt.Errorf("%w: the message is %d bytes, more than the %d bytes SQS allows", ErrInvalid, size, MaxMessageSize)
 	}
 	delay := q.cfg.Delay
 	if in.DelaySeconds != nil {
@@ -309,18 +328,18 @@ func (s *Service) Send(ctx context.Context, name string, in SendInput) (SendOutp
 	}
 	if in.Delay != nil {
 		if q.cfg.Fifo {
-			return SendOutput{}, fmt.Errorf("%w: FIFO queue %s takes no per-message delay (set DelaySeconds on the queue)", ErrInvalid, q.cfg.ID)
+			return nil, SendOutput{}, "", fmt.Errorf("%w: FIFO queue %s takes no per-message delay (set DelaySeconds on the queue)", ErrInvalid, q.cfg.ID)
 		}
 		delay = *in.Delay
 	}
 	if delay < 0 || delay > 15*time.Minute {
-		return SendOutput{}, fmt.Errorf("%w: the delay must be 0 to 900 s, not %s", ErrInvalid, delay)
+		return nil, SendOutput{}, "", fmt.Errorf("%w: the delay must be 0 to 900 s, not %s", ErrInvalid, delay)
 	}
 	id := newID()
-	msgID := id
+	msgID := ""
 	if q.cfg.Fifo {
 		if in.GroupID == "" {
-			return SendOutput{}, fmt.Errorf("%w: FIFO queue %s needs a MessageGroupId (--group)", ErrInvalid, q.cfg.ID)
+			return nil, SendOutput{}, "", fmt.Errorf("%w: FIFO queue %s needs a MessageGroupId (--group)", ErrInvalid, q.cfg.ID)
 		}
 		switch {
 		case in.DeduplicationID != "":
@@ -328,11 +347,11 @@ func (s *Service) Send(ctx context.Context, name string, in SendInput) (SendOutp
 			sum := sha256.Sum256([]byte(in.Body))
 			in.DeduplicationID = hex.EncodeToString(sum[:])
 		default:
-			return SendOutput{}, fmt.Errorf("%w: FIFO queue %s has no ContentBasedDeduplication; give a MessageDeduplicationId", ErrInvalid, q.cfg.ID)
+			return nil, SendOutput{}, "", fmt.Errorf("%w: FIFO queue %s has no ContentBasedDeduplication; give a MessageDeduplicationId", ErrInvalid, q.cfg.ID)
 		}
 		msgID = "dedup-" + in.DeduplicationID
 	} else if in.GroupID != "" {
-		return SendOutput{}, fmt.Errorf("%w: MessageGroupId is for FIFO queues; %s is a standard queue", ErrInvalid, q.cfg.ID)
+		return nil, SendOutput{}, "", fmt.Errorf("%w: MessageGroupId is for FIFO queues; %s is a standard queue", ErrInvalid, q.cfg.ID)
 	}
 	m := nats.NewMsg(q.subject)
 	m.Data = []byte(in.Body)
@@ -345,18 +364,29 @@ func (s *Service) Send(ctx context.Context, name string, in SendInput) (SendOutp
 	if in.DeduplicationID != "" {
 		m.Header.Set(hdrDedup, in.DeduplicationID)
 	}
-	if len(in.MessageAttributes) > 0 {
+	if len(attrs) > 0 {
 		m.Header.Set(hdrAttrs, string(attrs))
 	}
 	if delay > 0 {
 		m.Subject = q.subject + ".delayed"
 		m.Header.Set(hdrVisibleAt, strconv.FormatInt(time.Now().Add(delay).UnixMilli(), 10))
 	}
-	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithMsgID(msgID))
-	if err != nil {
-		return SendOutput{}, fmt.Errorf("storing a message in queue %s: %w", q.cfg.ID, err)
+	return m, SendOutput{MessageID: id, MD5OfBody: md5Hex(in.Body)}, msgID, nil
+}
+
+// publishOpts are the options of a message's publish: its deduplication
+// id, if any.
+func publishOpts(dedup string) []jetstream.PublishOpt {
+	if dedup == "" {
+		return nil
 	}
-	out := SendOutput{MessageID: id, MD5OfBody: md5Hex(in.Body), Duplicate: ack.Duplicate}
+	return []jetstream.PublishOpt{jetstream.WithMsgID(dedup)}
+}
+
+// sent completes the answer to a stored message with what JetStream
+// acknowledged.
+func (s *Service) sent(ctx context.Context, q *queue, out SendOutput, ack *jetstream.PubAck) SendOutput {
+	out.Duplicate = ack.Duplicate
 	if q.cfg.Fifo {
 		out.SequenceNumber = fmt.Sprintf("%020d", ack.Sequence)
 	}
@@ -366,7 +396,7 @@ func (s *Service) Send(ctx context.Context, name string, in SendInput) (SendOutp
 			out.MessageID = raw.Header.Get(hdrID)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // move republishes a queue's delayed messages once their delay is over.
@@ -668,9 +698,13 @@ func (s *Service) Close() {
 	s.moverWG.Wait()
 }
 
+// newID is a random (version 4) UUID. Message ids need to be unique, not
+// secret, so they come from math/rand/v2's per-thread generator rather
+// than a system call per message.
 func newID() string {
 	var b [16]byte
-	rand.Read(b[:])
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])

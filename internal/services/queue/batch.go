@@ -1,0 +1,93 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// MaxBatch is the most messages of one SendBatch, as SendMessageBatch.
+const MaxBatch = 10
+
+// batchTimeout bounds the wait for a batch's acknowledgements when the
+// caller's context has no deadline.
+const batchTimeout = 5 * time.Second
+
+// BatchResult is the outcome of one message of a SendBatch: what Send
+// would answer, or Err when that message was not stored.
+type BatchResult struct {
+	SendOutput
+	Err error `json:"-"`
+}
+
+// SendBatch stores up to MaxBatch messages at once, as SendMessageBatch:
+// each message is checked and stored on its own, so some may fail while
+// the others are stored, and the results are in the order of in. The
+// error is for the batch as a whole (no such queue, no messages or too
+// many, more than MaxMessageSize in all); then nothing is stored. When it
+// returns, every message whose result has no Err is durable.
+//
+// The messages are published together and their acknowledgements awaited
+// together, so a batch costs about one round trip to JetStream, where ten
+// Sends cost ten.
+func (s *Service) SendBatch(ctx context.Context, name string, in []SendInput) ([]BatchResult, error) {
+	q, err := s.queue(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(in) == 0 || len(in) > MaxBatch {
+		return nil, fmt.Errorf("%w: a batch has 1 to %d messages, not %d", ErrInvalid, MaxBatch, len(in))
+	}
+	total := 0
+	for _, m := range in {
+		total += len(m.Body)
+	}
+	if total > MaxMessageSize {
+		return nil, fmt.Errorf("%w: the batch's bodies are %d bytes, more than the %d bytes SQS allows for a batch", ErrInvalid, total, MaxMessageSize)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		// As a single publish does, wait at most JetStream's usual time.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, batchTimeout)
+		defer cancel()
+	}
+	out := make([]BatchResult, len(in))
+	futures := make([]jetstream.PubAckFuture, len(in))
+	for i, m := range in {
+		msg, o, dedup, err := s.message(q, m)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		out[i].SendOutput = o
+		futures[i], out[i].Err = s.publishAsync(q, msg, dedup)
+	}
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		select {
+		case ack := <-f.Ok():
+			out[i].SendOutput = s.sent(ctx, q, out[i].SendOutput, ack)
+		case err := <-f.Err():
+			out[i].Err = fmt.Errorf("storing a message in queue %s: %w", q.cfg.ID, err)
+		case <-ctx.Done():
+			// It may still be stored; as with Send, the caller learns
+			// only that it is not known to be.
+			out[i].Err = fmt.Errorf("storing a message in queue %s: %w", q.cfg.ID, ctx.Err())
+		}
+	}
+	return out, nil
+}
+
+// publishAsync starts storing a message.
+func (s *Service) publishAsync(q *queue, m *nats.Msg, dedup string) (jetstream.PubAckFuture, error) {
+	f, err := s.js.PublishMsgAsync(m, publishOpts(dedup)...)
+	if err != nil {
+		return nil, fmt.Errorf("storing a message in queue %s: %w", q.cfg.ID, err)
+	}
+	return f, nil
+}

@@ -1,0 +1,232 @@
+package queue
+
+import (
+	"encoding/base64"
+	"slices"
+	"unicode/utf8"
+)
+
+// Event is the SQS event Lambda delivers to a function.
+type Event struct {
+	Records []Record `json:"Records"`
+}
+
+// Record is one message of an SQS event.
+type Record struct {
+	MessageID         string                     `json:"messageId"`
+	ReceiptHandle     string                     `json:"receiptHandle"`
+	Body              string                     `json:"body"`
+	Attributes        map[string]string          `json:"attributes"`
+	MessageAttributes map[string]RecordAttribute `json:"messageAttributes"`
+	MD5OfBody         string                     `json:"md5OfBody"`
+	EventSource       string                     `json:"eventSource"`
+	EventSourceARN    string                     `json:"eventSourceARN"`
+	AWSRegion         string                     `json:"awsRegion"`
+}
+
+// RecordAttribute is a message attribute as the SQS event spells it.
+type RecordAttribute struct {
+	StringValue      *string  `json:"stringValue,omitempty"`
+	BinaryValue      []byte   `json:"binaryValue,omitempty"`
+	StringListValues []string `json:"stringListValues"`
+	BinaryListValues [][]byte `json:"binaryListValues"`
+	DataType         string   `json:"dataType"`
+}
+
+func (s *Service) records(q *queue, msgs []Message) []Record {
+	arn := s.ARN(q.cfg)
+	out := make([]Record, len(msgs))
+	for i, m := range msgs {
+		attrs := map[string]RecordAttribute{}
+		for k, a := range m.MessageAttributes {
+			ra := RecordAttribute{DataType: a.DataType, BinaryValue: a.BinaryValue, StringListValues: []string{}, BinaryListValues: [][]byte{}}
+			if a.StringValue != "" || a.BinaryValue == nil {
+				v := a.StringValue
+				ra.StringValue = &v
+			}
+			attrs[k] = ra
+		}
+		out[i] = Record{MessageID: m.MessageID, ReceiptHandle: m.ReceiptHandle, Body: m.Body, Attributes: m.Attributes,
+			MessageAttributes: attrs, MD5OfBody: m.MD5OfBody, EventSource: "aws:sqs", EventSourceARN: arn, AWSRegion: s.opts.Region}
+	}
+	return out
+}
+
+// appendEvent appends the JSON of Event{Records: rs} to b, byte for byte
+// what encoding/json writes for it, without reflection: a poller encodes
+// an event for every batch.
+func appendEvent(b []byte, rs []Record) []byte {
+	b = append(b, `{"Records":[`...)
+	for i, r := range rs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"messageId":`...)
+		b = appendString(b, r.MessageID)
+		b = append(b, `,"receiptHandle":`...)
+		b = appendString(b, r.ReceiptHandle)
+		b = append(b, `,"body":`...)
+		b = appendString(b, r.Body)
+		b = append(b, `,"attributes":`...)
+		b = appendStringMap(b, r.Attributes)
+		b = append(b, `,"messageAttributes":`...)
+		b = appendAttributes(b, r.MessageAttributes)
+		b = append(b, `,"md5OfBody":`...)
+		b = appendString(b, r.MD5OfBody)
+		b = append(b, `,"eventSource":`...)
+		b = appendString(b, r.EventSource)
+		b = append(b, `,"eventSourceARN":`...)
+		b = appendString(b, r.EventSourceARN)
+		b = append(b, `,"awsRegion":`...)
+		b = appendString(b, r.AWSRegion)
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+func appendStringMap(b []byte, m map[string]string) []byte {
+	if m == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendString(b, m[k])
+	}
+	return append(b, '}')
+}
+
+func appendAttributes(b []byte, m map[string]RecordAttribute) []byte {
+	if m == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		a := m[k]
+		b = appendString(b, k)
+		b = append(b, ":{"...)
+		if a.StringValue != nil {
+			b = append(b, `"stringValue":`...)
+			b = appendString(b, *a.StringValue)
+			b = append(b, ',')
+		}
+		if len(a.BinaryValue) > 0 {
+			b = append(b, `"binaryValue":`...)
+			b = appendBytes(b, a.BinaryValue)
+			b = append(b, ',')
+		}
+		b = append(b, `"stringListValues":`...)
+		if a.StringListValues == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for j, s := range a.StringListValues {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, s)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, `,"binaryListValues":`...)
+		if a.BinaryListValues == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for j, v := range a.BinaryListValues {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = appendBytes(b, v)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, `,"dataType":`...)
+		b = appendString(b, a.DataType)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// appendBytes appends a []byte as encoding/json does: standard base64 in
+// quotes, null for nil.
+func appendBytes(b, v []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, v)
+	return append(b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string the way encoding/json.Marshal
+// writes it: ", \ and control characters escaped, <, > and & as \u003c,
+// \u003e and \u0026, U+2028 and U+2029 as \u2028 and \u2029, and each
+// byte of invalid UTF-8 as \ufffd.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	done := 0 // s[:done] is in b
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= ' ' && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[done:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, `\b`...)
+			case '\f':
+				b = append(b, `\f`...)
+			case '\n':
+				b = append(b, `\n`...)
+			case '\r':
+				b = append(b, `\r`...)
+			case '\t':
+				b = append(b, `\t`...)
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			done = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[done:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[done:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		done = i
+	}
+	b = append(b, s[done:]...)
+	return append(b, '"')
+}
