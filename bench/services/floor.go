@@ -72,64 +72,123 @@ func (f *jetStreamFloor) consumer(ctx context.Context, name, subject string) (je
 	return c, nil
 }
 
-// throughput publishes n messages asynchronously while one consumer
-// fetches them in batches of 10 and acks each; it returns the messages per
-// second from the first publish until the stream is empty (every ack
-// applied), and the rate of the publishing alone.
-func (f *jetStreamFloor) throughput(ctx context.Context, n int, round string) (total, publish float64, err error) {
-	subject := floorSubject + "." + round
-	cons, err := f.consumer(ctx, "tp"+round, subject)
+// rates are one throughput measurement, in messages per second.
+type rates struct {
+	total   float64 // sending while consuming: first send until the queue is empty
+	send    float64 // sending alone, nothing consuming
+	consume float64 // consuming alone what was sent before, until the queue is empty
+	// CPU time per message, sending while consuming and consuming alone,
+	// in microseconds (see cpuTime), and the part of cpuConsume spent in
+	// the functions' processes.
+	cpuTotal, cpuConsume, cpuFunctions float64
+}
+
+// perMessage is the CPU time since cpu0 per message, in microseconds.
+func perMessage(cpu0 time.Duration, n int) float64 {
+	return float64(cpuTime()-cpu0) / float64(time.Microsecond) / float64(n)
+}
+
+// throughput measures n messages published asynchronously while one
+// consumer fetches them in batches of 10 and acks each, timed from the
+// first publish until the stream is empty (every ack applied); then n
+// more published with no consumer, then consumed.
+func (f *jetStreamFloor) throughput(ctx context.Context, n int, round string) (rates, error) {
+	var r rates
+	// Together.
+	subject := floorSubject + ".t" + round
+	cons, err := f.consumer(ctx, "t"+round, subject)
 	if err != nil {
-		return 0, 0, err
+		return r, err
 	}
-	consumed := make(chan error, 1)
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
+	consumed := f.consume(ctx, cons, n)
+	if err := f.publish(subject, n); err != nil {
+		return r, err
+	}
+	if err := <-consumed; err != nil {
+		return r, err
+	}
+	if err := f.waitEmpty(ctx, subject); err != nil {
+		return r, err
+	}
+	r.total = float64(n) / time.Since(start).Seconds()
+	r.cpuTotal = perMessage(cpu, n)
+
+	// Apart.
+	subject = floorSubject + ".a" + round
+	start = time.Now()
+	if err := f.publish(subject, n); err != nil {
+		return r, err
+	}
+	r.send = float64(n) / time.Since(start).Seconds()
+	start, cpu = time.Now(), cpuTime()
+	if cons, err = f.consumer(ctx, "a"+round, subject); err != nil {
+		return r, err
+	}
+	if err := <-f.consume(ctx, cons, n); err != nil {
+		return r, err
+	}
+	if err := f.waitEmpty(ctx, subject); err != nil {
+		return r, err
+	}
+	r.consume = float64(n) / time.Since(start).Seconds()
+	r.cpuConsume = perMessage(cpu, n)
+	return r, nil
+}
+
+// publish publishes n messages asynchronously and waits for every
+// acknowledgement.
+func (f *jetStreamFloor) publish(subject string, n int) error {
+	for i := range n {
+		m := nats.NewMsg(subject)
+		m.Data = body(i)
+		if _, err := f.js.PublishMsgAsync(m, jetstream.WithStallWait(time.Minute)); err != nil {
+			return fmt.Errorf("floor publish: %w", err)
+		}
+	}
+	select {
+	case <-f.js.PublishAsyncComplete():
+		return nil
+	case <-time.After(time.Minute):
+		return fmt.Errorf("floor: publishes not acknowledged in a minute")
+	}
+}
+
+// consume fetches n messages in batches of 10 and acks each; the channel
+// answers once they are all received.
+func (f *jetStreamFloor) consume(ctx context.Context, cons jetstream.Consumer, n int) <-chan error {
+	done := make(chan error, 1)
 	go func() {
 		got := 0
 		for got < n {
 			batch, err := cons.Fetch(10, jetstream.FetchMaxWait(time.Second))
 			if err != nil {
-				consumed <- err
+				done <- fmt.Errorf("floor consume: %w", err)
 				return
 			}
 			for msg := range batch.Messages() {
 				msg.Ack()
 				got++
 			}
-			if batch.Error() != nil && ctx.Err() != nil {
-				consumed <- ctx.Err()
+			if ctx.Err() != nil {
+				done <- ctx.Err()
 				return
 			}
 		}
-		consumed <- nil
+		done <- nil
 	}()
-	for i := range n {
-		m := nats.NewMsg(subject)
-		m.Data = body(i)
-		if _, err := f.js.PublishMsgAsync(m, jetstream.WithStallWait(time.Minute)); err != nil {
-			return 0, 0, fmt.Errorf("floor publish: %w", err)
-		}
-	}
-	select {
-	case <-f.js.PublishAsyncComplete():
-	case <-time.After(time.Minute):
-		return 0, 0, fmt.Errorf("floor: publishes not acknowledged in a minute")
-	}
-	published := time.Since(start)
-	if err := <-consumed; err != nil {
-		return 0, 0, fmt.Errorf("floor consume: %w", err)
-	}
-	if err := waitEmpty(ctx, func(ctx context.Context) (int, error) {
+	return done
+}
+
+// waitEmpty waits until no message of subject is left in the stream.
+func (f *jetStreamFloor) waitEmpty(ctx context.Context, subject string) error {
+	return waitEmpty(ctx, func(ctx context.Context) (int, error) {
 		info, err := f.stream.Info(ctx, jetstream.WithSubjectFilter(subject))
 		if err != nil {
 			return 0, err
 		}
 		return int(info.State.Subjects[subject]), nil
-	}); err != nil {
-		return 0, 0, err
-	}
-	d := time.Since(start)
-	return float64(n) / d.Seconds(), float64(n) / published.Seconds(), nil
+	})
 }
 
 // latency publishes one message at a time to a consumer already waiting
