@@ -261,3 +261,49 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("endpoint = %+v, %v; want localhost:4318 /v1/traces insecure", ep, err)
 	}
 }
+
+// flaky answers 503 to the first failures requests, then passes them on.
+type flaky struct {
+	mu       sync.Mutex
+	failures int
+	next     http.Handler
+}
+
+func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	fail := f.failures > 0
+	if fail {
+		f.failures--
+	}
+	f.mu.Unlock()
+	if fail {
+		io.Copy(io.Discard, r.Body)
+		http.Error(w, "collector warming up", http.StatusServiceUnavailable)
+		return
+	}
+	f.next.ServeHTTP(w, r)
+}
+
+func TestExportRetriesUntilCollectorAnswers(t *testing.T) {
+	rec := &receiver{}
+	srv := httptest.NewServer(&flaky{failures: 2, next: rec})
+	defer srv.Close()
+	p, err := New(context.Background(), Config{Endpoint: srv.URL, MaxRetryTime: 20 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent, child := emit(t, p)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	spans, _ := rec.got()
+	checkSpans(t, spans, parent, child)
+	if st := p.Status(); st.Exported != 2 || st.Dropped != 0 {
+		t.Errorf("status = %+v, want 2 exported after retries, none dropped", st)
+	}
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
