@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -143,8 +144,11 @@ func (s *Store) Spans(ctx context.Context, f TraceFilter) ([][]model.Span, error
 	out := make([][]model.Span, 0, len(list))
 	for _, t := range list {
 		spans, err := s.Trace(ctx, t.TraceID)
-		if err != nil {
+		if errors.Is(err, ErrTraceNotFound) {
 			continue // removed by retention since the list was read
+		}
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, spans)
 	}

@@ -92,8 +92,8 @@ type Status struct {
 	Queued, Capacity int
 	// LastError is the last write or retention failure, "" if none.
 	LastError string
-	// UsedBytes is the size of the database's used pages at the last
-	// retention pass.
+	// UsedBytes is the size of the database's used pages when it was opened
+	// or at the last retention pass.
 	UsedBytes int64
 }
 
@@ -166,6 +166,9 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		ch:   make(chan item, opts.Buffer),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
+	}
+	if used, err := s.used(ctx); err == nil {
+		s.usedBytes.Store(used)
 	}
 	go s.run()
 	return s, nil

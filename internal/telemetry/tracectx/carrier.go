@@ -167,3 +167,17 @@ func (c MapCarrier) Keys() []string {
 	}
 	return keys
 }
+
+// FromXRay returns ctx carrying the remote span context of an X-Ray trace
+// header (an invoke.Request's TraceID, _X_AMZN_TRACE_ID), or ctx unchanged
+// when the header is empty or does not parse.
+func FromXRay(ctx context.Context, header string) context.Context {
+	if header == "" {
+		return ctx
+	}
+	sc, err := ParseXRay(header)
+	if err != nil {
+		return ctx
+	}
+	return trace.ContextWithRemoteSpanContext(ctx, sc)
+}

@@ -250,3 +250,15 @@ func FuzzParseXRay(f *testing.F) {
 		}
 	})
 }
+
+func TestFromXRay(t *testing.T) {
+	ctx := FromXRay(context.Background(), validXRay)
+	if got := XRay(ctx); got != validXRay {
+		t.Errorf("XRay(FromXRay(h)) = %q, want %q", got, validXRay)
+	}
+	for _, h := range []string{"", "Root=garbage"} {
+		if sc := trace.SpanContextFromContext(FromXRay(context.Background(), h)); sc.IsValid() {
+			t.Errorf("FromXRay(%q) gave a valid span context", h)
+		}
+	}
+}
