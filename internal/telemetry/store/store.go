@@ -303,9 +303,34 @@ func (s *Store) Close() error {
 		s.closed.Store(true)
 		close(s.quit)
 		<-s.done
+		// A record handed over while the writer was finishing is counted,
+		// not silently left in the channel.
+		for drained := false; !drained; {
+			select {
+			case it := <-s.ch:
+				s.dropClosed(it)
+			default:
+				drained = true
+			}
+		}
 		err = s.db.Close()
 	})
 	return err
+}
+
+// dropClosed counts a record that arrived after the writer stopped and
+// answers a flush or prune waiting on it.
+func (s *Store) dropClosed(it item) {
+	switch {
+	case it.span != nil:
+		s.droppedSpans.Add(1)
+	case it.inv != nil:
+		s.droppedInvocations.Add(1)
+	case it.flush != nil:
+		close(it.flush)
+	case it.prune != nil:
+		it.prune <- ErrClosed
+	}
 }
 
 // run is the writer goroutine: it batches records into transactions, answers
