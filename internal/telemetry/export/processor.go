@@ -139,6 +139,19 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 			err = fmt.Errorf("shut down otlp export: %w", ctx.Err())
 			return
 		}
+		// Spans handed over while the goroutine was finishing are counted.
+		for drained := false; !drained; {
+			select {
+			case r := <-p.ch:
+				if r.flush != nil {
+					r.flush <- nil
+				} else {
+					p.dropped.Add(1)
+				}
+			default:
+				drained = true
+			}
+		}
 		if e := p.exp.Shutdown(ctx); e != nil {
 			err = fmt.Errorf("shut down otlp export: %w", e)
 		}
