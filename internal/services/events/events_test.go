@@ -303,3 +303,26 @@ func TestApplyErrors(t *testing.T) {
 		t.Errorf("RuleARN = %s", arn)
 	}
 }
+
+// BenchmarkPut puts one event per operation: checked, enveloped and stored
+// in JetStream on disk before Put returns. Nothing delivers meanwhile.
+func BenchmarkPut(b *testing.B) {
+	ctx := context.Background()
+	bs, err := bus.Start(ctx, bus.Options{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bs.Close()
+	s := New(bs.JetStream(), &invoker{}, nil, nil, Options{})
+	defer s.Close()
+	if err := s.Apply(ctx, Config{}); err != nil {
+		b.Fatal(err)
+	}
+	entry := []Entry{{Source: "shop", DetailType: "Order Placed", Detail: `{"amount": 250, "id": 7, "items": [{"sku": "a"}]}`}}
+	for b.Loop() {
+		res, err := s.Put(ctx, entry)
+		if err != nil || res.FailedEntryCount != 0 {
+			b.Fatal(err, res)
+		}
+	}
+}

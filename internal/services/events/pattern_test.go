@@ -202,3 +202,36 @@ func FuzzPattern(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkMatch matches an order against a pattern of several operators.
+func BenchmarkMatch(b *testing.B) {
+	p, err := Compile(`{"source": ["shop.orders"], "detail": {"amount": [{"numeric": [">", 10, "<=", 100]}],
+		"file": [{"wildcard": "photos/*.PNG"}], "tags": [{"anything-but": ["small"]}], "customer": {"tier": ["gold", "silver"]}}}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	event := []byte(order)
+	b.ReportAllocs()
+	for b.Loop() {
+		if ok, _ := p.Match(event); !ok {
+			b.Fatal("no match")
+		}
+	}
+}
+
+// BenchmarkMatchValue is BenchmarkMatch without decoding the event.
+func BenchmarkMatchValue(b *testing.B) {
+	p, err := Compile(`{"source": ["shop.orders"], "detail": {"amount": [{"numeric": [">", 10, "<=", 100]}],
+		"file": [{"wildcard": "photos/*.PNG"}], "tags": [{"anything-but": ["small"]}], "customer": {"tier": ["gold", "silver"]}}}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, _ := decodeJSON([]byte(order))
+	event := v.(map[string]any)
+	b.ReportAllocs()
+	for b.Loop() {
+		if !p.MatchValue(event) {
+			b.Fatal("no match")
+		}
+	}
+}

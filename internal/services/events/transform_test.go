@@ -85,3 +85,21 @@ func TestInputTransformer(t *testing.T) {
 		}
 	}
 }
+
+// FuzzInput compiles arbitrary InputPaths and InputTemplates and makes
+// payloads with them: nothing panics.
+func FuzzInput(f *testing.F) {
+	f.Add("$.detail.items[1].sku", `{"a": <a>, "b": "<a> and <aws.events.rule-name>"}`, order)
+	f.Add("$['detail-type']", `"<a>\"<a>"`, `{"detail": [1, {"x": null}]}`)
+	f.Fuzz(func(t *testing.T, path, template, event string) {
+		var ev map[string]any
+		json.Unmarshal([]byte(event), &ev)
+		r := &rule{cfg: Rule{Name: "R"}}
+		if in, err := compileInput(Target{InputPath: path}); err == nil {
+			in.payload([]byte(event), ev, r, "")
+		}
+		if in, err := compileInput(Target{Transformer: &Transformer{PathsMap: map[string]string{"a": path}, Template: template}}); err == nil {
+			in.payload([]byte(event), ev, r, "")
+		}
+	})
+}
