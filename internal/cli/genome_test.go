@@ -129,6 +129,11 @@ func TestGenomeSearchEndToEnd(t *testing.T) {
 				t.Errorf("the API's %d targets differ from the library's %d; first API targets: %+v", len(job.Targets), len(want), job.Targets[:min(3, len(job.Targets))])
 			}
 
+			waitFor(t, time.Minute, "the chunks' results removed", func() bool {
+				stdout, _, code := run("table", "scan", "ChunksTable", "--state", state, "--output", "json")
+				return code == exitOK && strings.TrimSpace(stdout) == "[]"
+			})
+
 			var best pipeline.Job
 			if code, err := getJSON(ep.Gateway+"/jobs/sample?top=5", &best); err != nil || code != http.StatusOK || !reflect.DeepEqual(best.Targets, want[:5]) {
 				t.Errorf("GET /jobs/sample?top=5: %d %v, %d targets; want 200 and the best 5", code, err, len(best.Targets))

@@ -197,6 +197,16 @@ func (c *Clients) Chunks(ctx context.Context, tableName, job, run string) ([]Chu
 	return rs, nil
 }
 
+// DeleteChunk removes the result of one chunk.
+func (c *Clients) DeleteChunk(ctx context.Context, tableName, job string, chunk int) error {
+	_, err := c.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(tableName),
+		Key: map[string]types.AttributeValue{"job": s(job), "chunk": n(chunk)}})
+	if err != nil {
+		return fmt.Errorf("deleting chunk %d of job %s from table %s: %w", chunk, job, tableName, err)
+	}
+	return nil
+}
+
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 func n(v int) types.AttributeValue    { return &types.AttributeValueMemberN{Value: strconv.Itoa(v)} }
 

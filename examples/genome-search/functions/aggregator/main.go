@@ -1,8 +1,9 @@
 // Command aggregator is the third step of the genome-search example: it
 // follows the chunks table's stream and, once every chunk of a job's
 // latest upload is scored, merges their targets, ranks them, and writes
-// the best TOP_TARGETS to the job in the jobs table with status "done".
-// Seeing a job twice is harmless: the result written is the same.
+// the best TOP_TARGETS to the job in the jobs table with status "done",
+// then removes the chunks' results. Seeing a job twice is harmless: the
+// result written is the same.
 package main
 
 import (
@@ -70,6 +71,12 @@ func (a *aggregator) aggregate(ctx context.Context, id string) error {
 		return err
 	}
 	log.Printf("job %s: done, %d chunks, %d targets kept", id, len(results), len(job.Targets))
+	// The chunks' results were work in progress; the job has the answer.
+	for _, r := range results {
+		if err := a.clients.DeleteChunk(ctx, a.chunks, id, r.Chunk); err != nil {
+			log.Print(err) // the job is done; a chunk left over is only clutter
+		}
+	}
 	return nil
 }
 
