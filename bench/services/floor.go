@@ -81,6 +81,9 @@ type rates struct {
 	// in microseconds (see cpuTime), and the part of cpuConsume spent in
 	// the functions' processes.
 	cpuTotal, cpuConsume, cpuFunctions float64
+	// Messages per invocation (stacklab) sending while consuming and
+	// consuming alone.
+	batchTotal, batchConsume float64
 }
 
 // perMessage is the CPU time since cpu0 per message, in microseconds.
@@ -239,7 +242,7 @@ func waitEmpty(ctx context.Context, count func(context.Context) (int, error)) er
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%d messages still there after a minute", left)
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -51,6 +51,7 @@ func (s *stacklab) warm(ctx context.Context) error {
 func (s *stacklab) throughput(ctx context.Context, n, senders int) (rates, error) {
 	var r rates
 	qs := s.p.Queues()
+	runs := s.countRuns(ctx)
 	start, cpu := time.Now(), cpuTime()
 	if err := s.send(ctx, n, senders); err != nil {
 		return r, err
@@ -60,6 +61,7 @@ func (s *stacklab) throughput(ctx context.Context, n, senders int) (rates, error
 	}
 	r.total = float64(n) / time.Since(start).Seconds()
 	r.cpuTotal = perMessage(cpu, n)
+	r.batchTotal = float64(n) / float64(max(runs(), 1))
 
 	qs.StopPollers()
 	start = time.Now()
@@ -67,6 +69,7 @@ func (s *stacklab) throughput(ctx context.Context, n, senders int) (rates, error
 		return r, err
 	}
 	r.send = float64(n) / time.Since(start).Seconds()
+	runs = s.countRuns(ctx)
 	_, fn0 := cpuSplit()
 	start, cpu = time.Now(), cpuTime()
 	// The mapping of template.yaml, as the platform runs it.
@@ -80,7 +83,43 @@ func (s *stacklab) throughput(ctx context.Context, n, senders int) (rates, error
 	r.cpuConsume = perMessage(cpu, n)
 	_, fn := cpuSplit()
 	r.cpuFunctions = float64(fn-fn0) / float64(time.Microsecond) / float64(n)
+	r.batchConsume = float64(n) / float64(max(runs(), 1))
 	return r, nil
+}
+
+// countRuns counts the queue function's invocations from now on, by the
+// REPORT lines of its log; the function it returns tells how many so far
+// and stops counting. (A follower that falls behind misses lines, so
+// the count may be low under load.)
+func (s *stacklab) countRuns(ctx context.Context) func() int {
+	ctx, cancel := context.WithCancel(ctx)
+	lines := s.p.Logs().Follow(ctx, worker)
+	var mu sync.Mutex
+	count := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case l := <-lines:
+				if strings.HasPrefix(l.Text, "REPORT ") {
+					mu.Lock()
+					count++
+					mu.Unlock()
+				}
+			}
+		}
+	}()
+	return func() int {
+		time.Sleep(50 * time.Millisecond) // the last lines on their way
+		cancel()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return count
+	}
 }
 
 // send sends n messages in batches of 10 from several goroutines.
