@@ -16,7 +16,8 @@ import (
 type TraceFilter struct {
 	// Function keeps traces in which the function was invoked.
 	Function string
-	// Since and Until bound the start of the trace's spans; Until zero means now.
+	// Since and Until bound the trace's start (its earliest span); Until
+	// zero means now.
 	Since, Until time.Time
 	// MinDuration keeps traces at least this long (--slow).
 	MinDuration time.Duration
@@ -42,34 +43,19 @@ func (s *Store) ListTraces(ctx context.Context, f TraceFilter) ([]TraceSummary, 
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	until := int64(1<<63 - 1)
-	if !f.Until.IsZero() {
-		until = f.Until.UnixNano()
+	since, until := window(f.Since, f.Until)
+	q := `SELECT trace_id, start_ns, end_ns, spans, error, root_name, root_resource FROM traces t
+		WHERE start_ns >= ? AND start_ns < ? AND end_ns - start_ns >= ?`
+	args := []any{since, until, int64(f.MinDuration)}
+	if f.ErrorsOnly {
+		q += ` AND error = 1`
 	}
-	var since int64
-	if !f.Since.IsZero() {
-		since = f.Since.UnixNano()
-	}
-	inner := `SELECT DISTINCT trace_id FROM spans WHERE start_ns >= ? AND start_ns < ?`
-	args := []any{since, until}
 	if f.Function != "" {
-		inner += ` AND function = ?`
+		q += ` AND EXISTS (SELECT 1 FROM spans x WHERE x.trace_id = t.trace_id AND x.function = ?)`
 		args = append(args, f.Function)
 	}
-	errs := 0
-	if f.ErrorsOnly {
-		errs = 1
-	}
-	args = append(args, int64(f.MinDuration), errs, f.Limit)
-	q := `WITH t AS (
-		SELECT trace_id, min(start_ns) AS s, max(end_ns) AS e, count(*) AS n, max(status = 'error') AS err
-		FROM spans WHERE trace_id IN (` + inner + `) GROUP BY trace_id)
-	SELECT t.trace_id, t.s, t.e, t.n, t.err,
-		coalesce(r.name, ''), coalesce(r.resource, '')
-	FROM t LEFT JOIN spans r ON r.rowid = (
-		SELECT rowid FROM spans x WHERE x.trace_id = t.trace_id ORDER BY x.parent_id <> '', x.start_ns LIMIT 1)
-	WHERE t.e - t.s >= ? AND (? = 0 OR t.err = 1)
-	ORDER BY t.s DESC LIMIT ?`
+	q += ` ORDER BY start_ns DESC LIMIT ?`
+	args = append(args, f.Limit)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list traces: %w", err)

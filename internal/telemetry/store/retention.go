@@ -18,17 +18,17 @@ func (s *Store) prune(ctx context.Context) error {
 
 func (s *Store) pruneTx(ctx context.Context) error {
 	cutoff := s.opts.Now().Add(-s.opts.MaxAge).UnixNano()
-	for _, q := range []string{
-		"DELETE FROM spans WHERE start_ns < ?",
-		"DELETE FROM invocations WHERE start_ns < ?",
-	} {
-		if _, err := s.db.ExecContext(ctx, q, cutoff); err != nil {
-			return fmt.Errorf("delete records older than %v: %w", s.opts.MaxAge, err)
-		}
+	// Traces go whole: a trace that started before the cutoff loses all its
+	// spans, so no trace is left half-drawn.
+	if err := s.deleteTraces(ctx, "SELECT trace_id FROM traces WHERE start_ns < ?", cutoff); err != nil {
+		return fmt.Errorf("delete traces older than %v: %w", s.opts.MaxAge, err)
 	}
-	// Delete the oldest tenth of each table until under the size limit; a
-	// bounded number of rounds so a limit below the empty schema's size
-	// cannot loop forever.
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM invocations WHERE start_ns < ?", cutoff); err != nil {
+		return fmt.Errorf("delete invocation records older than %v: %w", s.opts.MaxAge, err)
+	}
+	// Delete the oldest tenth of the traces and of the invocation records
+	// until under the size limit; a bounded number of rounds so a limit
+	// below the empty schema's size cannot loop forever.
 	for round := 0; round < 30; round++ {
 		used, err := s.used(ctx)
 		if err != nil {
@@ -38,18 +38,18 @@ func (s *Store) pruneTx(ctx context.Context) error {
 		if used <= s.opts.MaxBytes {
 			break
 		}
-		var deleted int64
-		for _, table := range []string{"spans", "invocations"} {
-			res, err := s.db.ExecContext(ctx, fmt.Sprintf(
-				`DELETE FROM %[1]s WHERE rowid IN (SELECT rowid FROM %[1]s ORDER BY start_ns LIMIT max(100, (SELECT count(*) FROM %[1]s) / 10))`, table))
-			if err != nil {
-				return fmt.Errorf("delete oldest %s to stay under %d bytes: %w", table, s.opts.MaxBytes, err)
-			}
-			n, _ := res.RowsAffected()
-			deleted += n
+		var traces, invs int64
+		if err := s.db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM traces), (SELECT count(*) FROM invocations)").Scan(&traces, &invs); err != nil {
+			return fmt.Errorf("count records for retention: %w", err)
 		}
-		if deleted == 0 {
+		if traces == 0 && invs == 0 {
 			break
+		}
+		if err := s.deleteTraces(ctx, "SELECT trace_id FROM traces ORDER BY start_ns, trace_id LIMIT ?", max(10, traces/10)); err != nil {
+			return fmt.Errorf("delete oldest traces to stay under %d bytes: %w", s.opts.MaxBytes, err)
+		}
+		if _, err := s.db.ExecContext(ctx, "DELETE FROM invocations WHERE rowid IN (SELECT rowid FROM invocations ORDER BY start_ns LIMIT ?)", max(100, invs/10)); err != nil {
+			return fmt.Errorf("delete oldest invocation records to stay under %d bytes: %w", s.opts.MaxBytes, err)
 		}
 	}
 	if _, err := s.db.ExecContext(ctx, "PRAGMA incremental_vacuum"); err != nil {
@@ -64,6 +64,32 @@ func (s *Store) pruneTx(ctx context.Context) error {
 	}
 	s.usedBytes.Store(used)
 	return nil
+}
+
+// deleteTraces deletes, in one transaction, the traces the query selects
+// (one argument) with all their spans.
+func (s *Store) deleteTraces(ctx context.Context, selectIDs string, arg any) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS doomed (trace_id TEXT PRIMARY KEY)"); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM doomed"); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO doomed "+selectIDs, arg); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM doomed)"); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM traces WHERE trace_id IN (SELECT trace_id FROM doomed)"); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // used is the size of the database's pages that hold data.

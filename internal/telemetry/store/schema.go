@@ -27,6 +27,21 @@ CREATE INDEX IF NOT EXISTS spans_start    ON spans (start_ns);
 CREATE INDEX IF NOT EXISTS spans_function ON spans (function, start_ns) WHERE function <> '';
 CREATE INDEX IF NOT EXISTS spans_resource ON spans (resource, start_ns);
 
+-- One row per trace, kept up to date as its spans arrive, so listing recent
+-- traces reads an index instead of grouping every span.
+CREATE TABLE IF NOT EXISTS traces (
+	trace_id      TEXT    NOT NULL PRIMARY KEY,
+	start_ns      INTEGER NOT NULL,
+	end_ns        INTEGER NOT NULL,
+	spans         INTEGER NOT NULL,
+	error         INTEGER NOT NULL,
+	root_rank     INTEGER NOT NULL,
+	root_start_ns INTEGER NOT NULL,
+	root_name     TEXT    NOT NULL,
+	root_resource TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS traces_start ON traces (start_ns);
+
 CREATE TABLE IF NOT EXISTS invocations (
 	function       TEXT    NOT NULL,
 	version        TEXT    NOT NULL DEFAULT '',

@@ -188,7 +188,8 @@ func (s *Store) ServiceMap(ctx context.Context, since, until time.Time) (Map, er
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT c.resource, coalesce(p.resource, ''), c.end_ns - c.start_ns, c.status = 'error', c.links
 		FROM spans c LEFT JOIN spans p ON p.trace_id = c.trace_id AND p.span_id = c.parent_id
-		WHERE c.start_ns >= ? AND c.start_ns < ? AND c.resource <> ''`, lo, hi)
+		WHERE c.start_ns >= ? AND c.start_ns < ? AND c.resource <> ''
+			AND (p.resource IS NULL OR p.resource <> c.resource OR c.links <> '[]')`, lo, hi)
 	if err != nil {
 		return Map{}, fmt.Errorf("service map: %w", err)
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -388,114 +387,10 @@ func (s *Store) run() {
 	}
 }
 
-// write stores a batch in one transaction. On failure the whole batch is
-// dropped and counted: telemetry never holds up the hops.
-func (s *Store) write(batch []item) {
-	var spans, invs uint64
-	for _, it := range batch {
-		if it.span != nil {
-			spans++
-		} else if it.inv != nil {
-			invs++
-		}
-	}
-	if err := s.writeTx(batch); err != nil {
-		s.droppedSpans.Add(spans)
-		s.droppedInvocations.Add(invs)
-		s.fail(fmt.Errorf("write %d spans and %d invocation records: %w", spans, invs, err))
-		return
-	}
-	s.writtenSpans.Add(spans)
-	s.writtenInvocations.Add(invs)
-	if s.dropping.Swap(false) {
-		s.log.Info("telemetry store writing again")
-	}
-}
-
 func (s *Store) fail(err error) {
 	msg := err.Error()
 	s.lastErr.Store(&msg)
 	if !s.dropping.Swap(true) {
 		s.log.Warn("telemetry store is dropping records", "err", err)
 	}
-}
-
-const (
-	insertSpan = `INSERT OR REPLACE INTO spans
-		(trace_id, span_id, parent_id, name, kind, resource, function, start_ns, end_ns, status, status_message, attributes, links, events)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	insertInvocation = `INSERT OR REPLACE INTO invocations
-		(function, version, deployment, request_id, trace_id, trigger, start_ns, queue_wait_ns, init_ns, duration_ns,
-		 billed_ns, memory_mb, max_memory_mb, cold, outcome, retries, gb_seconds, cost)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-)
-
-func (s *Store) writeTx(batch []item) (err error) {
-	ctx := context.Background()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	spanStmt, err := tx.PrepareContext(ctx, insertSpan)
-	if err != nil {
-		return err
-	}
-	defer spanStmt.Close()
-	invStmt, err := tx.PrepareContext(ctx, insertInvocation)
-	if err != nil {
-		return err
-	}
-	defer invStmt.Close()
-	for _, it := range batch {
-		switch {
-		case it.span != nil:
-			sp := it.span
-			attrs, links, events := encodeJSON(sp.Attributes, "{}"), encodeJSON(sp.Links, "[]"), encodeJSON(sp.Events, "[]")
-			status := sp.Status
-			if status == "" {
-				status = model.StatusUnset
-			}
-			if _, err = spanStmt.ExecContext(ctx, sp.TraceID, sp.SpanID, sp.ParentID, sp.Name, string(sp.Kind), sp.Resource, sp.Function,
-				sp.Start.UnixNano(), sp.End.UnixNano(), string(status), sp.StatusMessage, attrs, links, events); err != nil {
-				return err
-			}
-		case it.inv != nil:
-			v := it.inv
-			if _, err = invStmt.ExecContext(ctx, v.Function, v.Version, v.Deployment, v.RequestID, v.TraceID, v.Trigger,
-				v.Start.UnixNano(), int64(v.QueueWait), int64(v.InitDuration), int64(v.Duration), int64(v.BilledDuration),
-				v.MemorySizeMB, v.MaxMemoryMB, v.Cold, string(v.Outcome), v.Retries, v.GBSeconds, v.Cost); err != nil {
-				return err
-			}
-		}
-	}
-	return tx.Commit()
-}
-
-// encodeJSON encodes v, or returns empty for nil, empty or unencodable values
-// (an attribute that cannot be encoded must not cost the whole span).
-func encodeJSON(v any, empty string) string {
-	switch x := v.(type) {
-	case map[string]any:
-		if len(x) == 0 {
-			return empty
-		}
-	case []model.Link:
-		if len(x) == 0 {
-			return empty
-		}
-	case []model.Event:
-		if len(x) == 0 {
-			return empty
-		}
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return empty
-	}
-	return string(b)
 }

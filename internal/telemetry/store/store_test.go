@@ -421,3 +421,31 @@ func FuzzNormalizeTraceID(f *testing.F) {
 		}
 	})
 }
+
+func TestTraceSummaryOutOfOrderAndDuplicates(t *testing.T) {
+	s := open(t, Options{})
+	child := span(0, "0000000000000002", "0000000000000001", "Fn", "Fn", 10, 50, model.StatusError)
+	root := span(0, "0000000000000001", "", "Api", "", 5, 100, model.StatusOK)
+	s.AddSpan(child) // the child ends first and arrives first
+	flush(t, s)
+	got, err := s.ListTraces(context.Background(), TraceFilter{})
+	if err != nil || len(got) != 1 || got[0].RootName != "Fn 0000000000000002" {
+		t.Fatalf("before the root arrives: %+v, %v; want the child as provisional root", got, err)
+	}
+	s.AddSpan(root)
+	s.AddSpan(child) // delivered twice
+	flush(t, s)
+	got, err = s.ListTraces(context.Background(), TraceFilter{})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("ListTraces = %+v, %v", got, err)
+	}
+	want := TraceSummary{TraceID: traceID(0), RootName: "Api 0000000000000001", RootResource: "Api", Spans: 2, Error: true, Duration: ms(100)}
+	g := got[0]
+	g.Start = time.Time{}
+	if g != want {
+		t.Errorf("summary = %+v\nwant      %+v", g, want)
+	}
+	if !got[0].Start.Equal(t0.Add(ms(5))) {
+		t.Errorf("start = %v, want t0+5ms", got[0].Start)
+	}
+}
