@@ -1,9 +1,7 @@
 package gateway
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"mime"
 	"net"
 	"net/http"
@@ -24,213 +22,173 @@ type Meta struct {
 // requestTime is API Gateway's CLF-like time format: 15/May/2020:06:01:09 +0000.
 const requestTime = "02/Jan/2006:15:04:05 -0700"
 
-// restEvent is the API Gateway REST API proxy event, payload format 1.0.
-type restEvent struct {
-	Resource                        string              `json:"resource"`
-	Path                            string              `json:"path"`
-	HTTPMethod                      string              `json:"httpMethod"`
-	Headers                         map[string]string   `json:"headers"`
-	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"`
-	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
-	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
-	PathParameters                  map[string]string   `json:"pathParameters"`
-	StageVariables                  map[string]string   `json:"stageVariables"`
-	RequestContext                  restContext         `json:"requestContext"`
-	Body                            *string             `json:"body"`
-	IsBase64Encoded                 bool                `json:"isBase64Encoded"`
-}
-
-type restContext struct {
-	AccountID         string       `json:"accountId"`
-	APIID             string       `json:"apiId"`
-	DomainName        string       `json:"domainName"`
-	DomainPrefix      string       `json:"domainPrefix"`
-	ExtendedRequestID string       `json:"extendedRequestId"`
-	HTTPMethod        string       `json:"httpMethod"`
-	Identity          restIdentity `json:"identity"`
-	Path              string       `json:"path"`
-	Protocol          string       `json:"protocol"`
-	RequestID         string       `json:"requestId"`
-	RequestTime       string       `json:"requestTime"`
-	RequestTimeEpoch  int64        `json:"requestTimeEpoch"`
-	ResourceID        string       `json:"resourceId"`
-	ResourcePath      string       `json:"resourcePath"`
-	Stage             string       `json:"stage"`
-}
-
-// restIdentity has the caller fields AWS fills for IAM and Cognito callers;
-// they are null for an unauthenticated request, as on AWS.
-type restIdentity struct {
-	AccessKey                     *string `json:"accessKey"`
-	AccountID                     *string `json:"accountId"`
-	Caller                        *string `json:"caller"`
-	CognitoAuthenticationProvider *string `json:"cognitoAuthenticationProvider"`
-	CognitoAuthenticationType     *string `json:"cognitoAuthenticationType"`
-	CognitoIdentityID             *string `json:"cognitoIdentityId"`
-	CognitoIdentityPoolID         *string `json:"cognitoIdentityPoolId"`
-	PrincipalOrgID                *string `json:"principalOrgId"`
-	SourceIP                      string  `json:"sourceIp"`
-	User                          *string `json:"user"`
-	UserAgent                     string  `json:"userAgent"`
-	UserArn                       *string `json:"userArn"`
-}
-
-// httpEvent is the HTTP API proxy event, payload format 2.0.
-type httpEvent struct {
-	Version               string            `json:"version"`
-	RouteKey              string            `json:"routeKey"`
-	RawPath               string            `json:"rawPath"`
-	RawQueryString        string            `json:"rawQueryString"`
-	Cookies               []string          `json:"cookies,omitempty"`
-	Headers               map[string]string `json:"headers"`
-	QueryStringParameters map[string]string `json:"queryStringParameters,omitempty"`
-	PathParameters        map[string]string `json:"pathParameters,omitempty"`
-	StageVariables        map[string]string `json:"stageVariables,omitempty"`
-	RequestContext        httpContext       `json:"requestContext"`
-	Body                  string            `json:"body,omitempty"`
-	IsBase64Encoded       bool              `json:"isBase64Encoded"`
-}
-
-type httpContext struct {
-	AccountID    string      `json:"accountId"`
-	APIID        string      `json:"apiId"`
-	DomainName   string      `json:"domainName"`
-	DomainPrefix string      `json:"domainPrefix"`
-	HTTP         httpDetails `json:"http"`
-	RequestID    string      `json:"requestId"`
-	RouteKey     string      `json:"routeKey"`
-	Stage        string      `json:"stage"`
-	Time         string      `json:"time"`
-	TimeEpoch    int64       `json:"timeEpoch"`
-}
-
-type httpDetails struct {
-	Method    string `json:"method"`
-	Path      string `json:"path"`
-	Protocol  string `json:"protocol"`
-	SourceIP  string `json:"sourceIp"`
-	UserAgent string `json:"userAgent"`
-}
-
 // EventV1 builds the REST API (payload format 1.0) event for a request that
 // matched m, with its body already read. Headers keep their canonical
 // case and carry the last of several values in "headers", all of them in
 // "multiValueHeaders"; likewise the query string. A body that is not text
-// (by its Content-Type, or not valid UTF-8) is sent base64-encoded.
+// (by its Content-Type, or not valid UTF-8) is sent base64-encoded. The
+// fields are those of aws-lambda-go's events.APIGatewayProxyRequest, in
+// the order AWS documents them.
 func EventV1(r *http.Request, body []byte, m Match, meta Meta) []byte {
 	hdr := proxyHeaders(r)
-	ev := restEvent{
-		Resource:          m.Route.Path,
-		Path:              m.Path,
-		HTTPMethod:        r.Method,
-		Headers:           make(map[string]string, len(hdr)),
-		MultiValueHeaders: hdr,
-		PathParameters:    m.PathParams,
-	}
+	single := make(map[string]string, len(hdr))
 	for k, v := range hdr {
-		ev.Headers[k] = v[len(v)-1]
+		single[k] = v[len(v)-1]
 	}
-	if q := query(r); len(q) > 0 {
-		ev.QueryStringParameters = make(map[string]string, len(q))
-		ev.MultiValueQueryStringParameters = q
+	var qs map[string]string
+	q := query(r)
+	if len(q) > 0 {
+		qs = make(map[string]string, len(q))
 		for k, v := range q {
-			ev.QueryStringParameters[k] = v[len(v)-1]
+			qs[k] = v[len(v)-1]
 		}
 	}
-	if len(body) > 0 {
-		s, b64 := encodeBody(r.Header.Get("Content-Type"), body)
-		ev.Body, ev.IsBase64Encoded = &s, b64
-	}
+	w := jsonw{b: make([]byte, 0, 1024+2*len(body))}
+	w.open('{')
+	w.str("resource", m.Route.Path)
+	w.str("path", m.Path)
+	w.str("httpMethod", r.Method)
+	w.strMap("headers", single)
+	w.strsMap("multiValueHeaders", hdr)
+	w.strMap("queryStringParameters", qs)
+	w.strsMap("multiValueQueryStringParameters", q)
+	w.strMap("pathParameters", m.PathParams)
+	w.raw("stageVariables", "null")
+
 	stage := m.API.Stage
 	host := r.Host
-	ev.RequestContext = restContext{
-		AccountID:         meta.AccountID,
-		APIID:             m.API.ID,
-		DomainName:        host,
-		DomainPrefix:      domainPrefix(host),
-		ExtendedRequestID: meta.RequestID,
-		HTTPMethod:        r.Method,
-		Identity: restIdentity{
-			SourceIP:  sourceIP(r),
-			UserAgent: r.UserAgent(),
-		},
-		Path:             stagePath(stage, m.Path),
-		Protocol:         r.Proto,
-		RequestID:        meta.RequestID,
-		RequestTime:      meta.Time.UTC().Format(requestTime),
-		RequestTimeEpoch: meta.Time.UnixMilli(),
-		ResourceID:       resourceID(m.API.ID, m.Route.Path),
-		ResourcePath:     m.Route.Path,
-		Stage:            stage,
+	w.key("requestContext")
+	w.open('{')
+	w.str("accountId", meta.AccountID)
+	w.str("apiId", m.API.ID)
+	w.str("domainName", host)
+	w.str("domainPrefix", domainPrefix(host))
+	w.str("extendedRequestId", meta.RequestID)
+	w.str("httpMethod", r.Method)
+	// The caller fields AWS fills for IAM and Cognito callers are null
+	// for an unauthenticated request, as on AWS.
+	w.key("identity")
+	w.open('{')
+	for _, k := range []string{"accessKey", "accountId", "caller", "cognitoAuthenticationProvider", "cognitoAuthenticationType", "cognitoIdentityId", "cognitoIdentityPoolId", "principalOrgId"} {
+		w.raw(k, "null")
 	}
-	return marshal(ev)
+	w.str("sourceIp", sourceIP(r))
+	w.raw("user", "null")
+	w.str("userAgent", r.UserAgent())
+	w.raw("userArn", "null")
+	w.close('}')
+	w.str("path", stagePath(stage, m.Path))
+	w.str("protocol", r.Proto)
+	w.str("requestId", meta.RequestID)
+	w.str("requestTime", meta.Time.UTC().Format(requestTime))
+	w.int("requestTimeEpoch", meta.Time.UnixMilli())
+	w.str("resourceId", resourceID(m.API.ID, m.Route.Path))
+	w.str("resourcePath", m.Route.Path)
+	w.str("stage", stage)
+	w.close('}')
+
+	if len(body) > 0 {
+		s, b64 := encodeBody(r.Header.Get("Content-Type"), body)
+		w.str("body", s)
+		w.bool("isBase64Encoded", b64)
+	} else {
+		w.raw("body", "null")
+		w.bool("isBase64Encoded", false)
+	}
+	w.close('}')
+	return w.b
 }
 
 // EventV2 builds the HTTP API (payload format 2.0) event for a request that
 // matched m, with its body already read. Header names are lower case and
 // several values are joined with commas; cookies leave the headers for
 // "cookies"; query values are joined with commas. A body that is not text
-// is sent base64-encoded.
+// is sent base64-encoded. The fields are those of aws-lambda-go's
+// events.APIGatewayV2HTTPRequest; empty optional ones are left out, as AWS
+// does.
 func EventV2(r *http.Request, body []byte, m Match, meta Meta) []byte {
 	hdr := proxyHeaders(r)
-	ev := httpEvent{
-		Version:        "2.0",
-		RouteKey:       m.RouteKey,
-		RawPath:        stagePath(m.API.Stage, m.RawPath),
-		RawQueryString: r.URL.RawQuery,
-		Headers:        make(map[string]string, len(hdr)),
-		PathParameters: m.PathParams,
-	}
+	headers := make(map[string]string, len(hdr))
+	var cookies []string
 	for k, v := range hdr {
 		if strings.EqualFold(k, "Cookie") {
 			for _, line := range v {
 				for c := range strings.SplitSeq(line, ";") {
 					if c = strings.TrimSpace(c); c != "" {
-						ev.Cookies = append(ev.Cookies, c)
+						cookies = append(cookies, c)
 					}
 				}
 			}
 			continue
 		}
 		k = strings.ToLower(k)
-		if prev, ok := ev.Headers[k]; ok {
+		if prev, ok := headers[k]; ok {
 			v = append([]string{prev}, v...)
 		}
-		ev.Headers[k] = strings.Join(v, ",")
-	}
-	if q := query(r); len(q) > 0 {
-		ev.QueryStringParameters = make(map[string]string, len(q))
-		for k, v := range q {
-			ev.QueryStringParameters[k] = strings.Join(v, ",")
+		if len(v) == 1 {
+			headers[k] = v[0]
+		} else {
+			headers[k] = strings.Join(v, ",")
 		}
 	}
-	if len(body) > 0 {
-		ev.Body, ev.IsBase64Encoded = encodeBody(r.Header.Get("Content-Type"), body)
+	w := jsonw{b: make([]byte, 0, 1024+2*len(body))}
+	w.open('{')
+	w.str("version", "2.0")
+	w.str("routeKey", m.RouteKey)
+	w.str("rawPath", stagePath(m.API.Stage, m.RawPath))
+	w.str("rawQueryString", r.URL.RawQuery)
+	if len(cookies) > 0 {
+		w.strs("cookies", cookies)
 	}
+	w.strMap("headers", headers)
+	if q := query(r); len(q) > 0 {
+		qs := make(map[string]string, len(q))
+		for k, v := range q {
+			qs[k] = strings.Join(v, ",")
+		}
+		w.strMap("queryStringParameters", qs)
+	}
+	if len(m.PathParams) > 0 {
+		w.strMap("pathParameters", m.PathParams)
+	}
+
 	stage := m.API.Stage
 	if stage == "" {
 		stage = DefaultRoute
 	}
 	host := r.Host
-	ev.RequestContext = httpContext{
-		AccountID:    meta.AccountID,
-		APIID:        m.API.ID,
-		DomainName:   host,
-		DomainPrefix: domainPrefix(host),
-		HTTP: httpDetails{
-			Method:    r.Method,
-			Path:      stagePath(m.API.Stage, m.Path),
-			Protocol:  r.Proto,
-			SourceIP:  sourceIP(r),
-			UserAgent: r.UserAgent(),
-		},
-		RequestID: meta.RequestID,
-		RouteKey:  m.RouteKey,
-		Stage:     stage,
-		Time:      meta.Time.UTC().Format(requestTime),
-		TimeEpoch: meta.Time.UnixMilli(),
+	w.key("requestContext")
+	w.open('{')
+	w.str("accountId", meta.AccountID)
+	w.str("apiId", m.API.ID)
+	w.str("domainName", host)
+	w.str("domainPrefix", domainPrefix(host))
+	w.key("http")
+	w.open('{')
+	w.str("method", r.Method)
+	w.str("path", stagePath(m.API.Stage, m.Path))
+	w.str("protocol", r.Proto)
+	w.str("sourceIp", sourceIP(r))
+	w.str("userAgent", r.UserAgent())
+	w.close('}')
+	w.str("requestId", meta.RequestID)
+	w.str("routeKey", m.RouteKey)
+	w.str("stage", stage)
+	w.str("time", meta.Time.UTC().Format(requestTime))
+	w.int("timeEpoch", meta.Time.UnixMilli())
+	w.close('}')
+
+	b64 := false
+	if len(body) > 0 {
+		var s string
+		s, b64 = encodeBody(r.Header.Get("Content-Type"), body)
+		if s != "" {
+			w.str("body", s)
+		}
 	}
-	return marshal(ev)
+	w.bool("isBase64Encoded", b64)
+	w.close('}')
+	return w.b
 }
 
 // proxyHeaders is the request's headers as API Gateway passes them on: with
@@ -359,15 +317,4 @@ func resourceID(api, path string) string {
 		h /= 36
 	}
 	return string(b[:])
-}
-
-// marshal encodes an event without HTML escaping, as AWS sends it.
-func marshal(v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		panic("gateway: encoding an event: " + err.Error()) // only strings, maps and numbers
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }

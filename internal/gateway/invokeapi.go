@@ -37,7 +37,11 @@ func (g *Gateway) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		g.writeServiceError(w, &invoke.Error{Type: "UnknownOperationException", Status: http.StatusNotFound, Message: "Unknown operation " + r.Method + " " + r.URL.Path})
 		return
 	}
-	fn, err := functionName(unescape(rawName), r.URL.Query().Get("Qualifier"))
+	qualifier := ""
+	if r.URL.RawQuery != "" {
+		qualifier = r.URL.Query().Get("Qualifier")
+	}
+	fn, err := functionName(unescape(rawName), qualifier)
 	if err != nil {
 		g.writeServiceError(w, err)
 		return
@@ -92,10 +96,9 @@ func (g *Gateway) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		TraceID:       r.Header.Get("X-Amzn-Trace-Id"),
 		ClientContext: cc,
 	}
-	log := g.log.With("function", fn, "type", string(typ))
 	res, err := g.inv.Invoke(r.Context(), req)
 	if err != nil {
-		log.Debug("invoke api: invocation failed", "err", err)
+		g.log.Debug("invoke api: invocation failed", "function", fn, "type", string(typ), "err", err)
 		var e *invoke.Error
 		if errors.As(err, &e) && e.Message == "" && errors.Is(e, invoke.ErrNotFound) {
 			err = invoke.Errorf(invoke.ErrNotFound, "Function not found: %s", g.functionARN(fn))

@@ -27,6 +27,26 @@ type Response struct {
 // returned as it is, 200 application/json (a JSON string as its text).
 // An error means API Gateway would answer 502.
 func ParseResponse(payload []byte, v2 bool) (*Response, error) {
+	// Format 2.0 returns most results that are not a proxy object as they
+	// are: they need no decoding, only a check.
+	if v2 && json.Valid(payload) {
+		body := bytes.TrimSpace(payload)
+		switch {
+		case body[0] == '"':
+			// A JSON string is returned as its text: decoded below.
+		case body[0] != '{' || !hasTopLevelKey(body, "statusCode"):
+			return &Response{
+				StatusCode: http.StatusOK,
+				Header:     http.Header{"Content-Type": {"application/json"}},
+				Body:       body,
+			}, nil
+		}
+	}
+	return decodeResponse(payload, v2)
+}
+
+// decodeResponse is ParseResponse by a full decode of the payload.
+func decodeResponse(payload []byte, v2 bool) (*Response, error) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	var v any
@@ -131,6 +151,101 @@ func ParseResponse(payload []byte, v2 bool) (*Response, error) {
 		resp.Header.Set("Content-Type", "application/json")
 	}
 	return resp, nil
+}
+
+// hasTopLevelKey reports whether the JSON object b, which is valid JSON,
+// has a member named key. It answers true when unsure, so that the caller
+// decodes the object in full.
+func hasTopLevelKey(b []byte, key string) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return true
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] == '}' {
+			return i >= len(b)
+		}
+		end := skipValue(b, i) // the member's name
+		if end < 0 || end > len(b) || b[i] != '"' {
+			return true
+		}
+		name := b[i+1 : end-1]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			var s string
+			if json.Unmarshal(b[i:end], &s) != nil || s == key {
+				return true
+			}
+		} else if string(name) == key {
+			return true
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return true
+		}
+		i = skipValue(b, skipSpace(b, i+1))
+		if i < 0 {
+			return true
+		}
+		i = skipSpace(b, i)
+		if i < len(b) && b[i] == ',' {
+			i++
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just past the JSON value that starts at
+// b[i], or -1 when b ends first.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		for i++; i < len(b); i++ {
+			switch b[i] {
+			case '\\':
+				i++
+			case '"':
+				return i + 1
+			}
+		}
+		return -1
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			case '"':
+				end := skipValue(b, i)
+				if end < 0 {
+					return -1
+				}
+				i = end - 1
+			}
+		}
+		return -1
+	}
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+	}
+	return i
 }
 
 // statusCode reads a status code: a number, or a string of digits as API

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 	"unicode/utf8"
 
@@ -83,4 +84,25 @@ func TestParseResponseGolden(t *testing.T) {
 			checkGolden(t, "responses/"+tc.name+".json", b.Bytes())
 		})
 	}
+}
+
+// FuzzParseResponseV2 checks that the quick path of payload format 2.0
+// answers as the full decode does.
+func FuzzParseResponseV2(f *testing.F) {
+	for _, s := range []string{`{"statusCode":200}`, `{"a":{"statusCode":1},"b":"statusCode"}`, `{"status\u0043ode":201}`, `[1,{"statusCode":2}]`, `"text"`, ` 42 `, `null`, `{"a":"\"}statusCode"}`, `{} x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		got, gotErr := ParseResponse(payload, true)
+		want, wantErr := decodeResponse(payload, true)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("%q: error %v, full decode %v", payload, gotErr, wantErr)
+		}
+		if gotErr != nil {
+			return
+		}
+		if got.StatusCode != want.StatusCode || !bytes.Equal(got.Body, want.Body) || !reflect.DeepEqual(got.Header, want.Header) {
+			t.Fatalf("%q: got %d %v %q, full decode %d %v %q", payload, got.StatusCode, got.Header, got.Body, want.StatusCode, want.Header, want.Body)
+		}
+	})
 }
