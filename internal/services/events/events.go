@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -157,17 +158,21 @@ func (s *Service) RuleARN(r Rule) string {
 	return fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", s.opts.Region, s.opts.AccountID, name)
 }
 
-// Apply checks the buses and rules (patterns, targets, inputs) and replaces
-// the ones served. Nothing changes when it fails. Events stored for a bus
-// left out are dropped when they are delivered.
-func (s *Service) Apply(ctx context.Context, cfg Config) error {
+// Check checks the buses and rules as Apply does, changing nothing.
+func (s *Service) Check(cfg Config) error {
+	_, _, err := s.compile(cfg)
+	return err
+}
+
+// compile checks the buses and rules and compiles the rules.
+func (s *Service) compile(cfg Config) (map[string]Bus, []*rule, error) {
 	buses := map[string]Bus{DefaultBus: {ID: DefaultBus, Name: DefaultBus}}
 	for _, b := range cfg.Buses {
 		if b.Name == "" {
 			b.Name = b.ID
 		}
 		if old, dup := buses[b.Name]; dup {
-			return fmt.Errorf("%w: event bus %s: the name %q is also the name of %s; give each bus its own Name", ErrInvalid, b.ID, b.Name, old.ID)
+			return nil, nil, fmt.Errorf("%w: event bus %s: the name %q is also the name of %s; give each bus its own Name", ErrInvalid, b.ID, b.Name, old.ID)
 		}
 		buses[b.Name] = b
 	}
@@ -175,7 +180,7 @@ func (s *Service) Apply(ctx context.Context, cfg Config) error {
 	for _, rc := range cfg.Rules {
 		r, err := s.compileRule(rc, buses)
 		if err != nil {
-			return fmt.Errorf("rule %s: %w", rc.ID, err)
+			return nil, nil, fmt.Errorf("rule %s: %w", rc.ID, err)
 		}
 		rules = append(rules, r)
 	}
@@ -185,6 +190,17 @@ func (s *Service) Apply(ctx context.Context, cfg Config) error {
 		}
 		return rules[i].cfg.ID < rules[j].cfg.ID
 	})
+	return buses, rules, nil
+}
+
+// Apply checks the buses and rules (patterns, targets, inputs) and replaces
+// the ones served. Nothing changes when it fails. Events stored for a bus
+// left out are dropped when they are delivered.
+func (s *Service) Apply(ctx context.Context, cfg Config) error {
+	buses, rules, err := s.compile(cfg)
+	if err != nil {
+		return err
+	}
 	stream, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "EventBridge buses: events to match against rules and deliver",
@@ -223,6 +239,7 @@ func (s *Service) compileRule(rc Rule, buses map[string]Bus) (*rule, error) {
 	if rc.Bus == "" {
 		rc.Bus = DefaultBus
 	}
+	rc.Targets = slices.Clone(rc.Targets) // ids are filled in below
 	b, err := findBus(buses, rc.Bus)
 	if err != nil {
 		return nil, err
