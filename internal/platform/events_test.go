@@ -144,4 +144,25 @@ func TestEventRuleDeployErrors(t *testing.T) {
 	if rules := p.Events().Rules(); len(rules) != 1 || rules[0].ID != "Fine" {
 		t.Errorf("rules after failed deploys: %+v, want Fine only", rules)
 	}
+
+	// The control API's answers to bad requests.
+	for _, c := range []struct {
+		method, body string
+		status       int
+		want         string
+	}{
+		{"POST", `{"entries": 5}`, 400, `the body must be {"entries"`},
+		{"POST", `{"entries": [{"Source": "s", "DetailType": "t", "Detail": "{}", "Time": "soon"}]}`, 400, `Time "soon" is not RFC 3339`},
+		{"POST", `{"entries": []}`, 400, "give at least one entry"},
+		{"DELETE", ``, 400, "GET lists, POST puts"},
+	} {
+		_, status, err := p.ControlEvents(ctx, c.method, []byte(c.body))
+		if status != c.status || err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s /v1/events %s: %d %v, want %d and %q", c.method, c.body, status, err, c.status, c.want)
+		}
+	}
+	v, status, err := p.ControlEvents(ctx, "POST", []byte(`{"entries": [{"Source": "s", "DetailType": "t", "Detail": "{}", "Time": 1767323045}]}`))
+	if res, _ := v.(events.PutResult); status != 200 || err != nil || res.FailedEntryCount != 0 || res.Entries[0].EventID == "" {
+		t.Errorf("POST /v1/events: %d %v %+v, want the event put", status, err, v)
+	}
 }
