@@ -12,6 +12,13 @@
 // at that receive. A receipt handle is the JetStream ack subject of the
 // delivery, so deleting needs no state kept here.
 //
+// SendBatch (SendMessageBatch) publishes up to ten messages at once and
+// waits for their acknowledgements together. An event source mapping runs
+// five batches at once for a standard queue (as Lambda starts polling),
+// deletes a batch's messages without waiting for the server's answers,
+// and encodes the SQS event without reflection; bench/services measures
+// the path against JetStream alone.
+//
 // FIFO queues keep order the simplest correct way: the consumer allows one
 // unacknowledged message at a time for the whole queue, so messages of a
 // group are delivered in order and never two of one group in flight (at

@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 
 // echoRuntime runs the runtime's Go test function (testdata/echo) as
 // function "echo-fn".
-func echoRuntime(t *testing.T) *runtime.Runtime {
+func echoRuntime(t testing.TB) *runtime.Runtime {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs a function")

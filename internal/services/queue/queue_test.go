@@ -12,7 +12,7 @@ import (
 )
 
 // startBus starts an embedded NATS server with JetStream on dir.
-func startBus(t *testing.T, dir string) *bus.Bus {
+func startBus(t testing.TB, dir string) *bus.Bus {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -25,7 +25,7 @@ func startBus(t *testing.T, dir string) *bus.Bus {
 
 // newService starts a bus and a service with cfgs applied; both stop at
 // the end of the test.
-func newService(t *testing.T, cfgs ...Config) *Service {
+func newService(t testing.TB, cfgs ...Config) *Service {
 	t.Helper()
 	b := startBus(t, t.TempDir())
 	s := New(b.JetStream(), Options{})
