@@ -46,6 +46,13 @@ func newEvents(p *Platform) *events.Service {
 // is not delivered (state machines, streams, ...) is reported.
 func (p *Platform) eventsConfig(st *stack.Stack) (events.Config, error) {
 	var cfg events.Config
+	var where []stack.Pos // of each rule's resource, for errors
+	at := func(id string) stack.Pos {
+		if r := st.Lookup(id); r != nil {
+			return r.Pos
+		}
+		return stack.Pos{}
+	}
 	for _, b := range st.EventBuses {
 		cfg.Buses = append(cfg.Buses, events.Bus{ID: b.ID, Name: b.Name})
 	}
@@ -55,9 +62,10 @@ func (p *Platform) eventsConfig(st *stack.Stack) (events.Config, error) {
 		}
 		rc, err := ruleConfig(st, r)
 		if err != nil {
-			return cfg, fmt.Errorf("rule %s: %w", r.ID, err)
+			return cfg, fmt.Errorf("%s: rule %s: %w", at(r.ID), r.ID, err)
 		}
 		cfg.Rules = append(cfg.Rules, rc)
+		where = append(where, at(r.ID))
 	}
 	for _, f := range st.Functions {
 		for _, e := range f.Events {
@@ -66,21 +74,28 @@ func (p *Platform) eventsConfig(st *stack.Stack) (events.Config, error) {
 			}
 			id := f.ID + e.ID
 			if e.Pattern == nil {
-				return cfg, fmt.Errorf("function %s event %s: a %s event needs a Pattern, like {source: [my.app]}", f.ID, e.ID, e.Type)
+				return cfg, fmt.Errorf("%s: function %s event %s: a %s event needs a Pattern, like {source: [my.app]}", at(f.ID), f.ID, e.ID, e.Type)
 			}
 			bus, err := ruleBus(st, e.Source)
 			if err != nil {
-				return cfg, fmt.Errorf("function %s event %s: %w", f.ID, e.ID, err)
+				return cfg, fmt.Errorf("%s: function %s event %s: %w", at(f.ID), f.ID, e.ID, err)
 			}
 			t := events.Target{ID: id + "LambdaTarget", Kind: events.Function, Name: f.Name}
 			if tp, ok := e.Properties["Target"].(map[string]any); ok {
 				t.ID = firstNonEmpty(strProp(tp["Id"]), t.ID)
 			}
 			if err := targetInput(&t, e.Properties); err != nil {
-				return cfg, fmt.Errorf("function %s event %s: %w", f.ID, e.ID, err)
+				return cfg, fmt.Errorf("%s: function %s event %s: %w", at(f.ID), f.ID, e.ID, err)
 			}
 			cfg.Rules = append(cfg.Rules, events.Rule{ID: id, Name: firstNonEmpty(strProp(e.Properties["RuleName"]), id), Bus: bus,
 				Pattern: e.Pattern, Enabled: e.Enabled, Targets: []events.Target{t}})
+			where = append(where, at(f.ID))
+		}
+	}
+	// Each rule on its own first, so that an error has its place.
+	for i, rc := range cfg.Rules {
+		if err := p.events.Check(events.Config{Buses: cfg.Buses, Rules: []events.Rule{rc}}); err != nil {
+			return cfg, fmt.Errorf("%s: %w", where[i], err)
 		}
 	}
 	if err := p.events.Check(cfg); err != nil {

@@ -137,8 +137,8 @@ func TestEventRuleDeployErrors(t *testing.T) {
 	} {
 		src := good + "  Bad:\n    Type: AWS::Events::Rule\n    Properties:\n      " + c.rule + "\n"
 		_, _, err := p.DeploySource(ctx, "bad.yaml", []byte(src), nil)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("deploy: %v\nwant an error with %q", err, c.want)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "bad.yaml:8:3: ") {
+			t.Errorf("deploy: %v\nwant an error at bad.yaml:8:3 with %q", err, c.want)
 		}
 	}
 	if rules := p.Events().Rules(); len(rules) != 1 || rules[0].ID != "Fine" {
