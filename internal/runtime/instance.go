@@ -299,13 +299,15 @@ func (in *instance) watchMemory() {
 	limit := int64(in.spec.MemoryMB) << 20
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
+	s := newRSSSampler(in.cmd.Process.Pid)
+	defer s.close()
 	for {
 		select {
 		case <-in.exited:
 			return
 		case <-t.C:
 		}
-		rss := processRSS(in.cmd.Process.Pid)
+		rss := s.sample()
 		if rss > in.maxRSS.Load() {
 			in.maxRSS.Store(rss)
 		}
