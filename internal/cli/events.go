@@ -129,7 +129,7 @@ the others are still put.`,
 	fl := cmd.Flags()
 	fl.StringVar(&e.Source, "source", "", "the event's `SOURCE`, like my.app")
 	fl.StringVar(&e.DetailType, "detail-type", "", "the event's `TYPE`, like 'Order Placed'")
-	fl.StringVar(&e.Detail, "detail", "{}", "the event's detail, a JSON object")
+	fl.StringVar(&e.Detail, "detail", "{}", "the event's detail, a `JSON` object")
 	fl.StringVar(&e.EventBusName, "bus", "", "the bus `NAME` or ARN (default: the default bus)")
 	fl.StringArrayVar(&e.Resources, "resource", nil, "an `ARN` the event is about (repeatable)")
 	fl.StringVar(&when, "time", "", "the event's `TIME`, RFC 3339 (default: now)")
