@@ -75,6 +75,8 @@ func serveObjects(w http.ResponseWriter, r *http.Request, bs *bucket.Service, na
 			writeError(w, http.StatusNotFound, "NoSuchBucket", err.Error())
 		case errors.Is(err, bucket.ErrNoObject):
 			writeError(w, http.StatusNotFound, "NoSuchKey", err.Error())
+		case errors.Is(err, bucket.ErrNotNotified):
+			writeError(w, http.StatusServiceUnavailable, "ServiceUnavailable", err.Error())
 		case errors.Is(err, bucket.ErrTooLarge):
 			writeError(w, http.StatusBadRequest, "EntityTooLarge", err.Error())
 		case errors.Is(err, bucket.ErrInvalid):

@@ -252,7 +252,8 @@ func (m *md5Reader) Read(p []byte) (int, error) {
 }
 
 // Put stores an object, streaming r, and delivers the bucket's
-// ObjectCreated:Put notifications. Content over the service's
+// ObjectCreated:Put notifications; when one cannot be queued, the object
+// is stored and the error is ErrNotNotified. Content over the service's
 // MaxObjectSize fails with ErrTooLarge; what was read of it is removed and
 // an object stored before under the key is kept.
 func (s *Service) Put(ctx context.Context, name, key string, r io.Reader, in PutInput) (Object, error) {
@@ -293,8 +294,7 @@ func (s *Service) Put(ctx context.Context, name, key string, r io.Reader, in Put
 		}
 	}
 	obj := object(info)
-	s.notify(ctx, b, "ObjectCreated:Put", obj)
-	return obj, nil
+	return obj, s.notify(ctx, b, "ObjectCreated:Put", obj)
 }
 
 func object(info *jetstream.ObjectInfo) Object {
@@ -377,8 +377,8 @@ func (s *Service) List(ctx context.Context, name, prefix string) ([]Object, erro
 }
 
 // Delete removes an object and delivers the bucket's
-// ObjectRemoved:Delete notifications. Deleting a key that is not there is
-// ErrNoObject.
+// ObjectRemoved:Delete notifications (ErrNotNotified when one cannot be
+// queued). Deleting a key that is not there is ErrNoObject.
 func (s *Service) Delete(ctx context.Context, name, key string) error {
 	b, err := s.bucket(name)
 	if err != nil {
@@ -397,8 +397,7 @@ func (s *Service) Delete(ctx context.Context, name, key string) error {
 	if err != nil {
 		return err
 	}
-	s.notify(ctx, b, "ObjectRemoved:Delete", Object{Key: key})
-	return nil
+	return s.notify(ctx, b, "ObjectRemoved:Delete", Object{Key: key})
 }
 
 // Close stops serving the buckets. Objects stay in their stores.

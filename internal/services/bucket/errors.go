@@ -10,6 +10,9 @@ var (
 	ErrNoObject = errors.New("no such key")
 	// ErrTooLarge: an object is over the service's MaxObjectSize.
 	ErrTooLarge = errors.New("object too large")
+	// ErrNotNotified: a put or delete was done but some of its event
+	// notifications could not be queued; doing it again sends them.
+	ErrNotNotified = errors.New("event notifications not queued")
 	// ErrInvalid: a key or parameter is not acceptable.
 	ErrInvalid = errors.New("invalid parameter")
 	// ErrClosed: the service is closed.

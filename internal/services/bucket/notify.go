@@ -3,6 +3,7 @@ package bucket
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -110,9 +111,12 @@ func (s *Service) record(b *bucket, n Notification, event string, obj Object, no
 }
 
 // notify delivers an event to every matching notification of a bucket.
-// Function events are accepted (stored durably) before it returns.
-func (s *Service) notify(ctx context.Context, b *bucket, event string, obj Object) {
+// Function events are accepted (stored durably) before it returns. It
+// returns the notifications that could not be handed over, which are lost
+// unless the caller's client tries again.
+func (s *Service) notify(ctx context.Context, b *bucket, event string, obj Object) error {
 	now := time.Now()
+	var errs []error
 	for _, n := range b.cfg.Notifications {
 		if !n.Matches(event, obj.Key) {
 			continue
@@ -120,6 +124,7 @@ func (s *Service) notify(ctx context.Context, b *bucket, event string, obj Objec
 		payload, err := json.Marshal(Event{Records: []Record{s.record(b, n, event, obj, now)}})
 		if err != nil {
 			s.log.Error("encoding an S3 event", "err", err)
+			errs = append(errs, fmt.Errorf("notification %s: encoding the event: %w", n.ID, err))
 			continue
 		}
 		log := s.log.With("bucket", b.cfg.ID, "key", obj.Key, "event", event, "notification", n.ID)
@@ -127,17 +132,25 @@ func (s *Service) notify(ctx context.Context, b *bucket, event string, obj Objec
 		case n.Function != "" && s.opts.Invoker != nil:
 			if _, err := s.opts.Invoker.Invoke(ctx, invoke.Request{Function: n.Function, Payload: payload, Type: invoke.Event}); err != nil {
 				log.Warn("the S3 event did not reach the function", "function", n.Function, "err", err)
+				errs = append(errs, fmt.Errorf("notification %s to function %s: %w", n.ID, n.Function, err))
 			}
 		case n.Queue != "" && s.opts.SendToQueue != nil:
 			if err := s.opts.SendToQueue(ctx, n.Queue, string(payload)); err != nil {
 				log.Warn("the S3 event did not reach the queue", "queue", n.Queue, "err", err)
+				errs = append(errs, fmt.Errorf("notification %s to queue %s: %w", n.ID, n.Queue, err))
 			}
 		case n.Topic != "" && s.opts.PublishToTopic != nil:
 			if err := s.opts.PublishToTopic(ctx, n.Topic, "Amazon S3 Notification", string(payload)); err != nil {
 				log.Warn("the S3 event did not reach the topic", "topic", n.Topic, "err", err)
+				errs = append(errs, fmt.Errorf("notification %s to topic %s: %w", n.ID, n.Topic, err))
 			}
 		default:
 			log.Debug("no way to deliver this notification", "function", n.Function, "queue", n.Queue, "topic", n.Topic)
 		}
 	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s %s in bucket %s was done, but not every event notification could be queued (do it again to send them): %w",
+		ErrNotNotified, event, obj.Key, b.cfg.ID, errors.Join(errs...))
 }
