@@ -10,7 +10,7 @@
 // The subpackages each hold one idea: tracectx carries trace context through
 // HTTP, NATS headers and string maps (W3C and X-Ray formats); model holds the
 // records; store keeps and queries them; critpath finds critical paths and
-// bottlenecks; export speaks OTLP.
+// bottlenecks; export speaks OTLP; render draws all of it for a terminal.
 //
 // The hot-path rule: nothing here makes an invocation wait. Recording is a
 // hand-off to a bounded buffer that drops and counts when full; Status says
