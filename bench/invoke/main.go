@@ -147,7 +147,7 @@ func main() {
 		it, ic = throughput(invokeURL)
 		rt, rc = throughput(routeURL)
 		trow := func(name string, v float64, c cpuUse) {
-			fmt.Printf("  %-22s %8.0f req/s   ratio to floor %.2f   CPU/req %5.1f µs here + %5.1f µs others\n", name, v, v/ft, c.self, c.others)
+			fmt.Printf("  %-22s %8.0f req/s   ratio to floor %.2f   CPU/req %5.1f µs here + %5.1f µs others (%.1f context switches)\n", name, v, v/ft, c.self, c.others, c.switches)
 		}
 		trow("net/http echo (floor)", ft, fc)
 		trow("net/http, in-process", pt, pc)
@@ -245,7 +245,7 @@ func pct(sorted []time.Duration, p int) time.Duration {
 
 // cpuUse is CPU time per request, in microseconds, spent in this process
 // and in its child processes (the floor server, the function instances).
-type cpuUse struct{ self, others float64 }
+type cpuUse struct{ self, others, switches float64 }
 
 func throughput(url string) (float64, cpuUse) {
 	c := client(*conns)
@@ -275,10 +275,12 @@ func throughput(url string) (float64, cpuUse) {
 	}
 	reqs := float64(max(count.Load(), 1))
 	var others time.Duration
-	for pid, t1 := range others1 {
-		others += t1 - others0[pid]
+	var switches int64
+	for pid, u1 := range others1 {
+		others += u1.cpu - others0[pid].cpu
+		switches += u1.switches - others0[pid].switches
 	}
-	use := cpuUse{self: float64((self1 - self0).Microseconds()) / reqs, others: float64(others.Microseconds()) / reqs}
+	use := cpuUse{self: float64((self1 - self0).Microseconds()) / reqs, others: float64(others.Microseconds()) / reqs, switches: float64(switches) / reqs}
 	return float64(count.Load()) / elapsed.Seconds(), use
 }
 
@@ -289,9 +291,15 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// childCPU is the CPU time each living descendant process has used, by pid.
-func childCPU() map[int]time.Duration {
-	out := map[int]time.Duration{}
+// procUse is what a process has used: CPU time and context switches.
+type procUse struct {
+	cpu      time.Duration
+	switches int64
+}
+
+// childCPU is what each living descendant process has used, by pid.
+func childCPU() map[int]procUse {
+	out := map[int]procUse{}
 	var walk func(pid string)
 	walk = func(pid string) {
 		tasks, _ := os.ReadDir("/proc/" + pid + "/task")
@@ -299,7 +307,7 @@ func childCPU() map[int]time.Duration {
 			b, _ := os.ReadFile("/proc/" + pid + "/task/" + t.Name() + "/children")
 			for _, c := range strings.Fields(string(b)) {
 				if id, err := strconv.Atoi(c); err == nil {
-					out[id] = procCPU(c)
+					out[id] = procUse{procCPU(c), procSwitches(c)}
 					walk(c)
 				}
 			}
@@ -327,6 +335,23 @@ func procCPU(pid string) time.Duration {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * time.Second / clockTicks
+}
+
+// procSwitches is the context switches, voluntary or not, of all the
+// threads of a process, from /proc.
+func procSwitches(pid string) int64 {
+	var n int64
+	tasks, _ := os.ReadDir("/proc/" + pid + "/task")
+	for _, t := range tasks {
+		b, _ := os.ReadFile("/proc/" + pid + "/task/" + t.Name() + "/status")
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if strings.HasSuffix(strings.SplitN(line, ":", 2)[0], "ctxt_switches") {
+				v, _ := strconv.ParseInt(strings.TrimSpace(strings.SplitN(line, ":", 2)[1]), 10, 64)
+				n += v
+			}
+		}
+	}
+	return n
 }
 
 // clockTicks is the unit of /proc/<pid>/stat times (USER_HZ, 100 on Linux).
