@@ -7,9 +7,9 @@
 // the aggregator's write of the ranked targets, as the jobs record them;
 // the wall time from the upload to the API answering "done" is shown too.
 // Each platform runs the pipeline once before measuring, so no cold start
-// is counted.
+// is counted, and a job starts once the last one's clean-up is over.
 //
-//	go run ./bench/genome-search [-bases 1000000] [-rounds 5]
+//	go run ./bench/genome-search [-bases 1000000] [-rounds 5] [-sandbox]
 package main
 
 import (
@@ -23,13 +23,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
 
 var (
-	bases  = flag.Int("bases", 1_000_000, "bases of the genome uploaded (gensample -bases)")
-	rounds = flag.Int("rounds", 5, "jobs per variant")
+	bases   = flag.Int("bases", 1_000_000, "bases of the genome uploaded (gensample -bases)")
+	rounds  = flag.Int("rounds", 5, "jobs per variant")
+	sandbox = flag.Bool("sandbox", false, "run the functions under bubblewrap")
 )
 
 // variant is one deployment of the template.
@@ -106,8 +108,11 @@ func main() {
 // up starts `stacklab up` for the variant on free ports and waits until it
 // serves.
 func (v *variant) up(bin, template string) error {
-	v.cmd = exec.Command(bin, "up", template, "-p", "ScorerVariant="+v.name, "--state", v.state,
-		"--listen", "127.0.0.1:0", "--control", "127.0.0.1:0")
+	args := []string{"up", template, "-p", "ScorerVariant=" + v.name, "--state", v.state, "--listen", "127.0.0.1:0", "--control", "127.0.0.1:0"}
+	if !*sandbox {
+		args = append(args, "--no-sandbox")
+	}
+	v.cmd = exec.Command(bin, args...)
 	v.cmd.Stderr = os.Stderr
 	if err := v.cmd.Start(); err != nil {
 		return err
@@ -150,11 +155,25 @@ func (v *variant) run(bin, file, id string) (job, wall time.Duration, err error)
 			if err0 != nil || err1 != nil {
 				return 0, 0, fmt.Errorf("job %s: times %q, %q are not RFC 3339", id, j.Started, j.Finished)
 			}
-			return t1.Sub(t0), wall, nil
+			return t1.Sub(t0), wall, v.settle(bin)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	return 0, 0, fmt.Errorf("job %s not done within 10 minutes", id)
+}
+
+// settle waits until the aggregator has removed the job's chunk results,
+// so that the next job, of either variant, is measured on a quiet machine.
+func (v *variant) settle(bin string) error {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		out, err := exec.Command(bin, "table", "scan", "ChunksTable", "--state", v.state, "--output", "json").Output()
+		if err == nil && strings.TrimSpace(string(out)) == "[]" {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s: the chunks table still has items a minute after the job", v.name)
 }
 
 // stop interrupts the platforms started and waits for them.
