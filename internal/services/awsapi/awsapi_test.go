@@ -194,9 +194,45 @@ func TestDynamoDBWithTheAWSSDK(t *testing.T) {
 		})
 	}
 	scan, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("hits")})
-	if err != nil || scan.Count != 4 {
-		t.Errorf("Scan: count %v, err %v; want 4 items", scan.Count, err)
+	if err != nil || scan.Count != 4 || scan.LastEvaluatedKey != nil {
+		t.Errorf("Scan: count %v, last key %v, err %v; want 4 items in one page", scan.Count, scan.LastEvaluatedKey, err)
 	}
+	t.Run("pages", func(t *testing.T) {
+		var ns []string
+		qp := dynamodb.NewQueryPaginator(c, &dynamodb.QueryInput{TableName: aws.String("hits"), KeyConditionExpression: aws.String("job = :j"), Limit: aws.Int32(2),
+			ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":j": &ddbtypes.AttributeValueMemberS{Value: "j1"}}})
+		pages := 0
+		for qp.HasMorePages() {
+			out, err := qp.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages++
+			for _, it := range out.Items {
+				ns = append(ns, it["n"].(*ddbtypes.AttributeValueMemberN).Value)
+			}
+		}
+		if strings.Join(ns, ",") != "9,10,100" || pages != 2 {
+			t.Errorf("Query j1 in pages of 2: %v in %d pages, want 9,10,100 in 2", ns, pages)
+		}
+		sp := dynamodb.NewScanPaginator(c, &dynamodb.ScanInput{TableName: aws.String("hits"), Limit: aws.Int32(1)})
+		n := 0
+		for sp.HasMorePages() {
+			out, err := sp.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(out.Items)
+		}
+		if n != 4 {
+			t.Errorf("Scan in pages of 1: %d items, want 4", n)
+		}
+		_, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("hits"), ExclusiveStartKey: map[string]ddbtypes.AttributeValue{
+			"job": &ddbtypes.AttributeValueMemberS{Value: "gone"}, "n": &ddbtypes.AttributeValueMemberN{Value: "1"}}})
+		if code(err) != "ValidationException" {
+			t.Errorf("Scan from a key that is not there: error %v, want ValidationException", err)
+		}
+	})
 	old, err := c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("hits"), ReturnValues: ddbtypes.ReturnValueAllOld,
 		Key: map[string]ddbtypes.AttributeValue{"job": &ddbtypes.AttributeValueMemberS{Value: "j2"}, "n": &ddbtypes.AttributeValueMemberN{Value: "1"}}})
 	if err != nil {

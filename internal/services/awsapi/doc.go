@@ -6,7 +6,8 @@
 //
 // SQS: SendMessage, SendMessageBatch, GetQueueUrl.
 // DynamoDB: PutItem, GetItem, DeleteItem, Query (partition key equality),
-// Scan.
+// Scan; Query and Scan page with Limit, LastEvaluatedKey and
+// ExclusiveStartKey.
 //
 // The gateway routes such requests here; the platform tells functions the
 // address with AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_DYNAMODB.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -50,6 +51,7 @@ type itemInput struct {
 }
 
 // refuse names the first feature of a request that is not served.
+// ExclusiveStartKey and Limit are served by page.
 func (in *itemInput) refuse(op string) error {
 	for _, f := range []struct{ name, value string }{
 		{"ConditionExpression", in.ConditionExpression},
@@ -60,9 +62,6 @@ func (in *itemInput) refuse(op string) error {
 		if f.value != "" {
 			return ddbInvalid(fmt.Sprintf("%s: %s is not supported by stacklab yet; leave it out and filter in the function", op, f.name))
 		}
-	}
-	if in.ExclusiveStartKey != nil {
-		return ddbInvalid(op + ": ExclusiveStartKey is not supported by stacklab yet: results come in one page")
 	}
 	return nil
 }
@@ -118,19 +117,70 @@ func (h *Handler) dynamodb(r *http.Request, op string) (any, error) {
 		}
 		return map[string]table.Item{"Item": it}, nil
 	case "Scan":
-		items, err := h.Tables.Scan(ctx, in.TableName, in.Limit)
+		cfg, err := h.config(in.TableName)
+		if err != nil {
+			return nil, err
+		}
+		items, err := h.Tables.Scan(ctx, in.TableName, 0)
 		if err != nil {
 			return nil, ddbError(err)
 		}
-		return itemsOutput{Items: items, Count: len(items), ScannedCount: len(items)}, nil
+		return page(cfg, items, &in)
 	}
 	return h.query(r, &in)
 }
 
 type itemsOutput struct {
-	Items        []table.Item
-	Count        int
-	ScannedCount int
+	Items            []table.Item
+	Count            int
+	ScannedCount     int
+	LastEvaluatedKey table.Item `json:",omitempty"`
+}
+
+// config is the table's configuration, by name or logical id.
+func (h *Handler) config(name string) (table.Config, error) {
+	for _, c := range h.Tables.Tables() {
+		if c.Name == name || c.ID == name {
+			return c, nil
+		}
+	}
+	return table.Config{}, ddbError(fmt.Errorf("%w: %s", table.ErrNoTable, name))
+}
+
+// page cuts one page out of items in their order, as DynamoDB pages: from
+// after ExclusiveStartKey, at most Limit items, and LastEvaluatedKey (the
+// key of the last item given) when more remain.
+func page(cfg table.Config, items []table.Item, in *itemInput) (itemsOutput, error) {
+	keys := []table.Key{cfg.HashKey}
+	if cfg.RangeKey != nil {
+		keys = append(keys, *cfg.RangeKey)
+	}
+	sameKey := func(it, key table.Item) bool {
+		for _, k := range keys {
+			if !equalValue(it[k.Name], key[k.Name]) {
+				return false
+			}
+		}
+		return true
+	}
+	if in.ExclusiveStartKey != nil {
+		i := slices.IndexFunc(items, func(it table.Item) bool { return sameKey(it, in.ExclusiveStartKey) })
+		if i < 0 {
+			return itemsOutput{}, ddbInvalid("ExclusiveStartKey is not the key of an item of this table (was it deleted? start again without it)")
+		}
+		items = items[i+1:]
+	}
+	out := itemsOutput{Items: items}
+	if in.Limit > 0 && len(items) > in.Limit {
+		out.Items = items[:in.Limit]
+		last := out.Items[len(out.Items)-1]
+		out.LastEvaluatedKey = table.Item{}
+		for _, k := range keys {
+			out.LastEvaluatedKey[k.Name] = last[k.Name]
+		}
+	}
+	out.Count, out.ScannedCount = len(out.Items), len(out.Items)
+	return out, nil
 }
 
 // keyCondition is the one KeyConditionExpression served: equality of the
@@ -158,15 +208,9 @@ func (h *Handler) query(r *http.Request, in *itemInput) (any, error) {
 	if !ok {
 		return nil, ddbInvalid(fmt.Sprintf("Query: %s is not in ExpressionAttributeValues", m[2]))
 	}
-	var cfg *table.Config
-	for _, c := range h.Tables.Tables() {
-		if c.Name == in.TableName || c.ID == in.TableName {
-			cfg = &c
-			break
-		}
-	}
-	if cfg == nil {
-		return nil, ddbError(fmt.Errorf("%w: %s", table.ErrNoTable, in.TableName))
+	cfg, err := h.config(in.TableName)
+	if err != nil {
+		return nil, err
 	}
 	if name != cfg.HashKey.Name {
 		return nil, ddbInvalid(fmt.Sprintf("Query: the key condition is on %q, but the partition key of table %s is %q", name, cfg.Name, cfg.HashKey.Name))
@@ -189,11 +233,7 @@ func (h *Handler) query(r *http.Request, in *itemInput) (any, error) {
 			items[i], items[j] = items[j], items[i]
 		}
 	}
-	scanned := len(items)
-	if in.Limit > 0 && len(items) > in.Limit {
-		items = items[:in.Limit]
-	}
-	return itemsOutput{Items: items, Count: len(items), ScannedCount: scanned}, nil
+	return page(cfg, items, in)
 }
 
 // equalValue compares two scalar attribute values (S, N or B).
