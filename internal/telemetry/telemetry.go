@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -49,7 +48,6 @@ type Telemetry struct {
 	store    *store.Store
 	exporter *export.Processor
 	prices   model.Prices
-	noStore  atomic.Uint64 // invocation records with nowhere to go
 }
 
 // New opens the store (when cfg.Dir is set), starts the exporter (when
@@ -139,7 +137,6 @@ func (t *Telemetry) Record(inv model.Invocation) bool {
 	}
 	t.prices.Bill(&inv)
 	if t.store == nil {
-		t.noStore.Add(1)
 		return false
 	}
 	return t.store.AddInvocation(inv)
