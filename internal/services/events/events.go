@@ -70,6 +70,14 @@ type Target struct {
 	Transformer *Transformer `json:"inputTransformer,omitempty"`
 	// GroupID is the MessageGroupId of a FIFO queue target (SqsParameters).
 	GroupID string `json:"messageGroupId,omitempty"`
+	// MaxRetries is the RetryPolicy's MaximumRetryAttempts: deliveries
+	// after the first failed one (nil: until the event's deliveries run
+	// out). MaxAge is its MaximumEventAgeInSeconds (0: no limit).
+	MaxRetries *int          `json:"maximumRetryAttempts,omitempty"`
+	MaxAge     time.Duration `json:"maximumEventAge,omitempty"`
+	// DeadLetter is the queue (logical id, name or ARN) that gets the event
+	// when the target gives up on it (DeadLetterConfig); "" drops it.
+	DeadLetter string `json:"deadLetterQueue,omitempty"`
 }
 
 // Config is the buses and rules deployed. The default bus always exists.
@@ -272,6 +280,12 @@ func (s *Service) compileRule(rc Rule, buses map[string]Bus) (*rule, error) {
 		if err != nil {
 			return nil, fmt.Errorf("target %s: %w", t.ID, err)
 		}
+		if n := t.MaxRetries; n != nil && (*n < 0 || *n > 185) {
+			return nil, fmt.Errorf("%w: target %s: RetryPolicy.MaximumRetryAttempts is %d; give 0 to 185", ErrInvalid, t.ID, *n)
+		}
+		if t.MaxAge != 0 && (t.MaxAge < time.Minute || t.MaxAge > 24*time.Hour) {
+			return nil, fmt.Errorf("%w: target %s: RetryPolicy.MaximumEventAgeInSeconds is %d; give 60 to 86400", ErrInvalid, t.ID, int(t.MaxAge/time.Second))
+		}
 		r.inputs = append(r.inputs, in)
 	}
 	return r, nil
@@ -420,22 +434,29 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 			err := s.deliver(dctx, t, payload, rec.ID)
 			cancel()
 			if err != nil {
-				failed++
 				s.log.Warn("delivering an event", "bus", rec.Bus, "rule", r.cfg.ID, "target", t.ID, "kind", t.Kind, "name", t.Name,
 					"event_id", rec.ID, "attempt", attempt(meta), "err", err)
-				continue
+				cond := s.exhausted(t, meta, rec.Ingested)
+				if cond == "" && last {
+					cond = "MaximumRetryAttempts"
+				}
+				if cond == "" {
+					failed++
+					continue
+				}
+				if dlErr := s.deadLetter(ctx, r, t, rec, meta, cond, err); dlErr != nil && !last {
+					failed++ // retried until the dead-letter queue takes it
+					continue
+				}
 			}
 			s.mu.Lock()
 			done[key] = true
 			s.mu.Unlock()
 		}
 	}
-	if failed > 0 && !last {
+	if failed > 0 {
 		msg.NakWithDelay(s.retryDelay(meta))
 		return
-	}
-	if failed > 0 {
-		s.log.Error("dropping an event after its retries", "bus", rec.Bus, "event_id", rec.ID, "targets_failed", failed)
 	}
 	if err := msg.DoubleAck(ctx); err != nil {
 		s.log.Warn("acknowledging a delivered event", "event_id", rec.ID, "err", err)

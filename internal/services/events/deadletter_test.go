@@ -1,0 +1,87 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/invoke"
+	"github.com/stacklab/stacklab/internal/services/queue"
+)
+
+// broken refuses every invocation.
+type broken struct{}
+
+func (broken) Invoke(context.Context, invoke.Request) (invoke.Result, error) {
+	return invoke.Result{}, invoke.Errorf(invoke.ErrNotFound, "Function not found: gone-fn")
+}
+
+// TestDeadLetter delivers to a function that always fails: after the
+// RetryPolicy's one retry the event goes to the target's dead-letter queue
+// with EventBridge's attributes, and the other target still gets it once.
+func TestDeadLetter(t *testing.T) {
+	ctx := context.Background()
+	s, qs, stop := setup(t, t.TempDir(), broken{})
+	defer stop()
+	if err := qs.Apply(ctx, []queue.Config{{ID: "Audit"}, {ID: "Summary"}, {ID: "Notified"}, {ID: "Dead"}}); err != nil {
+		t.Fatal(err)
+	}
+	one := 1
+	if err := s.Apply(ctx, Config{Rules: []Rule{{ID: "R", Enabled: true, Pattern: `{"source": ["shop"]}`, Targets: []Target{
+		{ID: "Fn", Kind: Function, Name: "gone-fn", MaxRetries: &one, DeadLetter: "Dead"},
+		{ID: "Q", Kind: Queue, Name: "Audit"},
+	}}}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	res, err := s.Put(ctx, []Entry{{Source: "shop", DetailType: "Order Placed", Detail: `{"id": 1}`}})
+	if err != nil || res.FailedEntryCount != 0 {
+		t.Fatalf("put: %v %+v", err, res)
+	}
+	var dead []queue.Message
+	eventually(t, 10*time.Second, "the event in the dead-letter queue", func() bool {
+		msgs, err := qs.Receive(ctx, "Dead", 10, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead = append(dead, msgs...)
+		return len(dead) > 0
+	})
+	var ev Event
+	if err := json.Unmarshal([]byte(dead[0].Body), &ev); err != nil || ev.ID != res.Entries[0].EventID {
+		t.Errorf("dead-letter body %s, want the event %s", dead[0].Body, res.Entries[0].EventID)
+	}
+	for name, want := range map[string]string{
+		"RULE_ARN": "arn:aws:events:us-east-1:123456789012:rule/R", "TARGET_ARN": "arn:aws:lambda:us-east-1:123456789012:function:gone-fn",
+		"ERROR_CODE": "ResourceNotFoundException", "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts", "RETRY_ATTEMPTS": "1",
+	} {
+		if got := dead[0].MessageAttributes[name].StringValue; got != want {
+			t.Errorf("attribute %s = %q, want %q", name, got, want)
+		}
+	}
+	if !strings.Contains(dead[0].MessageAttributes["ERROR_MESSAGE"].StringValue, "gone-fn") {
+		t.Errorf("ERROR_MESSAGE %+v does not say what failed", dead[0].MessageAttributes["ERROR_MESSAGE"])
+	}
+	if got := receive(t, qs, "Audit", 1); len(got) != 1 {
+		t.Errorf("Audit got %q, want the event once", got)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if more, _ := qs.Receive(ctx, "Dead", 10, 100*time.Millisecond); len(more) != 0 {
+		t.Errorf("the dead-letter queue got the event %d more times", len(more))
+	}
+
+	bad := -1
+	for _, c := range []struct {
+		t    Target
+		want string
+	}{
+		{Target{ID: "T", Kind: Function, Name: "f", MaxRetries: &bad}, "MaximumRetryAttempts is -1"},
+		{Target{ID: "T", Kind: Function, Name: "f", MaxAge: time.Second}, "MaximumEventAgeInSeconds is 1"},
+	} {
+		if err := s.Check(Config{Rules: []Rule{{ID: "R", Pattern: `{"a": ["b"]}`, Targets: []Target{c.t}}}}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Check: %v, want an error with %q", err, c.want)
+		}
+	}
+}
