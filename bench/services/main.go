@@ -28,6 +28,8 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stacklab/stacklab/internal/platform"
@@ -37,6 +39,7 @@ var (
 	msgs    = flag.Int("n", 20000, "messages per throughput measurement")
 	puts    = flag.Int("puts", 500, "objects put one at a time for the latency measurement")
 	senders = flag.Int("senders", 4, "goroutines sending to the queue at once")
+	single  = flag.Bool("single", false, "send each message with Send rather than ten at a time with SendBatch")
 	rounds  = flag.Int("rounds", 3, "throughput measurements of each kind (the best is shown)")
 	sandbox = flag.Bool("sandbox", false, "run the functions under bubblewrap")
 	profile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE`")
@@ -95,7 +98,7 @@ func run() error {
 		return err
 	}
 
-	fmt.Printf("stacklab services benchmark, %d cores, %s\n\n", goruntime.NumCPU(), goruntime.Version())
+	fmt.Printf("stacklab services benchmark, %d cores, %s, load average %s\n\n", goruntime.NumCPU(), goruntime.Version(), loadAverage())
 	fmt.Printf("queue → function throughput, %d messages of %d bytes, batches of 10, best of %d\n", *msgs, len(body(0)), *rounds)
 	// Interleaved rounds, so that a slow moment of the shared machine
 	// falls on both; the best of each is kept.
@@ -116,7 +119,11 @@ func run() error {
 		fmt.Printf("  %-36s %13.0f %11.0f %14.0f   %8.1f %8.1f\n", name, r.total, r.send, r.consume, r.cpuTotal, r.cpuConsume)
 	}
 	tp("JetStream (floor)", fr)
-	tp(fmt.Sprintf("stacklab SendBatch → fn, %d senders", *senders), sr)
+	how := "SendBatch"
+	if *single {
+		how = "Send"
+	}
+	tp(fmt.Sprintf("stacklab %s → fn, %d senders", how, *senders), sr)
 	fmt.Printf("  %-36s %13.2f %11.2f %14.2f   %8.2f %8.2f\n", "ratio to floor", sr.total/fr.total, sr.send/fr.send, sr.consume/fr.consume,
 		sr.cpuTotal/fr.cpuTotal, sr.cpuConsume/fr.cpuConsume)
 	fmt.Printf("  stacklab: %.1f messages per invocation sending while consuming, %.1f consuming alone;\n", sr.batchTotal, sr.batchConsume)
@@ -138,6 +145,12 @@ func run() error {
 	row("stacklab put → function start", start)
 	row("  of which the put itself", put)
 
+	if l := loadAverage(); l != "" {
+		if v, err := strconv.ParseFloat(l, 64); err == nil && v > float64(goruntime.NumCPU()) {
+			fmt.Printf("\nnote: the machine is busy (load average %s on %d cores): the rates, and their ratios, vary from run to run\n"+
+				"with the other work; CPU per message varies much less.\n", l, goruntime.NumCPU())
+		}
+	}
 	verdict := func(ok bool) string {
 		if ok {
 			return "met"
@@ -160,6 +173,20 @@ func best(a, b rates) rates {
 	return rates{total: max(a.total, b.total), send: max(a.send, b.send), consume: max(a.consume, b.consume),
 		cpuTotal: low(a.cpuTotal, b.cpuTotal), cpuConsume: low(a.cpuConsume, b.cpuConsume), cpuFunctions: low(a.cpuFunctions, b.cpuFunctions),
 		batchTotal: max(a.batchTotal, b.batchTotal), batchConsume: max(a.batchConsume, b.batchConsume)}
+}
+
+// loadAverage is the one-minute load average of the machine, "" when
+// unknown.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }
 
 // pct is the p-th percentile of sorted durations.

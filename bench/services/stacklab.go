@@ -122,6 +122,28 @@ func (s *stacklab) countRuns(ctx context.Context) func() int {
 	}
 }
 
+// sendBatch sends messages with one SendBatch, or with a Send each when
+// -single is given.
+func (s *stacklab) sendBatch(ctx context.Context, batch []queue.SendInput) error {
+	qs := s.p.Queues()
+	if *single {
+		for _, m := range batch {
+			if _, err := qs.Send(ctx, queueName, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	res, err := qs.SendBatch(ctx, queueName, batch)
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		err = cmp.Or(err, r.Err)
+	}
+	return err
+}
+
 // send sends n messages in batches of 10 from several goroutines.
 func (s *stacklab) send(ctx context.Context, n, senders int) error {
 	errs := make(chan error, senders)
@@ -136,13 +158,7 @@ func (s *stacklab) send(ctx context.Context, n, senders int) error {
 				for i := first; i < min(first+queue.MaxBatch, n); i++ {
 					batch = append(batch, queue.SendInput{Body: string(body(i))})
 				}
-				res, err := s.p.Queues().SendBatch(ctx, queueName, batch)
-				if err == nil {
-					for _, r := range res {
-						err = cmp.Or(err, r.Err)
-					}
-				}
-				if err != nil {
+				if err := s.sendBatch(ctx, batch); err != nil {
 					errs <- err
 					return
 				}
