@@ -262,3 +262,27 @@ func TestFromXRay(t *testing.T) {
 		}
 	}
 }
+
+func TestAWSTraceHeader(t *testing.T) {
+	sc, err := ParseXRay(validXRay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs := map[string]string{"ApproximateReceiveCount": "1"}
+	InjectAWSTraceHeader(trace.ContextWithSpanContext(context.Background(), sc), attrs)
+	if attrs[AWSTraceHeader] != validXRay {
+		t.Errorf("AWSTraceHeader = %q, want %q", attrs[AWSTraceHeader], validXRay)
+	}
+	got := trace.SpanContextFromContext(FromAWSTraceHeader(context.Background(), attrs))
+	if got.TraceID() != sc.TraceID() || got.SpanID() != sc.SpanID() {
+		t.Errorf("read back %v, want %v", got, sc)
+	}
+	InjectAWSTraceHeader(context.Background(), attrs) // no span: leaves the old value
+	InjectAWSTraceHeader(trace.ContextWithSpanContext(context.Background(), sc), nil)
+	if attrs[AWSTraceHeader] != validXRay {
+		t.Error("injecting an empty context changed the attribute")
+	}
+	if FromAWSTraceHeader(context.Background(), nil) != context.Background() {
+		t.Error("no attributes should leave ctx unchanged")
+	}
+}
