@@ -9,14 +9,18 @@
 //     same number of messages asynchronously while one consumer fetches
 //     them in batches of 10 and acks them, timed from the first publish
 //     until the stream is empty. Both include sending and consuming.
-//     Goal: at least 50% of the floor.
+//     Goal: at least 50% of the floor, as measured and as estimated from
+//     the CPU time per message (the ratio of rates of two CPU-bound paths
+//     on the same cores), which the machine's other work barely moves.
 //
 //   - bucket put → function start: one small object put at a time; the
 //     function prints the moment its handler starts, and the benchmark
 //     reads it from the function's log. The baseline is one message
 //     published to a consumer already waiting. Goal: p50 under 5 ms.
 //
-//     go run ./bench/services [-n 20000] [-puts 500] [-senders 4]
+// Run it from the repository root:
+//
+//	go run ./bench/services [-n 20000] [-puts 500] [-senders 4] [-single]
 package main
 
 import (
@@ -157,8 +161,14 @@ func run() error {
 		}
 		return "NOT met"
 	}
-	fmt.Printf("\ngoals: queue throughput at least %.0f%% of the floor: %.0f%%, %s; put → start p50 under %s: %s, %s\n",
-		100*goalThroughput, 100*sr.total/fr.total, verdict(sr.total/fr.total >= goalThroughput), goalLatency, pct(start, 50), verdict(pct(start, 50) < goalLatency))
+	// Where both are bound by CPU on the same cores, their rates are in
+	// the inverse ratio of their CPU per message; the goal must hold by
+	// that measure too, which other work on the machine barely moves.
+	byCPU := fr.cpuTotal / sr.cpuTotal
+	fmt.Printf("\ngoals: queue throughput at least %.0f%% of the floor: %.0f%% measured, %.0f%% by CPU per message, %s;\n"+
+		"       put → start p50 under %s: %s, %s\n",
+		100*goalThroughput, 100*sr.total/fr.total, 100*byCPU, verdict(sr.total/fr.total >= goalThroughput && byCPU >= goalThroughput),
+		goalLatency, pct(start, 50), verdict(pct(start, 50) < goalLatency))
 	return nil
 }
 
