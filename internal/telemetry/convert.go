@@ -20,8 +20,10 @@ type storeProcessor struct {
 
 var _ sdktrace.SpanProcessor = storeProcessor{}
 
+// OnStart does nothing; spans are stored when they end.
 func (p storeProcessor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 
+// OnEnd converts the span and hands it to the store without waiting.
 func (p storeProcessor) OnEnd(s sdktrace.ReadOnlySpan) { p.st.AddSpan(toModel(s)) }
 
 // Shutdown does nothing: Telemetry.Close closes the store after the tracer
