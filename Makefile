@@ -59,7 +59,7 @@ test-short: setup
 # fuzz runs each fuzz target for FUZZTIME (default 60s).
 FUZZTIME ?= 60s
 fuzz: setup
-	@for pkg in ./internal/template ./internal/stack; do \
+	@for pkg in ./internal/template ./internal/stack ./internal/telemetry/tracectx ./internal/telemetry/critpath ./internal/telemetry/export ./internal/telemetry/store; do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 	  done; \
