@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,7 +85,7 @@ func (p *Platform) eventsConfig(st *stack.Stack) (events.Config, error) {
 			if tp, ok := e.Properties["Target"].(map[string]any); ok {
 				t.ID = firstNonEmpty(strProp(tp["Id"]), t.ID)
 			}
-			if err := targetInput(&t, e.Properties); err != nil {
+			if err := targetInput(st, &t, e.Properties); err != nil {
 				return cfg, fmt.Errorf("%s: function %s event %s: %w", at(f.ID), f.ID, e.ID, err)
 			}
 			cfg.Rules = append(cfg.Rules, events.Rule{ID: id, Name: firstNonEmpty(strProp(e.Properties["RuleName"]), id), Bus: bus,
@@ -132,7 +133,7 @@ func ruleConfig(st *stack.Stack, r *stack.Rule) (events.Rule, error) {
 			continue // logged by applyEvents (skippedTargets)
 		}
 		t.Kind, t.Name = kind, name
-		if err := targetInput(&t, tp); err != nil {
+		if err := targetInput(st, &t, tp); err != nil {
 			return rc, fmt.Errorf("Targets[%d] (Id %s): %w", i, t.ID, err)
 		}
 		if kind == events.Queue {
@@ -198,8 +199,12 @@ func ruleTarget(st *stack.Stack, t stack.Target) (kind, name, skip string, err e
 	return "", "", t.Literal, nil
 }
 
-// targetInput reads a target's Input, InputPath and InputTransformer.
-func targetInput(t *events.Target, props map[string]any) error {
+// targetInput reads a target's Input, InputPath, InputTransformer,
+// RetryPolicy and DeadLetterConfig.
+func targetInput(st *stack.Stack, t *events.Target, props map[string]any) error {
+	if err := targetRetries(st, t, props); err != nil {
+		return err
+	}
 	switch in := props["Input"].(type) {
 	case nil:
 	case string:
@@ -224,6 +229,84 @@ func targetInput(t *events.Target, props map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// targetRetries reads a target's RetryPolicy and DeadLetterConfig; the
+// dead-letter queue must be a queue of the stack.
+func targetRetries(st *stack.Stack, t *events.Target, props map[string]any) error {
+	if rp, ok := props["RetryPolicy"].(map[string]any); ok {
+		if v, ok := rp["MaximumRetryAttempts"]; ok {
+			n, ok := intProp(v)
+			if !ok {
+				return fmt.Errorf("RetryPolicy.MaximumRetryAttempts must be a number from 0 to 185, not %v", v)
+			}
+			t.MaxRetries = &n
+		}
+		if v, ok := rp["MaximumEventAgeInSeconds"]; ok {
+			n, ok := intProp(v)
+			if !ok {
+				return fmt.Errorf("RetryPolicy.MaximumEventAgeInSeconds must be a number from 60 to 86400, not %v", v)
+			}
+			t.MaxAge = time.Duration(n) * time.Second
+		}
+	}
+	dl, ok := props["DeadLetterConfig"].(map[string]any)
+	if !ok {
+		return nil
+	}
+	arn, ok := dl["Arn"]
+	if !ok {
+		return fmt.Errorf("DeadLetterConfig: stacklab does not create the queue SAM makes for Type; add an AWS::SQS::Queue and give its Arn (!GetAtt Queue.Arn)")
+	}
+	ref := symbolicTarget(arn)
+	for _, q := range st.Queues {
+		if ref.Ref == q.ID || ref.Ref == "" && namesQueue(q, ref.Literal) {
+			t.DeadLetter = q.ID
+			return nil
+		}
+	}
+	return fmt.Errorf("DeadLetterConfig.Arn %s is not a queue of the template; %s: point it at one with !GetAtt Queue.Arn", ref, outside)
+}
+
+// symbolicTarget is what a resolved property names: {"Ref": id},
+// {"Fn::GetAtt": [id, attr]} or a literal name or ARN.
+func symbolicTarget(v any) stack.Target {
+	switch x := v.(type) {
+	case string:
+		return stack.Target{Literal: x}
+	case map[string]any:
+		if id, ok := x["Ref"].(string); ok {
+			return stack.Target{Ref: id}
+		}
+		switch ga := x["Fn::GetAtt"].(type) {
+		case []any:
+			if len(ga) > 0 {
+				if id, ok := ga[0].(string); ok {
+					return stack.Target{Ref: id}
+				}
+			}
+		case string:
+			id, _, _ := strings.Cut(ga, ".")
+			return stack.Target{Ref: id}
+		}
+	}
+	return stack.Target{}
+}
+
+// intProp reads a whole number of a resolved property.
+func intProp(v any) (int, bool) {
+	switch n := v.(type) {
+	case float64:
+		return int(n), n == float64(int(n))
+	case int:
+		return n, true
+	case int64:
+		return int(n), true
+	case string:
+		i, err := strconv.Atoi(n)
+		return i, err == nil
+	}
+	return 0, false
 }
 
 func strProp(v any) string {

@@ -117,7 +117,11 @@ func TestEventRuleDeployErrors(t *testing.T) {
     Type: AWS::Events::Rule
     Properties:
       EventPattern: {source: [shop]}
-      Targets: [{Id: T, Arn: !GetAtt Q.Arn}]
+      Targets:
+        - Id: T
+          Arn: !GetAtt Q.Arn
+          RetryPolicy: {MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 120}
+          DeadLetterConfig: {Arn: !GetAtt Q.Arn}
 `
 	if _, _, err := p.DeploySource(ctx, "good.yaml", []byte(good), nil); err != nil {
 		t.Fatalf("deploying a good rule: %v", err)
@@ -134,15 +138,22 @@ func TestEventRuleDeployErrors(t *testing.T) {
       Targets: [{Id: T, Arn: !GetAtt Q.Arn}]`, "rule Bad: event bus does not exist: nope"},
 		{`EventPattern: {source: [shop]}
       Targets: [{Id: T, Arn: !GetAtt Q.Arn, InputPath: "detail"}]`, `rule Bad: target T: invalid parameter: InputPath "detail" does not start with $`},
+		{`EventPattern: {source: [shop]}
+      Targets: [{Id: T, Arn: !GetAtt Q.Arn, DeadLetterConfig: {Arn: "arn:aws:sqs:us-east-1:123456789012:nope"}}]`,
+			"rule Bad: Targets[0] (Id T): DeadLetterConfig.Arn arn:aws:sqs:us-east-1:123456789012:nope is not a queue of the template"},
+		{`EventPattern: {source: [shop]}
+      Targets: [{Id: T, Arn: !GetAtt Q.Arn, RetryPolicy: {MaximumRetryAttempts: 500}}]`, "rule Bad: target T: invalid parameter: RetryPolicy.MaximumRetryAttempts is 500; give 0 to 185"},
 	} {
 		src := good + "  Bad:\n    Type: AWS::Events::Rule\n    Properties:\n      " + c.rule + "\n"
 		_, _, err := p.DeploySource(ctx, "bad.yaml", []byte(src), nil)
-		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "bad.yaml:8:3: ") {
-			t.Errorf("deploy: %v\nwant an error at bad.yaml:8:3 with %q", err, c.want)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "bad.yaml:12:3: ") {
+			t.Errorf("deploy: %v\nwant an error at bad.yaml:12:3 with %q", err, c.want)
 		}
 	}
 	if rules := p.Events().Rules(); len(rules) != 1 || rules[0].ID != "Fine" {
 		t.Errorf("rules after failed deploys: %+v, want Fine only", rules)
+	} else if tg := rules[0].Targets[0]; tg.DeadLetter != "Q" || tg.MaxRetries == nil || *tg.MaxRetries != 2 || tg.MaxAge != 2*time.Minute {
+		t.Errorf("Fine's target %+v, want its RetryPolicy and DeadLetterConfig", tg)
 	}
 
 	// The control API's answers to bad requests.

@@ -281,10 +281,10 @@ func (s *Service) compileRule(rc Rule, buses map[string]Bus) (*rule, error) {
 			return nil, fmt.Errorf("target %s: %w", t.ID, err)
 		}
 		if n := t.MaxRetries; n != nil && (*n < 0 || *n > 185) {
-			return nil, fmt.Errorf("%w: target %s: RetryPolicy.MaximumRetryAttempts is %d; give 0 to 185", ErrInvalid, t.ID, *n)
+			return nil, fmt.Errorf("target %s: %w: RetryPolicy.MaximumRetryAttempts is %d; give 0 to 185", t.ID, ErrInvalid, *n)
 		}
 		if t.MaxAge != 0 && (t.MaxAge < time.Minute || t.MaxAge > 24*time.Hour) {
-			return nil, fmt.Errorf("%w: target %s: RetryPolicy.MaximumEventAgeInSeconds is %d; give 60 to 86400", ErrInvalid, t.ID, int(t.MaxAge/time.Second))
+			return nil, fmt.Errorf("target %s: %w: RetryPolicy.MaximumEventAgeInSeconds is %d; give 60 to 86400", t.ID, ErrInvalid, int(t.MaxAge/time.Second))
 		}
 		r.inputs = append(r.inputs, in)
 	}
