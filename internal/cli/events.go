@@ -293,5 +293,8 @@ func describeTarget(t events.Target) string {
 	case t.Transformer != nil:
 		s += " (InputTransformer)"
 	}
+	if t.DeadLetter != "" {
+		s += " dead-letter:" + t.DeadLetter
+	}
 	return s
 }
