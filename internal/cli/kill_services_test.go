@@ -50,9 +50,8 @@ const (
 
 	killBatchSize = 10
 	// killQueueBatches is how many batches a mapping of a standard queue
-	// runs at once (queue.DefaultConcurrency when the pollers run
-	// batches concurrently; 1 before).
-	killQueueBatches = 5
+	// runs at once.
+	killQueueBatches = queue.DefaultConcurrency
 
 	// asyncAckWait is invoke.AsyncOptions.AckWait's default: an async event
 	// in progress at the kill, neither finished nor settled, runs again
