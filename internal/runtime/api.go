@@ -417,13 +417,15 @@ func (in *instance) park(c *apiConn) *invocation {
 
 // offer hands an invocation to a runtime waiting in GET next, returning
 // its connection for the caller to write the event to; or, when none
-// waits, leaves it for the next GET next.
+// waits, leaves it for the next GET next. Of several waiting connections
+// (a runtime that gave up on one and opened another) the newest gets it.
 func (in *instance) offer(inv *invocation) *apiConn {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if len(in.waiters) > 0 {
-		c := in.waiters[0]
-		in.waiters = append(in.waiters[:0], in.waiters[1:]...)
+	if n := len(in.waiters); n > 0 {
+		c := in.waiters[n-1]
+		in.waiters[n-1] = nil
+		in.waiters = in.waiters[:n-1]
 		in.take(inv)
 		return c
 	}
@@ -459,14 +461,18 @@ func (in *instance) take(inv *invocation) {
 	in.current, in.last = inv, inv
 }
 
-// deliver hands inv to the runtime, now or when it asks.
+// deliver hands inv to the runtime, now or when it asks. A connection
+// that fails the write is closed and the event goes to the next one, or
+// waits for the runtime to ask again; each failure uses up one waiting
+// connection, so this ends.
 func (in *instance) deliver(inv *invocation) {
-	for range 3 {
+	for {
 		c := in.offer(inv)
 		if c == nil || c.writeNext(inv) == nil {
 			return
 		}
-		in.untake(inv) // that connection is gone: give it to the next one
+		c.c.Close()
+		in.untake(inv)
 	}
 }
 

@@ -395,3 +395,41 @@ func TestScriptRuntimesOverTheAPI(t *testing.T) {
 		})
 	}
 }
+
+// Of two connections waiting in GET next, the newer gets the event: a
+// runtime that opened a second connection has given up on the first.
+func TestRuntimeAPINewestWaiterFirst(t *testing.T) {
+	in := apiInstance(t)
+	old, fresh := dialAPI(t, in), dialAPI(t, in)
+	old.send(nextReq)
+	waitWaiters(t, in, 1)
+	fresh.send(nextReq)
+	waitWaiters(t, in, 2)
+	done := startInvoke(in, "id-n", `{}`)
+	if resp, _ := fresh.read(); resp.Header.Get("Lambda-Runtime-Aws-Request-Id") != "id-n" {
+		t.Fatalf("the newer connection got %v, want the event", resp.Header)
+	}
+	fresh.send("POST /2018-06-01/runtime/invocation/id-n/response HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}")
+	fresh.read()
+	if o := <-done; o.errType != "" {
+		t.Errorf("outcome %q %s", o.errType, o.payload)
+	}
+	waitWaiters(t, in, 1) // the older one still waits
+}
+
+func waitWaiters(t *testing.T, in *instance, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		in.mu.Lock()
+		got := len(in.waiters)
+		in.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections wait in GET next, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
