@@ -60,6 +60,17 @@ func queueMappings(st *stack.Stack) []queue.Mapping {
 		return "", false
 	}
 	reports := func(types []string) bool { return slices.Contains(types, "ReportBatchItemFailures") }
+	// A function with reserved concurrency gets no more batches at once
+	// than it may run, which would be throttled and wait out the
+	// visibility timeout.
+	batches := func(fn string) int {
+		for _, f := range st.Functions {
+			if f.Name == fn && f.ReservedConcurrency != nil && *f.ReservedConcurrency > 0 {
+				return min(*f.ReservedConcurrency, queue.DefaultConcurrency)
+			}
+		}
+		return 0
+	}
 	var out []queue.Mapping
 	for _, f := range st.Functions {
 		for _, e := range f.Events {
@@ -68,7 +79,8 @@ func queueMappings(st *stack.Stack) []queue.Mapping {
 			}
 			if id, ok := isQueue(e.Source); ok {
 				out = append(out, queue.Mapping{ID: f.ID + "." + e.ID, Queue: id, Function: f.Name, BatchSize: e.BatchSize,
-					Window: time.Duration(e.MaxBatchingWindow) * time.Second, ReportBatchItemFailures: reports(e.FunctionResponseTypes)})
+					Window: time.Duration(e.MaxBatchingWindow) * time.Second, ReportBatchItemFailures: reports(e.FunctionResponseTypes),
+					Concurrency: batches(f.Name)})
 			}
 		}
 	}
@@ -89,7 +101,8 @@ func queueMappings(st *stack.Stack) []queue.Mapping {
 			}
 		}
 		out = append(out, queue.Mapping{ID: m.ID, Queue: id, Function: fn, BatchSize: m.BatchSize,
-			Window: time.Duration(m.MaxBatchingWindow) * time.Second, ReportBatchItemFailures: reports(m.FunctionResponseTypes)})
+			Window: time.Duration(m.MaxBatchingWindow) * time.Second, ReportBatchItemFailures: reports(m.FunctionResponseTypes),
+			Concurrency: batches(fn)})
 	}
 	return out
 }

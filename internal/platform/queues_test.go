@@ -34,6 +34,7 @@ Resources:
       Handler: bootstrap
       Runtime: provided.al2023
       FunctionName: worker-fn
+      ReservedConcurrentExecutions: 2
       Events:
         Jobs:
           Type: SQS
@@ -84,8 +85,8 @@ func TestQueueConfigsAndMappings(t *testing.T) {
 	}
 	gotM := queueMappings(st)
 	wantM := []queue.Mapping{
-		{ID: "Worker.Jobs", Queue: "Jobs", Function: "worker-fn", BatchSize: 5, Window: 2 * time.Second, ReportBatchItemFailures: true},
-		{ID: "Mapping", Queue: "JobsDLQ", Function: "worker-fn"},
+		{ID: "Worker.Jobs", Queue: "Jobs", Function: "worker-fn", BatchSize: 5, Window: 2 * time.Second, ReportBatchItemFailures: true, Concurrency: 2},
+		{ID: "Mapping", Queue: "JobsDLQ", Function: "worker-fn", Concurrency: 2},
 		{ID: "OrdersMapping", Queue: "Orders", Function: "other-fn", BatchSize: 1},
 	}
 	if !reflect.DeepEqual(gotM, wantM) {
