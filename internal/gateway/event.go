@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/stacklab/stacklab/internal/jsonw"
 )
 
 // Meta is what an API Gateway event carries that the HTTP request does not.
@@ -43,60 +45,60 @@ func EventV1(r *http.Request, body []byte, m Match, meta Meta) []byte {
 			qs[k] = v[len(v)-1]
 		}
 	}
-	w := jsonw{b: make([]byte, 0, 1024+2*len(body))}
-	w.open('{')
-	w.str("resource", m.Route.Path)
-	w.str("path", m.Path)
-	w.str("httpMethod", r.Method)
-	w.strMap("headers", single)
-	w.strsMap("multiValueHeaders", hdr)
-	w.strMap("queryStringParameters", qs)
-	w.strsMap("multiValueQueryStringParameters", q)
-	w.strMap("pathParameters", m.PathParams)
-	w.raw("stageVariables", "null")
+	w := jsonw.Writer{B: make([]byte, 0, 1024+2*len(body))}
+	w.Open('{')
+	w.Str("resource", m.Route.Path)
+	w.Str("path", m.Path)
+	w.Str("httpMethod", r.Method)
+	w.StrMap("headers", single)
+	w.StrsMap("multiValueHeaders", hdr)
+	w.StrMap("queryStringParameters", qs)
+	w.StrsMap("multiValueQueryStringParameters", q)
+	w.StrMap("pathParameters", m.PathParams)
+	w.Raw("stageVariables", "null")
 
 	stage := m.API.Stage
 	host := r.Host
-	w.key("requestContext")
-	w.open('{')
-	w.str("accountId", meta.AccountID)
-	w.str("apiId", m.API.ID)
-	w.str("domainName", host)
-	w.str("domainPrefix", domainPrefix(host))
-	w.str("extendedRequestId", meta.RequestID)
-	w.str("httpMethod", r.Method)
+	w.Key("requestContext")
+	w.Open('{')
+	w.Str("accountId", meta.AccountID)
+	w.Str("apiId", m.API.ID)
+	w.Str("domainName", host)
+	w.Str("domainPrefix", domainPrefix(host))
+	w.Str("extendedRequestId", meta.RequestID)
+	w.Str("httpMethod", r.Method)
 	// The caller fields AWS fills for IAM and Cognito callers are null
 	// for an unauthenticated request, as on AWS.
-	w.key("identity")
-	w.open('{')
+	w.Key("identity")
+	w.Open('{')
 	for _, k := range []string{"accessKey", "accountId", "caller", "cognitoAuthenticationProvider", "cognitoAuthenticationType", "cognitoIdentityId", "cognitoIdentityPoolId", "principalOrgId"} {
-		w.raw(k, "null")
+		w.Raw(k, "null")
 	}
-	w.str("sourceIp", sourceIP(r))
-	w.raw("user", "null")
-	w.str("userAgent", r.UserAgent())
-	w.raw("userArn", "null")
-	w.close('}')
-	w.str("path", stagePath(stage, m.Path))
-	w.str("protocol", r.Proto)
-	w.str("requestId", meta.RequestID)
-	w.str("requestTime", meta.Time.UTC().Format(requestTime))
-	w.int("requestTimeEpoch", meta.Time.UnixMilli())
-	w.str("resourceId", resourceID(m.API.ID, m.Route.Path))
-	w.str("resourcePath", m.Route.Path)
-	w.str("stage", stage)
-	w.close('}')
+	w.Str("sourceIp", sourceIP(r))
+	w.Raw("user", "null")
+	w.Str("userAgent", r.UserAgent())
+	w.Raw("userArn", "null")
+	w.Close('}')
+	w.Str("path", stagePath(stage, m.Path))
+	w.Str("protocol", r.Proto)
+	w.Str("requestId", meta.RequestID)
+	w.Str("requestTime", meta.Time.UTC().Format(requestTime))
+	w.Int("requestTimeEpoch", meta.Time.UnixMilli())
+	w.Str("resourceId", resourceID(m.API.ID, m.Route.Path))
+	w.Str("resourcePath", m.Route.Path)
+	w.Str("stage", stage)
+	w.Close('}')
 
 	if len(body) > 0 {
 		s, b64 := encodeBody(r.Header.Get("Content-Type"), body)
-		w.str("body", s)
-		w.bool("isBase64Encoded", b64)
+		w.Str("body", s)
+		w.Bool("isBase64Encoded", b64)
 	} else {
-		w.raw("body", "null")
-		w.bool("isBase64Encoded", false)
+		w.Raw("body", "null")
+		w.Bool("isBase64Encoded", false)
 	}
-	w.close('}')
-	return w.b
+	w.Close('}')
+	return w.B
 }
 
 // EventV2 builds the HTTP API (payload format 2.0) event for a request that
@@ -131,25 +133,25 @@ func EventV2(r *http.Request, body []byte, m Match, meta Meta) []byte {
 			headers[k] = strings.Join(v, ",")
 		}
 	}
-	w := jsonw{b: make([]byte, 0, 1024+2*len(body))}
-	w.open('{')
-	w.str("version", "2.0")
-	w.str("routeKey", m.RouteKey)
-	w.str("rawPath", stagePath(m.API.Stage, m.RawPath))
-	w.str("rawQueryString", r.URL.RawQuery)
+	w := jsonw.Writer{B: make([]byte, 0, 1024+2*len(body))}
+	w.Open('{')
+	w.Str("version", "2.0")
+	w.Str("routeKey", m.RouteKey)
+	w.Str("rawPath", stagePath(m.API.Stage, m.RawPath))
+	w.Str("rawQueryString", r.URL.RawQuery)
 	if len(cookies) > 0 {
-		w.strs("cookies", cookies)
+		w.Strs("cookies", cookies)
 	}
-	w.strMap("headers", headers)
+	w.StrMap("headers", headers)
 	if q := query(r); len(q) > 0 {
 		qs := make(map[string]string, len(q))
 		for k, v := range q {
 			qs[k] = strings.Join(v, ",")
 		}
-		w.strMap("queryStringParameters", qs)
+		w.StrMap("queryStringParameters", qs)
 	}
 	if len(m.PathParams) > 0 {
-		w.strMap("pathParameters", m.PathParams)
+		w.StrMap("pathParameters", m.PathParams)
 	}
 
 	stage := m.API.Stage
@@ -157,38 +159,38 @@ func EventV2(r *http.Request, body []byte, m Match, meta Meta) []byte {
 		stage = DefaultRoute
 	}
 	host := r.Host
-	w.key("requestContext")
-	w.open('{')
-	w.str("accountId", meta.AccountID)
-	w.str("apiId", m.API.ID)
-	w.str("domainName", host)
-	w.str("domainPrefix", domainPrefix(host))
-	w.key("http")
-	w.open('{')
-	w.str("method", r.Method)
-	w.str("path", stagePath(m.API.Stage, m.Path))
-	w.str("protocol", r.Proto)
-	w.str("sourceIp", sourceIP(r))
-	w.str("userAgent", r.UserAgent())
-	w.close('}')
-	w.str("requestId", meta.RequestID)
-	w.str("routeKey", m.RouteKey)
-	w.str("stage", stage)
-	w.str("time", meta.Time.UTC().Format(requestTime))
-	w.int("timeEpoch", meta.Time.UnixMilli())
-	w.close('}')
+	w.Key("requestContext")
+	w.Open('{')
+	w.Str("accountId", meta.AccountID)
+	w.Str("apiId", m.API.ID)
+	w.Str("domainName", host)
+	w.Str("domainPrefix", domainPrefix(host))
+	w.Key("http")
+	w.Open('{')
+	w.Str("method", r.Method)
+	w.Str("path", stagePath(m.API.Stage, m.Path))
+	w.Str("protocol", r.Proto)
+	w.Str("sourceIp", sourceIP(r))
+	w.Str("userAgent", r.UserAgent())
+	w.Close('}')
+	w.Str("requestId", meta.RequestID)
+	w.Str("routeKey", m.RouteKey)
+	w.Str("stage", stage)
+	w.Str("time", meta.Time.UTC().Format(requestTime))
+	w.Int("timeEpoch", meta.Time.UnixMilli())
+	w.Close('}')
 
 	b64 := false
 	if len(body) > 0 {
 		var s string
 		s, b64 = encodeBody(r.Header.Get("Content-Type"), body)
 		if s != "" {
-			w.str("body", s)
+			w.Str("body", s)
 		}
 	}
-	w.bool("isBase64Encoded", b64)
-	w.close('}')
-	return w.b
+	w.Bool("isBase64Encoded", b64)
+	w.Close('}')
+	return w.B
 }
 
 // proxyHeaders is the request's headers as API Gateway passes them on: with

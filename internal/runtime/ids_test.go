@@ -1,8 +1,11 @@
 package runtime
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -39,6 +42,27 @@ func TestReportLine(t *testing.T) {
 		}
 		if got := reportLine("r", tt.d, tt.billed, tt.init, tt.mem, tt.max); got != want {
 			t.Errorf("got  %q\nwant %q", got, want)
+		}
+	}
+}
+
+// A log file line reads back as the Line written, and matches
+// encoding/json's bytes where that escapes nothing for HTML.
+func TestAppendLine(t *testing.T) {
+	at := time.Date(2026, 11, 22, 3, 4, 5, 123456789, time.UTC)
+	for _, l := range []Line{
+		{Time: at, Function: "fn", RequestID: "r-1", Stream: "2026/11/22/[$LATEST]1", Text: "hello \"quoted\"\ttab \x01 ctl é"},
+		{Time: at.Add(-123456789), Function: "fn", Stream: "s", Text: ""},
+		{Time: at, Function: "fn", Stream: "s", Text: "bad \xff utf-8 \u2028"},
+	} {
+		got := appendLine(nil, l)
+		want, _ := json.Marshal(l)
+		if !bytes.Equal(got, want) {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+		var back Line
+		if err := json.Unmarshal(got, &back); err != nil || !back.Time.Equal(l.Time) || back.Text != strings.ToValidUTF8(l.Text, "\uFFFD") || back.RequestID != l.RequestID {
+			t.Errorf("%s reads back as %+v (%v)", got, back, err)
 		}
 	}
 }

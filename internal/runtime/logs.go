@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/stacklab/stacklab/internal/jsonw"
 )
 
 // Line is one line of a function's log.
@@ -117,12 +118,29 @@ func (l *Logs) flush() {
 	}
 	buf := map[string][]byte{}
 	for _, line := range lines {
-		b, _ := json.Marshal(line)
-		buf[line.Function] = append(append(buf[line.Function], b...), '\n')
+		buf[line.Function] = append(appendLine(buf[line.Function], line), '\n')
 	}
 	for fn, b := range buf {
 		l.write(fn, b)
 	}
+}
+
+// appendLine appends l as JSON, as encoding/json writes a Line but
+// without escaping <, > and &.
+func appendLine(b []byte, l Line) []byte {
+	b = append(b, `{"time":"`...)
+	b = l.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","function":`...)
+	b = jsonw.AppendString(b, l.Function)
+	if l.RequestID != "" {
+		b = append(b, `,"requestId":`...)
+		b = jsonw.AppendString(b, l.RequestID)
+	}
+	b = append(b, `,"stream":`...)
+	b = jsonw.AppendString(b, l.Stream)
+	b = append(b, `,"text":`...)
+	b = jsonw.AppendString(b, l.Text)
+	return append(b, '}')
 }
 
 // add records a line of function fn; tail, when not nil, collects the
