@@ -148,9 +148,8 @@ func (c *Control) queues(w http.ResponseWriter, r *http.Request, path string) {
 		return
 	}
 	name, action, _ := strings.Cut(strings.Trim(strings.TrimPrefix(path, "/v1/queues"), "/"), "/")
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
-	if len(body) > 1<<20 {
-		writeError(w, http.StatusRequestEntityTooLarge, "InvalidParameterValue", "the request is over 1 MiB; a queue message is at most 262144 bytes")
+	body, ok := readBody(w, r, "InvalidParameterValue", "a queue message is at most 262144 bytes")
+	if !ok {
 		return
 	}
 	v, status, err := qs.ControlQueue(r.Context(), r.Method, name, action, r.URL.Query(), body)

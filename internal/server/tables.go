@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,7 +27,10 @@ func (c *Control) tables(w http.ResponseWriter, r *http.Request, path string) {
 		return
 	}
 	name, action, _ := strings.Cut(strings.Trim(strings.TrimPrefix(path, "/v1/tables"), "/"), "/")
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, ok := readBody(w, r, "InvalidParameter", "an item and its request must fit in it")
+	if !ok {
+		return
+	}
 	v, status, err := ts.ControlTable(r.Context(), r.Method, name, action, r.URL.Query(), body)
 	if err != nil {
 		typ := "InternalError"

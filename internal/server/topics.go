@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strings"
 )
@@ -24,7 +23,10 @@ func (c *Control) topics(w http.ResponseWriter, r *http.Request, path string) {
 		return
 	}
 	name, action, _ := strings.Cut(strings.Trim(strings.TrimPrefix(path, "/v1/topics"), "/"), "/")
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, ok := readBody(w, r, "InvalidParameter", "a topic message is at most 262144 bytes")
+	if !ok {
+		return
+	}
 	v, status, err := ts.ControlTopic(r.Context(), r.Method, name, action, body)
 	if err != nil {
 		typ := "InternalError"
