@@ -12,6 +12,7 @@ import (
 
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/services/bucket"
+	"github.com/stacklab/stacklab/internal/services/events"
 	"github.com/stacklab/stacklab/internal/services/queue"
 	"github.com/stacklab/stacklab/internal/services/topic"
 	"github.com/stacklab/stacklab/internal/stack"
@@ -47,16 +48,14 @@ type asyncRoutes struct {
 type recordSender func(ctx context.Context, t *asyncTarget, o *invoke.Outcome, record []byte) error
 
 // recordSenders are the destination types the platform delivers, by the
-// Type of a destination. EventBridge is not among them until the events
-// service runs in the platform: add "EventBridge" here then (detail-type
-// "Lambda Function Invocation Result - Success" or "- Failure", source
-// "lambda", the record as detail), and the deploy warning goes away.
+// Type of a destination.
 func (p *Platform) recordSenders() map[string]recordSender {
 	return map[string]recordSender{
-		"SQS":      p.recordToQueue,
-		"SNS":      p.recordToTopic,
-		"Lambda":   p.recordToFunction,
-		"S3Bucket": p.recordToBucket,
+		"SQS":         p.recordToQueue,
+		"SNS":         p.recordToTopic,
+		"Lambda":      p.recordToFunction,
+		"S3Bucket":    p.recordToBucket,
+		"EventBridge": p.recordToBus,
 	}
 }
 
@@ -78,8 +77,7 @@ func (p *Platform) checkAsyncDestinations(st *stack.Stack) error {
 		}
 		for _, t := range []*asyncTarget{r.OnSuccess, r.OnFailure} {
 			if t != nil && senders[t.Kind] == nil {
-				p.log.Warn("async destination not delivered yet: EventBridge destinations are delivered once the events service is wired into the platform; until then their records are logged and dropped",
-					"function", f.ID, "property", t.Path, "destination", t.ID)
+				msgs = append(msgs, fmt.Sprintf("function %s: %s: stacklab does not deliver %s destinations; use SQS, SNS, Lambda, EventBridge or S3Bucket", f.ID, t.Path, t.Kind))
 			}
 		}
 	}
@@ -230,7 +228,19 @@ func resolveTarget(st *stack.Stack, kind string, t stack.Target) (*asyncTarget, 
 			}
 			return nil, wrongType("an event bus", "!GetAtt Bus.Arn")
 		}
-		return &asyncTarget{Kind: kind, ID: t.Literal}, nil
+		name := t.Literal
+		if i := strings.LastIndex(name, ":event-bus/"); i >= 0 {
+			name = name[i+len(":event-bus/"):]
+		}
+		if name == events.DefaultBus {
+			return &asyncTarget{Kind: kind, ID: events.DefaultBus}, nil
+		}
+		for _, b := range st.EventBuses {
+			if name == b.Name || b.Name == "" && name == b.ID {
+				return &asyncTarget{Kind: kind, ID: b.ID}, nil
+			}
+		}
+		return nil, wrongType("an event bus (the default bus or an AWS::Events::EventBus of the stack)", "!GetAtt Bus.Arn")
 	}
 	return nil, fmt.Errorf("type %q is not one of SQS, SNS, Lambda, EventBridge, S3Bucket", kind)
 }
@@ -305,7 +315,7 @@ func (p *Platform) settleAsync(ctx context.Context, o *invoke.Outcome) error {
 			log.Info("async outcome delivered", "to", t.Name, "destination", t.String(), "condition", o.Condition)
 		case errors.Is(err, errNotDelivered):
 			o.MarkDelivered(t.Name)
-			log.Warn("async outcome dropped: EventBridge destinations are delivered once the events service is wired into the platform", "to", t.Name, "destination", t.String())
+			log.Error("async outcome dropped: no way to deliver this destination type", "to", t.Name, "destination", t.String())
 		case undeliverable(err):
 			o.MarkDelivered(t.Name)
 			log.Error("async outcome cannot be delivered; given up", "to", t.Name, "destination", t.String(), "err", err)
@@ -323,8 +333,12 @@ var errNotDelivered = errors.New("destination type not delivered")
 // again (the message is too large or otherwise refused).
 func undeliverable(err error) bool {
 	return errors.Is(err, queue.ErrInvalid) || errors.Is(err, topic.ErrInvalid) || errors.Is(err, bucket.ErrInvalid) ||
-		errors.Is(err, invoke.ErrTooLarge) || errors.Is(err, invoke.ErrInvalidContent)
+		errors.Is(err, invoke.ErrTooLarge) || errors.Is(err, invoke.ErrInvalidContent) || errors.Is(err, errRefusedByBus)
 }
+
+// errRefusedByBus: an event bus refused a record's entry (too large, say);
+// sending it again would not help.
+var errRefusedByBus = errors.New("refused by the event bus")
 
 // deliverOutcome sends an outcome to one target: the event with the
 // dead-letter attributes to a DeadLetterQueue, the invocation record to a
@@ -384,6 +398,29 @@ func (p *Platform) recordToFunction(ctx context.Context, t *asyncTarget, o *invo
 func (p *Platform) recordToBucket(ctx context.Context, t *asyncTarget, o *invoke.Outcome, record []byte) error {
 	_, err := p.buckets.Put(ctx, t.ID, bucketRecordKey(o), bytes.NewReader(record), bucket.PutInput{ContentType: "application/json"})
 	return err
+}
+
+// recordToBus puts the record on an event bus as Lambda does: source
+// "lambda", detail-type "Lambda Function Invocation Result - Success" (or
+// "- Failure"), the record as the detail and the function's ARN among the
+// resources.
+func (p *Platform) recordToBus(ctx context.Context, t *asyncTarget, o *invoke.Outcome, record []byte) error {
+	typ := "Lambda Function Invocation Result - Failure"
+	if o.Succeeded() {
+		typ = "Lambda Function Invocation Result - Success"
+	}
+	fn, _, _ := strings.Cut(o.Function, ":")
+	res, err := p.PutEvents(ctx, []events.Entry{{
+		Source: "lambda", DetailType: typ, Detail: string(record), EventBusName: t.ID,
+		Resources: []string{p.arn("lambda", "function:"+fn+":"+firstNonEmpty(o.Version, "$LATEST"))},
+	}})
+	if err != nil {
+		return err
+	}
+	if res.FailedEntryCount > 0 && len(res.Entries) > 0 {
+		return fmt.Errorf("%w: the event bus %s refused the record: %s: %s", errRefusedByBus, t.ID, res.Entries[0].ErrorCode, res.Entries[0].ErrorMessage)
+	}
+	return nil
 }
 
 // bucketRecordKey is the key of an outcome's record in an S3Bucket

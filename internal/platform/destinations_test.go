@@ -1,7 +1,6 @@
 package platform
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -92,7 +91,12 @@ Resources:
     Properties:
       EventInvokeConfig:
         DestinationConfig:
-          OnSuccess: {Type: EventBridge, Destination: arn:aws:events:us-east-1:123456789012:event-bus/default}`, "|EventBridge arn:aws:events:us-east-1:123456789012:event-bus/default|", nil},
+          OnSuccess: {Type: EventBridge, Destination: arn:aws:events:us-east-1:123456789012:event-bus/default}`, "|EventBridge default|", nil},
+		{"EventBridge bus not in the stack", `AWS::Serverless::Function
+    Properties:
+      EventInvokeConfig:
+        DestinationConfig:
+          OnFailure: {Type: EventBridge, Destination: arn:aws:events:us-east-1:123456789012:event-bus/elsewhere}`, "", []string{"OnFailure.Destination:", "event-bus/elsewhere", "an event bus"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			st := buildStack(t, head+tt.props+"\n")
@@ -257,6 +261,34 @@ func TestAsyncDestinations(t *testing.T) {
 		}
 	})
 
+	t.Run("EventBridge destinations", func(t *testing.T) {
+		for _, c := range []struct {
+			payload, queue, detailType string
+			cond                       invoke.Condition
+		}{
+			{`{"fail":"bad input"}`, "BusFailures", "Lambda Function Invocation Result - Failure", invoke.ConditionRetriesExhausted},
+			{`{"print":"fine"}`, "BusSuccesses", "Lambda Function Invocation Result - Success", invoke.ConditionSuccess},
+		} {
+			id := invokeAsync("Reporting", c.payload)
+			var ev struct {
+				Source     string          `json:"source"`
+				DetailType string          `json:"detail-type"`
+				Resources  []string        `json:"resources"`
+				Detail     json.RawMessage `json:"detail"`
+			}
+			if err := json.Unmarshal([]byte(receiveOne(t, p, c.queue).Body), &ev); err != nil {
+				t.Fatal(err)
+			}
+			r := decodeRecord(t, string(ev.Detail))
+			if ev.Source != "lambda" || ev.DetailType != c.detailType || len(ev.Resources) != 1 || !strings.HasSuffix(ev.Resources[0], ":function:Reporting:$LATEST") {
+				t.Errorf("event on the bus: source %q, detail-type %q, resources %v; want lambda, %q, Reporting's ARN", ev.Source, ev.DetailType, ev.Resources, c.detailType)
+			}
+			if r.RequestContext.RequestID != id || r.RequestContext.Condition != c.cond || !sameJSON(r.RequestPayload, []byte(c.payload)) {
+				t.Errorf("detail %s; want the %s record of %s", ev.Detail, c.cond, id)
+			}
+		}
+	})
+
 	t.Run("OnSuccess to a function", func(t *testing.T) {
 		id := invokeAsync("Succeeding", `{"print":"hello"}`)
 		outer := decodeRecord(t, receiveOne(t, p, "Chained").Body)
@@ -301,33 +333,6 @@ func TestBadAsyncDestinationFailsDeploy(t *testing.T) {
 	}
 	if p.Stack() != nil {
 		t.Error("a stack is deployed after the refused deploy")
-	}
-}
-
-// TestEventBridgeDestinationWarns: an EventBridge destination deploys, with
-// a warning that names the function and says when it is delivered.
-func TestEventBridgeDestinationWarns(t *testing.T) {
-	st := buildStack(t, `Transform: AWS::Serverless-2016-10-31
-Resources:
-  Notify:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: x
-      Handler: h
-      Runtime: python3.12
-      EventInvokeConfig:
-        DestinationConfig:
-          OnFailure: {Type: EventBridge, Destination: arn:aws:events:us-east-1:123456789012:event-bus/default}
-`)
-	var buf bytes.Buffer
-	p := &Platform{log: slog.New(slog.NewTextHandler(&buf, nil))}
-	if err := p.checkAsyncDestinations(st); err != nil {
-		t.Fatalf("check: %v", err)
-	}
-	for _, part := range []string{"level=WARN", "function=Notify", "property=EventInvokeConfig.DestinationConfig.OnFailure.Destination", "delivered once the events service is wired"} {
-		if !strings.Contains(buf.String(), part) {
-			t.Errorf("log %q does not say %q", buf.String(), part)
-		}
 	}
 }
 
