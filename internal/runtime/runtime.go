@@ -61,6 +61,7 @@ type Runtime struct {
 	async   sync.WaitGroup
 	stopped chan struct{}
 	reaper  sync.WaitGroup
+	obs     observerSlot // Observe's function
 }
 
 var _ invoke.Invoker = (*Runtime)(nil)
@@ -328,6 +329,7 @@ func (rt *Runtime) run(ctx context.Context, p *pool, req invoke.Request, id stri
 
 func (rt *Runtime) runPool(ctx context.Context, p *pool, req invoke.Request, id string) (invoke.Result, error) {
 	if err := p.acquire(ctx); err != nil {
+		rt.observeRefused(p, err)
 		return invoke.Result{}, err
 	}
 	defer p.release()
@@ -409,6 +411,7 @@ func (rt *Runtime) runOn(ctx context.Context, p *pool, in *instance, cold bool, 
 	if req.LogTail {
 		res.LogTail = inv.tail.bytes()
 	}
+	rt.observeRun(p, res, o.errType)
 	p.put(in, o.fatal)
 	return res, false, nil
 }
