@@ -6,12 +6,14 @@ import "strings"
 // runtime gave it ("" when the handler succeeded):
 //
 //   - "Sandbox.Timedout" is a timeout, "Runtime.OutOfMemory" is OOM;
-//   - "Unhandled" (an error reported without a type), the runtime's own
-//     types ("Runtime.ExitError", "Runtime.InitTimeout", ...) and the
-//     platform's ("Function.ResponseSizeTooLarge") are unhandled errors:
+//   - the types of failures the platform detects itself, "Runtime.*"
+//     (the process exited, never asked for an event, ...), "Function.*"
+//     (a response too large) and other "Sandbox.*", are unhandled errors:
 //     the function crashed or broke the Runtime API's rules;
-//   - any other type is one the handler reported itself (aws-lambda-go
-//     sends the Go type of a returned error, "errorString"): a handled error.
+//   - any other type is an error the function reported through the
+//     Runtime API's error endpoint: a handled error. That includes
+//     "Unhandled", the runtime's name for an error reported without a type
+//     (aws-lambda-go reports a returned error so).
 //
 // Throttled invocations never ran and have no error type; callers mark them
 // OutcomeThrottled themselves.
@@ -23,7 +25,7 @@ func OutcomeOf(errorType string) Outcome {
 		return OutcomeTimeout
 	case errorType == "Runtime.OutOfMemory":
 		return OutcomeOOM
-	case errorType == "Unhandled", strings.HasPrefix(errorType, "Runtime."), strings.HasPrefix(errorType, "Function."), strings.HasPrefix(errorType, "Sandbox."):
+	case strings.HasPrefix(errorType, "Runtime."), strings.HasPrefix(errorType, "Function."), strings.HasPrefix(errorType, "Sandbox."):
 		return OutcomeUnhandled
 	default:
 		return OutcomeHandledError

@@ -10,7 +10,7 @@ func TestOutcomeOf(t *testing.T) {
 		{"", OutcomeOK},
 		{"Sandbox.Timedout", OutcomeTimeout},
 		{"Runtime.OutOfMemory", OutcomeOOM},
-		{"Unhandled", OutcomeUnhandled},
+		{"Unhandled", OutcomeHandledError},
 		{"Runtime.ExitError", OutcomeUnhandled},
 		{"Runtime.InitTimeout", OutcomeUnhandled},
 		{"Function.ResponseSizeTooLarge", OutcomeUnhandled},
