@@ -78,6 +78,8 @@ type Async struct {
 
 	mu        sync.Mutex
 	throttled map[string]int // request id -> deliveries that were throttled, not failed
+
+	age ageSlot // ObserveAge's function
 }
 
 // NewAsync creates (or opens) the queue's stream and consumer. Events are
@@ -241,6 +243,7 @@ func (a *Async) handle(ctx context.Context, msg jetstream.Msg) {
 		a.settle(ctx, msg, o, log)
 		return
 	}
+	a.observeAge(fn, msg.Headers().Get(hdrEnqueued))
 	res, err := a.opts.Runner.Invoke(ctx, Request{Function: fn, Payload: msg.Data(), Type: RequestResponse, TraceID: msg.Headers().Get(hdrTrace), RequestID: id})
 	switch {
 	case ctx.Err() != nil:
