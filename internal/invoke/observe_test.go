@@ -17,7 +17,9 @@ func TestObserveAge(t *testing.T) {
 	b := startBus(t, t.TempDir())
 	defer b.Close()
 	q, err := invoke.NewAsync(context.Background(), b.JetStream(), invoke.AsyncOptions{Runner: rt, RetryDelay: 50 * time.Millisecond,
-		Policy: func(string) invoke.RetryPolicy { return invoke.RetryPolicy{MaximumRetryAttempts: 1, MaximumEventAge: time.Hour} }})
+		Policy: func(string) invoke.RetryPolicy {
+			return invoke.RetryPolicy{MaximumRetryAttempts: 1, MaximumEventAge: time.Hour}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
