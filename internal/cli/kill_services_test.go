@@ -168,9 +168,11 @@ func TestEventServicesSurviveKill9(t *testing.T) {
 				}
 			}
 			if waiting >= killMinBacklog {
+				// stop first: a request that fails before it is closed
+				// failed while the platform was alive.
 				beforeKill, killedAt = done, time.Now()
-				up.Process.Signal(syscall.SIGKILL)
 				close(stop)
+				up.Process.Signal(syscall.SIGKILL)
 				return
 			}
 		}
@@ -181,8 +183,13 @@ func TestEventServicesSurviveKill9(t *testing.T) {
 			return false
 		default:
 		}
-		if items[i].send(context.Background(), c) != nil {
+		if err := items[i].send(context.Background(), c); err != nil {
 			status[i].Store(itemInDoubt)
+			select {
+			case <-stop:
+			default:
+				t.Errorf("the platform refused %s %s before the kill: %v", items[i].kind, items[i].id, err)
+			}
 			return true
 		}
 		status[i].Store(itemAccepted)
