@@ -1,0 +1,66 @@
+package platform
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/runtime"
+	"github.com/stacklab/stacklab/internal/telemetry/metrics"
+	"github.com/stacklab/stacklab/internal/telemetry/model"
+)
+
+// Instrument makes the platform feed m: every invocation the runtime runs
+// or throttles and every async event's age as they happen; instances,
+// invocations in progress and queue depths when m is scraped. Call it once,
+// before the platform takes work.
+func (p *Platform) Instrument(m *metrics.Metrics) {
+	p.rt.Observe(func(o runtime.Observation) {
+		if o.Throttled {
+			m.Throttle(o.Function, o.Version)
+			return
+		}
+		m.Invocation(o.Function, o.Version, model.OutcomeOf(o.ErrorType), o.Duration, o.InitDuration, o.Cold)
+	})
+	p.async.ObserveAge(func(function string, age time.Duration) {
+		m.AsyncAge(p.functionName(function), age)
+	})
+	m.SetSources(metrics.Sources{Functions: p.functionStates, Queues: p.queueStates})
+}
+
+// functionName is the name of the function an invocation request names by
+// name, logical id or either with a qualifier, as the runtime labels it.
+func (p *Platform) functionName(ref string) string {
+	ref, _, _ = strings.Cut(ref, ":")
+	if st := p.Stack(); st != nil {
+		for _, f := range st.Functions {
+			if f.ID == ref {
+				return f.Name
+			}
+		}
+	}
+	return ref
+}
+
+func (p *Platform) functionStates() []metrics.FunctionState {
+	pools := p.rt.PoolStates()
+	out := make([]metrics.FunctionState, len(pools))
+	for i, s := range pools {
+		out[i] = metrics.FunctionState{Function: s.Function, Version: s.Version, Concurrent: s.Running, Busy: s.Busy, Idle: s.Idle}
+	}
+	return out
+}
+
+func (p *Platform) queueStates(ctx context.Context) []metrics.QueueState {
+	var out []metrics.QueueState
+	for _, c := range p.queues.Queues() {
+		st, err := p.queues.Stats(ctx, c.Name)
+		if err != nil {
+			p.log.Debug("metrics: reading a queue's numbers", "queue", c.Name, "err", err)
+			continue
+		}
+		out = append(out, metrics.QueueState{Queue: st.Name, Visible: st.Visible, InFlight: st.InFlight, Delayed: st.Delayed,
+			OldestAge: time.Duration(st.OldestAgeSeconds) * time.Second})
+	}
+	return out
+}
