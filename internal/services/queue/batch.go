@@ -27,8 +27,9 @@ type BatchResult struct {
 // each message is checked and stored on its own, so some may fail while
 // the others are stored, and the results are in the order of in. The
 // error is for the batch as a whole (no such queue, no messages or too
-// many, more than MaxMessageSize in all); then nothing is stored. When it
-// returns, every message whose result has no Err is durable.
+// many, more than MaxMessageSize in all, bodies and attributes); then
+// nothing is stored. When it returns, every message whose result has no
+// Err is durable.
 //
 // The messages are published together and their acknowledgements awaited
 // together, so a batch costs about one round trip to JetStream, where ten
@@ -41,12 +42,20 @@ func (s *Service) SendBatch(ctx context.Context, name string, in []SendInput) ([
 	if len(in) == 0 || len(in) > MaxBatch {
 		return nil, fmt.Errorf("%w: a batch has 1 to %d messages, not %d", ErrInvalid, MaxBatch, len(in))
 	}
+	// Each message checked and made first, so that a batch too large in
+	// all stores nothing.
+	out := make([]BatchResult, len(in))
+	msgs := make([]*nats.Msg, len(in))
+	dedups := make([]string, len(in))
 	total := 0
-	for _, m := range in {
-		total += len(m.Body)
+	for i, m := range in {
+		msgs[i], out[i].SendOutput, dedups[i], out[i].Err = s.message(q, m)
+		if msgs[i] != nil {
+			total += len(msgs[i].Data) + len(msgs[i].Header.Get(hdrAttrs))
+		}
 	}
 	if total > MaxMessageSize {
-		return nil, fmt.Errorf("%w: the batch's bodies are %d bytes, more than the %d bytes SQS allows for a batch", ErrInvalid, total, MaxMessageSize)
+		return nil, fmt.Errorf("%w: the batch's messages are %d bytes in all, more than the %d bytes SQS allows for a batch", ErrInvalid, total, MaxMessageSize)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		// As a single publish does, wait at most JetStream's usual time.
@@ -54,16 +63,11 @@ func (s *Service) SendBatch(ctx context.Context, name string, in []SendInput) ([
 		ctx, cancel = context.WithTimeout(ctx, batchTimeout)
 		defer cancel()
 	}
-	out := make([]BatchResult, len(in))
 	futures := make([]jetstream.PubAckFuture, len(in))
-	for i, m := range in {
-		msg, o, dedup, err := s.message(q, m)
-		if err != nil {
-			out[i].Err = err
-			continue
+	for i, m := range msgs {
+		if m != nil {
+			futures[i], out[i].Err = s.publishAsync(q, m, dedups[i])
 		}
-		out[i].SendOutput = o
-		futures[i], out[i].Err = s.publishAsync(q, msg, dedup)
 	}
 	for i, f := range futures {
 		if f == nil {

@@ -69,6 +69,8 @@ func TestSendBatch(t *testing.T) {
 		{"no messages", "Jobs", nil, ErrInvalid},
 		{"eleven", "Jobs", make([]SendInput, 11), ErrInvalid},
 		{"too big in all", "Jobs", []SendInput{{Body: strings.Repeat("x", MaxMessageSize/2+1)}, {Body: strings.Repeat("y", MaxMessageSize/2+1)}}, ErrInvalid},
+		{"too big with attributes", "Jobs", []SendInput{{Body: strings.Repeat("x", MaxMessageSize*3/4)},
+			{Body: "small", MessageAttributes: map[string]Attribute{"big": {DataType: "String", StringValue: strings.Repeat("z", MaxMessageSize/2)}}}}, ErrInvalid},
 		{"no such queue", "Nope", []SendInput{{Body: "x"}}, ErrNoQueue},
 	} {
 		if _, err := s.SendBatch(ctx, c.queue, c.in); !errors.Is(err, c.want) {
