@@ -23,6 +23,7 @@ import (
 	"github.com/stacklab/stacklab/internal/services/awsapi"
 	"github.com/stacklab/stacklab/internal/services/bucket"
 	"github.com/stacklab/stacklab/internal/stack"
+	"github.com/stacklab/stacklab/internal/telemetry/metrics"
 )
 
 // defaultTemplate is what `stacklab up` runs without an argument.
@@ -128,6 +129,8 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 	}
 	defer p.Close()
 	p.SetGateway(gwLn.Addr().String())
+	met := metrics.New()
+	p.Instrument(met)
 	// The gateway's routes follow every deploy.
 	var gwHandler atomic.Pointer[gateway.Gateway]
 	var gwErr error
@@ -178,12 +181,14 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 	if gwErr != nil {
 		return gwErr
 	}
-	gwSrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gwHandler.Load().ServeHTTP(w, r) }), ReadHeaderTimeout: 10 * time.Second}
+	gwSrv := &http.Server{Handler: met.Gateway(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gwHandler.Load().ServeHTTP(w, r) }),
+		func(r *http.Request) (string, string) { return gwHandler.Load().RouteOf(r) }), ReadHeaderTimeout: 10 * time.Second}
 	// Shutdown ends the streams of 'stacklab logs -f' rather than waiting
 	// for them.
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
-	ctlSrv := &http.Server{Handler: &server.Control{Token: token, Platform: p}, ReadHeaderTimeout: 10 * time.Second,
+	// /metrics needs no token: Prometheus scrapes it (it holds counts only).
+	ctlSrv := &http.Server{Handler: met.WithEndpoint(&server.Control{Token: token, Platform: p}), ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return streams }}
 	ctlSrv.RegisterOnShutdown(endStreams)
 	errc := make(chan error, 2)
@@ -233,6 +238,7 @@ func printEndpoints(w io.Writer, file string, p *platform.Platform, ep server.En
 		fmt.Fprintf(w, "    %-24s %s, %d MB, %ds\n", f.Name, f.Runtime, f.MemoryMB, f.TimeoutS)
 	}
 	fmt.Fprintf(w, "  control API  %s (token in %s)\n", ep.Control, filepath.Join(p.StateDir(), "token"))
+	fmt.Fprintf(w, "  metrics      %s%s (Prometheus, no token)\n", ep.Control, metrics.Path)
 	fmt.Fprintf(w, "  state        %s (async events in NATS JetStream under %s)\n", p.StateDir(), filepath.Join(p.StateDir(), "nats"))
 	sandbox := "off"
 	if p.Sandboxed() {
