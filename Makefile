@@ -51,6 +51,7 @@ test: vet
 	@command -v bwrap >/dev/null || { $(APT) install -y bubblewrap >/dev/null 2>&1 || ($(APT) update >/dev/null 2>&1 && $(APT) install -y bubblewrap >/dev/null 2>&1) || echo "bubblewrap not installed: sandbox tests skip"; }
 	@command -v python3 >/dev/null || $(APT) install -y python3 >/dev/null 2>&1 || true
 	@command -v node >/dev/null || $(APT) install -y nodejs >/dev/null 2>&1 || true
+	@command -v prometheus >/dev/null || $(APT) install -y prometheus >/dev/null 2>&1 || ($(APT) update >/dev/null 2>&1 && $(APT) install -y prometheus >/dev/null 2>&1) || echo "prometheus not installed: the metrics scrape test skips (and fails when CI is set)"
 	$(GO) test -race -count=1 ./...
 
 test-short: setup
