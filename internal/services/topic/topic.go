@@ -288,6 +288,9 @@ func (s *Service) Publish(ctx context.Context, name string, in PublishInput) (Pu
 	if t.cfg.Fifo && in.GroupID == "" {
 		return PublishOutput{}, fmt.Errorf("%w: FIFO topic %s needs a MessageGroupId", ErrInvalid, t.cfg.ID)
 	}
+	if size := publishSize(in); size > MaxMessageSize {
+		return PublishOutput{}, fmt.Errorf("%w: the message and its attributes are %d bytes, more than the %d bytes SNS allows", ErrInvalid, size, MaxMessageSize)
+	}
 	rec := stored{Topic: t.cfg.ID, MessageID: newID(), Timestamp: time.Now().UTC(), Message: in.Message, Subject: in.Subject,
 		Attributes: in.MessageAttributes, GroupID: in.GroupID, DedupID: in.DeduplicationID}
 	data, err := json.Marshal(rec)
