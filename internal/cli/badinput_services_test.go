@@ -16,7 +16,7 @@ import (
 )
 
 // TestEventServicesBadInput runs `stacklab up --max-object-size 1MiB` and
-// gives its queue, bucket, topics and async invocations what they must
+// gives its queue, bucket, topic and async invocations what they must
 // refuse: each gets a clear error naming the place and the limit, and
 // nothing of it is stored or processed, while what is within the limits
 // is.
@@ -48,15 +48,19 @@ func TestEventServicesBadInput(t *testing.T) {
 		{"a message over 256 KB", []string{"queue", "send", "Jobs", "--body", tooBig},
 			[]string{"InvalidParameterValue", "262145 bytes", "262144 bytes"}},
 		{"a message over the control API's 1 MiB", []string{"queue", "send", "Jobs", "--body", strings.Repeat("m", 2<<20)},
-			[]string{"262144 bytes"}},
+			[]string{"over 1048576 bytes", "262144 bytes"}},
 		{"an async payload over 256 KB", []string{"invoke", "AsyncWorker", "--async", "--payload", `{"id":"` + tooBig + `"}`},
 			[]string{"262144"}},
 		{"an unknown queue", []string{"queue", "send", "Jobz", "--body", "x"},
 			[]string{"QueueDoesNotExist", `"Jobz"`, "stacklab queue stats"}},
 		{"an unknown bucket", []string{"bucket", "put", "Uplaods", "in/x", exact},
 			[]string{"NoSuchBucket", `"Uplaods"`, "the stack's buckets: Uploads"}},
-		{"an unknown topic", []string{"topic", "publish", "Alerts", "--message", "x"},
-			[]string{"Alerts", "stacklab topic ls"}},
+		{"an unknown topic", []string{"topic", "publish", "Alertz", "--message", "x"},
+			[]string{"Alertz", "stacklab topic ls"}},
+		{"a topic message over 256 KB", []string{"topic", "publish", "Alerts", "--message", tooBig},
+			[]string{"InvalidParameter", "262144 bytes"}},
+		{"a topic request over the control API's 1 MiB", []string{"topic", "publish", "Alerts", "--message", strings.Repeat("m", 2<<20)},
+			[]string{"over 1048576 bytes", "262144 bytes"}},
 	} {
 		stdout, stderr, code := run(append(c.args, "--state", state)...)
 		if code == exitOK {
