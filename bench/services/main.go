@@ -9,9 +9,9 @@
 //     same number of messages asynchronously while one consumer fetches
 //     them in batches of 10 and acks them, timed from the first publish
 //     until the stream is empty. Both include sending and consuming.
-//     Goal: at least 50% of the floor, as measured and as estimated from
-//     the CPU time per message (the ratio of rates of two CPU-bound paths
-//     on the same cores), which the machine's other work barely moves.
+//     Goal: at least 50% of the floor. The CPU time per message of each
+//     is shown too: the machine's other work moves it far less than it
+//     moves rates.
 //
 //   - bucket put → function start: one small object put at a time; the
 //     function prints the moment its handler starts, and the benchmark
@@ -149,8 +149,10 @@ func run() error {
 	row("stacklab put → function start", start)
 	row("  of which the put itself", put)
 
+	busy := ""
 	if l := loadAverage(); l != "" {
 		if v, err := strconv.ParseFloat(l, 64); err == nil && v > float64(goruntime.NumCPU()) {
+			busy = " (the machine is busy: unreliable)"
 			fmt.Printf("\nnote: the machine is busy (load average %s on %d cores): the rates, and their ratios, vary from run to run\n"+
 				"with the other work; CPU per message varies much less.\n", l, goruntime.NumCPU())
 		}
@@ -162,12 +164,14 @@ func run() error {
 		return "NOT met"
 	}
 	// Where both are bound by CPU on the same cores, their rates are in
-	// the inverse ratio of their CPU per message; the goal must hold by
-	// that measure too, which other work on the machine barely moves.
+	// the inverse ratio of their CPU per message. The floor's one
+	// consumer is not (it uses about one core of two), so this is a lower
+	// bound of the ratio, but one the machine's other work barely moves.
 	byCPU := fr.cpuTotal / sr.cpuTotal
-	fmt.Printf("\ngoals: queue throughput at least %.0f%% of the floor: %.0f%% measured, %.0f%% by CPU per message, %s;\n"+
+	fmt.Printf("\ngoals: queue throughput at least %.0f%% of the floor: %.0f%%, %s%s\n"+
+		"         (%.0f%% by CPU per message, the ratio were both bound by CPU);\n"+
 		"       put → start p50 under %s: %s, %s\n",
-		100*goalThroughput, 100*sr.total/fr.total, 100*byCPU, verdict(sr.total/fr.total >= goalThroughput && byCPU >= goalThroughput),
+		100*goalThroughput, 100*sr.total/fr.total, verdict(sr.total/fr.total >= goalThroughput), busy, 100*byCPU,
 		goalLatency, pct(start, 50), verdict(pct(start, 50) < goalLatency))
 	return nil
 }
