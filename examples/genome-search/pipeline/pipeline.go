@@ -1,8 +1,8 @@
 // Package pipeline is what the functions of the genome-search example
 // share: the message a chunk travels in, the items of the two tables, and
 // the AWS SDK clients, configured from the environment as on AWS (on
-// stacklab, AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_DYNAMODB point them
-// at the platform).
+// stacklab, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS and
+// AWS_ENDPOINT_URL_DYNAMODB point them at the platform).
 package pipeline
 
 import (
@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/stacklab/stacklab/examples/genome-search/crispr"
@@ -76,6 +77,7 @@ func JobID(key string) string {
 
 // Clients are the SDK clients of the functions.
 type Clients struct {
+	S3       *s3.Client
 	SQS      *sqs.Client
 	DynamoDB *dynamodb.Client
 }
@@ -86,7 +88,7 @@ func NewClients(ctx context.Context) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
-	return &Clients{SQS: sqs.NewFromConfig(cfg), DynamoDB: dynamodb.NewFromConfig(cfg)}, nil
+	return &Clients{S3: s3.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), DynamoDB: dynamodb.NewFromConfig(cfg)}, nil
 }
 
 // Env is a required environment variable; a missing one is an error

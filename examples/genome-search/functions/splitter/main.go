@@ -3,9 +3,9 @@
 // object, records the job in the jobs table, and sends the sequence to the
 // chunk queue in chunks of CHUNK_SIZE bases.
 //
-// It reads the object over plain HTTP from AWS_ENDPOINT_URL_S3 (stacklab's
-// object endpoint, path style) and talks to SQS and DynamoDB through the
-// AWS SDK for Go v2, unmodified.
+// It talks to S3, SQS and DynamoDB through the AWS SDK for Go v2,
+// unmodified: on stacklab the AWS_ENDPOINT_URL_* variables point it at the
+// platform.
 package main
 
 import (
@@ -15,15 +15,14 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -36,7 +35,6 @@ const maxBatchBytes = 200 << 10
 
 type splitter struct {
 	clients   *pipeline.Clients
-	objects   string // AWS_ENDPOINT_URL_S3
 	queue     string
 	jobs      string
 	chunkSize int
@@ -117,23 +115,18 @@ func (s *splitter) split(ctx context.Context, bucket, key, run string) error {
 	return nil
 }
 
-// get reads an object from the platform's object endpoint.
+// get reads an object.
 func (s *splitter) get(ctx context.Context, bucket, key string) ([]byte, error) {
-	u := strings.TrimSuffix(s.objects, "/") + "/" + url.PathEscape(bucket) + "/" + (&url.URL{Path: key}).EscapedPath()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
+	out, err := s.clients.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		return nil, fmt.Errorf("reading s3://%s/%s: %w", bucket, key, err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("reading s3://%s/%s: GET %s: %s %s", bucket, key, u, resp.Status, msg)
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, fmt.Errorf("reading s3://%s/%s: %w", bucket, key, err)
 	}
-	return io.ReadAll(resp.Body)
+	return b, nil
 }
 
 func main() {
@@ -146,7 +139,7 @@ func main() {
 	for _, v := range []struct {
 		name string
 		to   *string
-	}{{"AWS_ENDPOINT_URL_S3", &s.objects}, {"CHUNK_QUEUE", &s.queue}, {"JOBS_TABLE", &s.jobs}} {
+	}{{"CHUNK_QUEUE", &s.queue}, {"JOBS_TABLE", &s.jobs}} {
 		if *v.to, err = pipeline.Env(v.name); err != nil {
 			log.Fatal(err)
 		}
