@@ -7,7 +7,7 @@ package platform
 // check signatures).
 //
 //	AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_DYNAMODB  the AWS JSON protocol (see package awsapi)
-//	AWS_ENDPOINT_URL_S3                              objects over plain HTTP, path style: GET/PUT {url}/{bucket}/{key}
+//	AWS_ENDPOINT_URL_S3                              the objects endpoint, path style: {url}/{bucket}/{key}, which S3 SDKs use on an IP address
 func (p *Platform) awsEnvironment() map[string]string {
 	gw := "http://" + p.gatewayHost()
 	return map[string]string{
