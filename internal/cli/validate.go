@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/stacklab/stacklab/internal/diag"
+	"github.com/stacklab/stacklab/internal/platform"
 )
 
 type validateResult struct {
@@ -41,6 +42,10 @@ Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error.`,
 			l, err := load(args[0], opts)
 			if err != nil {
 				return err
+			}
+			if l.stack != nil && !l.diags.HasErrors() {
+				// What a deploy would refuse beyond the template itself.
+				l.diags = append(l.diags, platform.Check(l.file, l.stack)...)
 			}
 			errs, warns := l.diags.Count()
 			res := validateResult{File: l.file, Valid: errs == 0, Errors: errs, Warnings: warns, Diagnostics: l.diags}
