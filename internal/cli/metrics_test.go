@@ -79,7 +79,7 @@ func TestMetricsScrapedByPrometheus(t *testing.T) {
 	for _, c := range checks {
 		var got map[string]float64
 		var err error
-		waitFor(t, 60*time.Second, "Prometheus to answer "+c.query+" with "+fmt.Sprint(c.want), func() bool {
+		poll(60*time.Second, func() bool {
 			var res []promSample
 			res, err = promQuery(api, c.query)
 			got = map[string]float64{}
@@ -104,7 +104,7 @@ func TestMetricsScrapedByPrometheus(t *testing.T) {
 	for _, q := range queries {
 		var n int
 		var err error
-		waitFor(t, 30*time.Second, "data for the dashboard's "+q.Panel, func() bool {
+		poll(30*time.Second, func() bool {
 			var res []promSample
 			res, err = promQuery(api, q.PromQL())
 			n = len(res)
@@ -114,6 +114,19 @@ func TestMetricsScrapedByPrometheus(t *testing.T) {
 			t.Errorf("dashboard panel %q: %s: %d series, err %v", q.Panel, q.PromQL(), n, err)
 		}
 	}
+}
+
+// poll calls cond until it holds or within has passed, and says whether it
+// held (the caller reports what it saw last).
+func poll(within time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return true
 }
 
 // prometheusBinary finds Debian's prometheus; without it the test skips,
