@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -63,6 +65,57 @@ func TestAppendLine(t *testing.T) {
 		var back Line
 		if err := json.Unmarshal(got, &back); err != nil || !back.Time.Equal(l.Time) || back.Text != strings.ToValidUTF8(l.Text, "\uFFFD") || back.RequestID != l.RequestID {
 			t.Errorf("%s reads back as %+v (%v)", got, back, err)
+		}
+	}
+}
+
+// Lines of several functions, interleaved and over several flushes, end
+// in each function's file in the order they were added.
+func TestLogFilesAcrossFlushes(t *testing.T) {
+	dir := t.TempDir()
+	l := NewLogs(dir)
+	want := map[string][]string{}
+	for round := range 3 {
+		for i := range 50 {
+			fn := []string{"a", "b", "c"}[i%3]
+			if i%7 == 0 {
+				fn = "a"
+			}
+			text := fmt.Sprintf("round %d line %d <&>", round, i)
+			l.add(fn, "r", "s", text, nil)
+			want[fn] = append(want[fn], text)
+		}
+		// Wait for the flush loop to take them (a deadline, not a timing check).
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			l.mu.Lock()
+			n := len(l.pending)
+			l.mu.Unlock()
+			if n == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the flush loop never wrote the lines")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	l.Close()
+	for fn, texts := range want {
+		b, err := os.ReadFile(filepath.Join(dir, fn+".log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, raw := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+			var line Line
+			if err := json.Unmarshal(raw, &line); err != nil || line.Function != fn {
+				t.Fatalf("%s: line %s: %v", fn, raw, err)
+			}
+			got = append(got, line.Text)
+		}
+		if strings.Join(got, "|") != strings.Join(texts, "|") {
+			t.Errorf("%s.log: got %q, want %q", fn, got, texts)
 		}
 	}
 }

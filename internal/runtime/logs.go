@@ -34,8 +34,14 @@ type Logs struct {
 	files   map[string]*logFile
 	subs    map[chan Line]string // follower -> function ("" for all)
 	pending []Line               // lines not yet written to files
+	spare   []Line               // the storage of the last flushed pending, for the next
 	pendB   int                  // their bytes
 	dropped int                  // lines not written because the writer fell behind
+
+	// fileBuf holds each function's encoded lines during a flush; kept
+	// across flushes so that a busy function does not grow a new buffer
+	// five times a second. Only flush uses it.
+	fileBuf map[string][]byte
 
 	flushOnce sync.Once
 	stop      chan struct{}
@@ -107,8 +113,17 @@ func (l *Logs) flushLoop() {
 func (l *Logs) flush() {
 	l.mu.Lock()
 	lines, dropped := l.pending, l.dropped
-	l.pending, l.pendB, l.dropped = nil, 0, 0
+	l.pending, l.pendB, l.dropped = l.spare[:0], 0, 0
+	l.spare = nil
 	l.mu.Unlock()
+	defer func() {
+		clear(lines) // let go of the texts
+		if cap(lines) <= 64<<10 {
+			l.mu.Lock()
+			l.spare = lines[:0]
+			l.mu.Unlock()
+		}
+	}()
 	if dropped > 0 && len(lines) > 0 {
 		last := lines[len(lines)-1]
 		lines = append(lines, Line{Time: last.Time, Function: last.Function, Stream: last.Stream, Text: fmt.Sprintf("[stacklab] %d lines were not written to this file: functions wrote faster than the disk took them", dropped)})
@@ -116,12 +131,29 @@ func (l *Logs) flush() {
 	if len(lines) == 0 {
 		return
 	}
-	buf := map[string][]byte{}
-	for _, line := range lines {
-		buf[line.Function] = append(appendLine(buf[line.Function], line), '\n')
+	if l.fileBuf == nil {
+		l.fileBuf = map[string][]byte{}
 	}
-	for fn, b := range buf {
-		l.write(fn, b)
+	fn, b := "", []byte(nil)
+	for _, line := range lines {
+		if line.Function != fn {
+			if fn != "" {
+				l.fileBuf[fn] = b
+			}
+			fn, b = line.Function, l.fileBuf[line.Function]
+		}
+		b = append(appendLine(b, line), '\n')
+	}
+	l.fileBuf[fn] = b
+	for fn, b := range l.fileBuf {
+		if len(b) > 0 {
+			l.write(fn, b)
+		}
+		if cap(b) > 4<<20 {
+			delete(l.fileBuf, fn)
+		} else {
+			l.fileBuf[fn] = b[:0]
+		}
 	}
 }
 
@@ -282,6 +314,9 @@ const tailSize = 4096
 func (t *tailBuffer) add(text string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.buf == nil {
+		t.buf = make([]byte, 0, max(256, len(text)+1))
+	}
 	t.buf = append(t.buf, text...)
 	t.buf = append(t.buf, '\n')
 	if len(t.buf) > 2*tailSize {
