@@ -95,6 +95,25 @@ func TestSQSWithTheAWSSDK(t *testing.T) {
 	if len(batch.Successful) != 2 || len(batch.Failed) != 0 {
 		t.Errorf("SendMessageBatch: %d successful, %d failed; want 2, 0", len(batch.Successful), len(batch.Failed))
 	}
+	// One bad entry fails alone; a batch too large in all fails whole.
+	batch, err = c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: url.QueueUrl, Entries: []sqstypes.SendMessageBatchRequestEntry{
+		{Id: aws.String("late"), MessageBody: aws.String("never"), DelaySeconds: 901},
+		{Id: aws.String("ok"), MessageBody: aws.String("three")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(batch.Successful) != 1 || aws.ToString(batch.Successful[0].Id) != "ok" || len(batch.Failed) != 1 ||
+		aws.ToString(batch.Failed[0].Id) != "late" || aws.ToString(batch.Failed[0].Code) != "InvalidParameterValue" || !batch.Failed[0].SenderFault {
+		t.Errorf("SendMessageBatch with a bad entry: %+v, want late failed (InvalidParameterValue), ok sent", batch)
+	}
+	_, err = c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: url.QueueUrl, Entries: []sqstypes.SendMessageBatchRequestEntry{
+		{Id: aws.String("x"), MessageBody: aws.String(strings.Repeat("x", 200<<10))},
+		{Id: aws.String("y"), MessageBody: aws.String(strings.Repeat("y", 200<<10))},
+	}})
+	if code(err) != "BatchRequestTooLong" {
+		t.Errorf("SendMessageBatch over 256 KB in all: error %v (code %q), want BatchRequestTooLong", err, code(err))
+	}
 	msgs, err := qs.Receive(ctx, "jobs", 10, time.Second)
 	if err != nil {
 		t.Fatal(err)

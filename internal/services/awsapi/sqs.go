@@ -136,15 +136,24 @@ func (h *Handler) sqs(r *http.Request, op string) (any, error) {
 			}
 			seen[e.Id] = true
 		}
+		inputs := make([]queue.SendInput, len(in.Entries))
+		for i, e := range in.Entries {
+			inputs[i] = e.input()
+		}
+		// One publish of the whole batch; each entry succeeds or fails alone.
+		results, err := h.Queues.SendBatch(ctx, in.QueueUrl, inputs)
+		if errors.Is(err, queue.ErrInvalid) {
+			return nil, &apiError{http.StatusBadRequest, sqsNamespace, "BatchRequestTooLong", err.Error()}
+		}
+		if err != nil {
+			return nil, sqsError(err)
+		}
 		out := sendBatchOutput{Successful: []sendBatchResult{}, Failed: []sendBatchFailure{}}
-		for _, e := range in.Entries {
-			res, err := h.Queues.Send(ctx, in.QueueUrl, e.input())
-			if errors.Is(err, queue.ErrNoQueue) {
-				return nil, sqsError(err)
-			}
-			if err != nil {
-				ae, ok := sqsError(err).(*apiError)
-				f := sendBatchFailure{Id: e.Id, Code: "InternalError", Message: err.Error()}
+		for i, e := range in.Entries {
+			res := results[i]
+			if res.Err != nil {
+				ae, ok := sqsError(res.Err).(*apiError)
+				f := sendBatchFailure{Id: e.Id, Code: "InternalError", Message: res.Err.Error()}
 				if ok {
 					f.Code, f.SenderFault = ae.code, true
 				}
