@@ -1,0 +1,40 @@
+package metrics_test
+
+import (
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/telemetry/metrics"
+	"github.com/stacklab/stacklab/internal/telemetry/model"
+)
+
+// A hop counts what happens; the platform registers snapshots of state;
+// Prometheus scrapes Handler.
+func Example() {
+	m := metrics.New()
+	m.Invocation("Echo", "$LATEST", model.OutcomeOf(""), 12*time.Millisecond, 180*time.Millisecond, true)
+	m.Invocation("Echo", "$LATEST", model.OutcomeOf("Sandbox.Timedout"), 3*time.Second, 0, false)
+	m.Throttle("Echo", "$LATEST")
+	m.SetSources(metrics.Sources{Functions: func() []metrics.FunctionState {
+		return []metrics.FunctionState{{Function: "Echo", Version: "$LATEST", Busy: 0, Idle: 1}}
+	}})
+
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", metrics.Path, nil))
+	body, _ := io.ReadAll(rec.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "stacklab_invocations_total") || strings.HasPrefix(line, "stacklab_throttles_total") ||
+			strings.HasPrefix(line, "stacklab_instances") {
+			fmt.Println(line)
+		}
+	}
+	// Output:
+	// stacklab_instances{function="Echo",state="busy",version="$LATEST"} 0
+	// stacklab_instances{function="Echo",state="idle",version="$LATEST"} 1
+	// stacklab_invocations_total{function="Echo",outcome="ok",version="$LATEST"} 1
+	// stacklab_invocations_total{function="Echo",outcome="timeout",version="$LATEST"} 1
+	// stacklab_throttles_total{function="Echo",version="$LATEST"} 1
+}
