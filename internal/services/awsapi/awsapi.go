@@ -31,6 +31,7 @@ const maxBody = 8 << 20
 type Handler struct {
 	Queues *queue.Service
 	Tables *table.Service
+	Events EventPutter // nil: no EventBridge
 	Logger *slog.Logger // nil: discard
 }
 
@@ -40,7 +41,7 @@ var _ http.Handler = (*Handler)(nil)
 // X-Amz-Target header naming an SQS or DynamoDB operation.
 func Is(r *http.Request) bool {
 	t := r.Header.Get("X-Amz-Target")
-	return r.Method == http.MethodPost && (strings.HasPrefix(t, SQSPrefix) || strings.HasPrefix(t, DynamoDBPrefix))
+	return r.Method == http.MethodPost && (strings.HasPrefix(t, SQSPrefix) || strings.HasPrefix(t, DynamoDBPrefix) || strings.HasPrefix(t, EventsPrefix))
 }
 
 // apiError is an error as the AWS JSON protocol sends it.
@@ -76,9 +77,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out, err = h.sqs(r, strings.TrimPrefix(target, SQSPrefix))
 	case strings.HasPrefix(target, DynamoDBPrefix):
 		out, err = h.dynamodb(r, strings.TrimPrefix(target, DynamoDBPrefix))
+	case strings.HasPrefix(target, EventsPrefix):
+		out, err = h.eventBridge(r, strings.TrimPrefix(target, EventsPrefix))
 	default:
 		err = &apiError{http.StatusBadRequest, "com.amazonaws", "UnknownOperationException",
-			fmt.Sprintf("X-Amz-Target %q is not served: stacklab serves %s* and %s* operations", target, SQSPrefix, DynamoDBPrefix)}
+			fmt.Sprintf("X-Amz-Target %q is not served: stacklab serves %s*, %s* and %s* operations", target, SQSPrefix, DynamoDBPrefix, EventsPrefix)}
 	}
 	if err != nil {
 		var ae *apiError
