@@ -31,7 +31,7 @@ const maxBody = 8 << 20
 type Handler struct {
 	Queues *queue.Service
 	Tables *table.Service
-	Events EventPutter // nil: no EventBridge
+	Events EventPutter  // nil: no EventBridge
 	Logger *slog.Logger // nil: discard
 }
 

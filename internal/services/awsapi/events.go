@@ -28,7 +28,9 @@ func (h *Handler) eventBridge(r *http.Request, op string) (any, error) {
 		return nil, &apiError{http.StatusBadRequest, eventsNamespace, "UnknownOperationException",
 			fmt.Sprintf("EventBridge %s is not served by stacklab; it serves PutEvents (rules and buses come from the template)", op)}
 	}
-	invalid := func(msg string) error { return &apiError{http.StatusBadRequest, eventsNamespace, "ValidationException", msg} }
+	invalid := func(msg string) error {
+		return &apiError{http.StatusBadRequest, eventsNamespace, "ValidationException", msg}
+	}
 	var in struct{ Entries []events.Entry }
 	if err := decode(r, &in, invalid); err != nil {
 		return nil, err
