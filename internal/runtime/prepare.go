@@ -204,8 +204,9 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// sourceHash hashes every file of a Go function's folder, the go.mod and
-// go.sum of the module it belongs to, and the Go version and architecture.
+// sourceHash hashes every file of a Go function's folder, the Go files of
+// the packages of its module it imports, the go.mod and go.sum of that
+// module, and the Go version and architecture.
 func sourceHash(dir string) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s %s\n", runtime.Version(), runtime.GOARCH)
@@ -226,6 +227,14 @@ func sourceHash(dir string) (string, error) {
 		return "", err
 	}
 	if root := moduleRoot(dir); root != "" {
+		for _, d := range localPackageDirs(dir, root) {
+			gofiles, _ := filepath.Glob(filepath.Join(d, "*"))
+			for _, p := range gofiles {
+				if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+					files = append(files, p)
+				}
+			}
+		}
 		for _, f := range []string{"go.mod", "go.sum"} {
 			if p := filepath.Join(root, f); fileExists(p) {
 				files = append(files, p)
