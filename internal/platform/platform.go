@@ -21,6 +21,7 @@ import (
 	"github.com/stacklab/stacklab/internal/services/table"
 	"github.com/stacklab/stacklab/internal/services/topic"
 	"github.com/stacklab/stacklab/internal/stack"
+	"github.com/stacklab/stacklab/internal/telemetry"
 	"github.com/stacklab/stacklab/internal/template"
 )
 
@@ -47,6 +48,8 @@ type Options struct {
 	// MaxObjectSize is the largest object a bucket stores, in bytes;
 	// default bucket.DefaultMaxObjectSize (5 GiB).
 	MaxObjectSize int64
+	// Tracing configures spans and invocation records (on by default).
+	Tracing TracingOptions
 }
 
 // Platform is one node running one stack.
@@ -70,6 +73,7 @@ type Platform struct {
 	stack     *stack.Stack
 	file      string
 	gateway   string // host:port of the gateway, for URLs given to functions
+	tel       *telemetry.Telemetry
 }
 
 // New returns a platform with its runtime started and nothing deployed.
@@ -112,8 +116,10 @@ func New(opts Options) (*Platform, error) {
 		return nil, err
 	}
 	p.bus = b
+	p.startTelemetry(ctx) // before the services, which are given it
 	p.async, err = invoke.NewAsync(ctx, b.JetStream(), invoke.AsyncOptions{Runner: rt, Policy: p.retryPolicy, Settle: p.settleAsync, RetryDelay: opts.AsyncRetryDelay, Logger: opts.Logger})
 	if err != nil {
+		p.closeTelemetry()
 		rt.Close()
 		b.Close()
 		return nil, err
@@ -311,6 +317,7 @@ func (p *Platform) close() {
 		p.async.Close()
 	}
 	p.rt.Close()
+	p.closeTelemetry()
 	if p.bus != nil {
 		p.bus.Close()
 	}
