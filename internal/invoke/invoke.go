@@ -34,6 +34,18 @@ type Request struct {
 	// RequestID, when set, is the id the invocation runs under (an async
 	// event keeps the id it was accepted with across its attempts).
 	RequestID string
+	// Trigger is what caused the invocation, as OpenTelemetry's
+	// faas.trigger (the telemetry.Trigger constants): "http" for the
+	// gateway's routes and the Invoke API, "pubsub" for queue and topic
+	// deliveries, "datasource" for bucket notifications and table stream
+	// records, "timer" for schedules, "other" for anything else. ""
+	// counts as "other". It goes on the invocation's span and record, and
+	// an async event keeps it across its attempts.
+	Trigger string
+	// Attempt is which attempt at an async event this is: 1 for the first
+	// run, 2 for the first retry, ... (throttled deliveries that never ran
+	// do not count). 0 for an invocation that is not an async event's.
+	Attempt int
 }
 
 // Result is what a synchronous invocation returned.

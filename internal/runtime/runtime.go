@@ -62,6 +62,7 @@ type Runtime struct {
 	stopped chan struct{}
 	reaper  sync.WaitGroup
 	obs     observerSlot // Observe's function
+	trace   traceSlot    // SetTelemetry's and SetDeployment's values
 }
 
 var _ invoke.Invoker = (*Runtime)(nil)
