@@ -117,6 +117,7 @@ func New(opts Options) (*Platform, error) {
 	}
 	p.bus = b
 	p.startTelemetry(ctx) // before the services, which are given it
+	rt.SetTelemetry(p.tel)
 	p.async, err = invoke.NewAsync(ctx, b.JetStream(), invoke.AsyncOptions{Runner: rt, Policy: p.retryPolicy, Settle: p.settleAsync, RetryDelay: opts.AsyncRetryDelay, Logger: opts.Logger})
 	if err != nil {
 		p.closeTelemetry()
