@@ -13,6 +13,7 @@ import (
 
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/stack"
+	"github.com/stacklab/stacklab/internal/telemetry"
 )
 
 // MaxBody is the largest request body an API route takes, as API Gateway
@@ -35,6 +36,9 @@ type Config struct {
 	// AWS, when set, serves requests of the AWS JSON protocol (a POST with
 	// an X-Amz-Target header): the SQS and DynamoDB endpoints of functions.
 	AWS http.Handler
+	// Telemetry, when set, traces API routes and the Invoke API: a Server
+	// span per request whose context the invocation continues.
+	Telemetry *telemetry.Telemetry
 
 	AccountID string // shown in events and ARNs; default 123456789012
 	Region    string // shown in ARNs; default us-east-1
@@ -56,6 +60,7 @@ type Gateway struct {
 	inv     invoke.Invoker
 	objects http.Handler
 	aws     http.Handler
+	tel     *telemetry.Telemetry
 	router  *Router
 	log     *slog.Logger
 	account string
@@ -77,6 +82,7 @@ func New(cfg Config) (*Gateway, error) {
 		inv:     cfg.Invoker,
 		objects: cfg.Objects,
 		aws:     cfg.AWS,
+		tel:     cfg.Telemetry,
 		log:     cfg.Logger,
 		account: cfg.AccountID,
 		region:  cfg.Region,
@@ -136,6 +142,8 @@ func (g *Gateway) serveRoute(w http.ResponseWriter, r *http.Request) {
 		errNotFound.write(w)
 		return
 	}
+	traced, w, sw := g.startSpan(w, r, m.RouteKey, routePath(m.RouteKey), m.API.ID)
+	defer sw.end()
 	body, tooLarge, err := readBody(r, MaxBody)
 	if tooLarge {
 		errTooLarge.write(w)
@@ -171,13 +179,14 @@ func (g *Gateway) serveRoute(w http.ResponseWriter, r *http.Request) {
 		errTooLarge.write(w)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	ctx, cancel := context.WithTimeout(traced, timeout)
 	defer cancel()
 	res, err := g.inv.Invoke(ctx, invoke.Request{
 		Function: m.Route.Function,
 		Payload:  event,
 		Type:     invoke.RequestResponse,
-		TraceID:  r.Header.Get("X-Amzn-Trace-Id"),
+		TraceID:  g.traceHeader(ctx, r),
+		Trigger:  telemetry.TriggerHTTP,
 	})
 	switch {
 	case err == nil:

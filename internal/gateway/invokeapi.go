@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/stacklab/stacklab/internal/invoke"
+	"github.com/stacklab/stacklab/internal/telemetry"
 )
 
 // InvokePrefix is where the AWS Lambda Invoke API lives:
@@ -27,6 +28,8 @@ const drainLimit = 64 << 20
 // serveInvoke answers the Invoke API. It takes any SigV4 signature (or
 // none): checking it is not its job yet.
 func (g *Gateway) serveInvoke(w http.ResponseWriter, r *http.Request) {
+	ctx, w, sw := g.startSpan(w, r, RouteInvoke, invokeRoute, InvokeResource)
+	defer sw.end()
 	rest := strings.TrimPrefix(r.URL.EscapedPath(), InvokePrefix)
 	rawName, op, _ := strings.Cut(rest, "/")
 	if op != "invocations" && op != "invocations/" || rawName == "" {
@@ -46,6 +49,7 @@ func (g *Gateway) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		g.writeServiceError(w, err)
 		return
 	}
+	sw.set(telemetry.FaaSInvokedName(fn))
 	typ := invoke.Type(r.Header.Get("X-Amz-Invocation-Type"))
 	switch typ {
 	case "":
@@ -93,10 +97,11 @@ func (g *Gateway) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		Payload:       payload,
 		Type:          typ,
 		LogTail:       logType == "Tail" && typ == invoke.RequestResponse,
-		TraceID:       r.Header.Get("X-Amzn-Trace-Id"),
+		TraceID:       g.traceHeader(ctx, r),
 		ClientContext: cc,
+		Trigger:       telemetry.TriggerHTTP,
 	}
-	res, err := g.inv.Invoke(r.Context(), req)
+	res, err := g.inv.Invoke(ctx, req)
 	if err != nil {
 		g.log.Debug("invoke api: invocation failed", "function", fn, "type", string(typ), "err", err)
 		var e *invoke.Error

@@ -22,6 +22,7 @@ const (
 	hdrRequest  = "Stacklab-Request-Id"
 	hdrEnqueued = "Stacklab-Enqueued"
 	hdrTrace    = "Stacklab-Trace-Id"
+	hdrTrigger  = "Stacklab-Trigger"
 )
 
 // RetryPolicy is a function's EventInvokeConfig for async invocations.
@@ -77,7 +78,8 @@ type Async struct {
 	startOnce sync.Once
 
 	mu        sync.Mutex
-	throttled map[string]int // request id -> deliveries that were throttled, not failed
+	throttled map[string]int       // request id -> deliveries that were throttled, not failed
+	failed    map[string]time.Time // request id -> when its last failed attempt ended, for the retry's Queued
 
 	age ageSlot // ObserveAge's function
 }
@@ -126,7 +128,7 @@ func NewAsync(ctx context.Context, js jetstream.JetStream, opts AsyncOptions) (*
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	a := &Async{js: js, opts: opts, log: opts.Logger.With("component", "async"), cancel: cancel, throttled: map[string]int{}, ctx: runCtx, cons: cons, kept: kept}
+	a := &Async{js: js, opts: opts, log: opts.Logger.With("component", "async"), cancel: cancel, throttled: map[string]int{}, failed: map[string]time.Time{}, ctx: runCtx, cons: cons, kept: kept}
 	return a, nil
 }
 
@@ -139,7 +141,9 @@ func (a *Async) Start() {
 }
 
 // Accept stores an async invocation; when it returns nil the event is
-// durable and will run at least once.
+// durable and will run at least once. The event keeps the request's
+// TraceID (the invoking context's X-Ray header; every attempt is traced as
+// an invocation in that trace) and its Trigger.
 func (a *Async) Accept(ctx context.Context, req Request, requestID string) error {
 	msg := nats.NewMsg(asyncSubject)
 	msg.Data = req.Payload
@@ -148,6 +152,9 @@ func (a *Async) Accept(ctx context.Context, req Request, requestID string) error
 	msg.Header.Set(hdrEnqueued, time.Now().UTC().Format(time.RFC3339Nano))
 	if req.TraceID != "" {
 		msg.Header.Set(hdrTrace, req.TraceID)
+	}
+	if req.Trigger != "" {
+		msg.Header.Set(hdrTrigger, req.Trigger)
 	}
 	if _, err := a.js.PublishMsg(ctx, msg, jetstream.WithMsgID(requestID)); err != nil {
 		return Errorf(ErrService, "storing the async invocation: %v", err)
@@ -244,7 +251,8 @@ func (a *Async) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	a.observeAge(fn, msg.Headers().Get(hdrEnqueued))
-	res, err := a.opts.Runner.Invoke(ctx, Request{Function: fn, Payload: msg.Data(), Type: RequestResponse, TraceID: msg.Headers().Get(hdrTrace), RequestID: id})
+	res, err := a.opts.Runner.Invoke(ctx, Request{Function: fn, Payload: msg.Data(), Type: RequestResponse, TraceID: msg.Headers().Get(hdrTrace), RequestID: id,
+		Trigger: msg.Headers().Get(hdrTrigger), Attempt: attempt, Queued: a.queued(id, attempt, msg.Headers().Get(hdrEnqueued))})
 	switch {
 	case ctx.Err() != nil:
 		msg.Nak() // stopping: run it again after the restart
@@ -268,6 +276,9 @@ func (a *Async) handle(ctx context.Context, msg jetstream.Msg) {
 		if attempt <= policy.MaximumRetryAttempts {
 			delay := a.opts.RetryDelay << (attempt - 1)
 			log.Info("async event failed; retrying", "attempt", attempt, "in", delay)
+			a.mu.Lock()
+			a.failed[id] = time.Now()
+			a.mu.Unlock()
 			msg.NakWithDelay(delay)
 			return
 		}
@@ -351,5 +362,19 @@ func (a *Async) throttles(id string) int {
 func (a *Async) forget(id string) {
 	a.mu.Lock()
 	delete(a.throttled, id)
+	delete(a.failed, id)
 	a.mu.Unlock()
+}
+
+// queued is when an attempt entered the queue: the event's acceptance for
+// the first, the end of the failed attempt before it for a retry (zero
+// after a restart, which forgot it).
+func (a *Async) queued(id string, attempt int, enqueued string) time.Time {
+	if attempt > 1 {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.failed[id]
+	}
+	t, _ := time.Parse(time.RFC3339Nano, enqueued)
+	return t
 }

@@ -46,6 +46,11 @@ type Request struct {
 	// run, 2 for the first retry, ... (throttled deliveries that never ran
 	// do not count). 0 for an invocation that is not an async event's.
 	Attempt int
+	// Queued is when the event entered the async queue for this attempt:
+	// when it was accepted (first attempt) or when the failed attempt
+	// before it ended (a retry). The invocation's span, queue wait and
+	// record start there. Zero for an invocation that was not queued.
+	Queued time.Time
 }
 
 // Result is what a synchronous invocation returned.

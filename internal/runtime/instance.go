@@ -409,30 +409,41 @@ func (in *instance) finish(inv *invocation, o outcome) {
 	}
 }
 
+// awaitReady waits for a starting instance to ask for its first event. ok
+// is true once it has; otherwise the init failed (o says how, for inv) or
+// ctx ended (err).
+func (in *instance) awaitReady(ctx context.Context, inv *invocation) (o outcome, ok bool, err error) {
+	select {
+	case <-in.ready:
+		return outcome{}, true, nil
+	default:
+	}
+	timer := time.NewTimer(in.rt.opts.InitTimeout)
+	defer timer.Stop()
+	select {
+	case <-in.ready:
+		return outcome{}, true, nil
+	case o := <-in.initCh:
+		in.kill()
+		return o, false, nil
+	case <-in.exited:
+		return in.exitOutcome(inv, "before it was ready"), false, nil
+	case <-timer.C:
+		in.kill()
+		return outcome{fatal: true, errType: "Runtime.InitTimeout", payload: errorDoc("Runtime.InitTimeout", fmt.Sprintf("RequestId: %s Error: the runtime did not ask for an event within %s of starting (it never called invocation/next)", inv.id, in.rt.opts.InitTimeout))}, false, nil
+	case <-ctx.Done():
+		return outcome{}, false, ctx.Err()
+	}
+}
+
 // errInstanceGone means the instance stopped before it took the invocation.
 var errInstanceGone = errors.New("instance stopped")
 
 // invoke runs one invocation on the instance and waits for its outcome,
 // the timeout, the instance's death, or ctx.
 func (in *instance) invoke(ctx context.Context, inv *invocation) (outcome, error) {
-	select {
-	case <-in.ready:
-	default:
-		timer := time.NewTimer(in.rt.opts.InitTimeout)
-		defer timer.Stop()
-		select {
-		case <-in.ready:
-		case o := <-in.initCh:
-			in.kill()
-			return o, nil
-		case <-in.exited:
-			return in.exitOutcome(inv, "before it was ready"), nil
-		case <-timer.C:
-			in.kill()
-			return outcome{fatal: true, errType: "Runtime.InitTimeout", payload: errorDoc("Runtime.InitTimeout", fmt.Sprintf("RequestId: %s Error: the runtime did not ask for an event within %s of starting (it never called invocation/next)", inv.id, in.rt.opts.InitTimeout))}, nil
-		case <-ctx.Done():
-			return outcome{}, ctx.Err()
-		}
+	if o, ok, err := in.awaitReady(ctx, inv); !ok {
+		return o, err
 	}
 	// The timeout runs from here: a slow cold start does not eat into it
 	// (the init phase has its own limit), as on Lambda.

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/stacklab/stacklab/internal/invoke"
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/model"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // Options configure a Runtime.
@@ -245,6 +248,9 @@ func (rt *Runtime) Invoke(ctx context.Context, req invoke.Request) (invoke.Resul
 		return invoke.Result{Version: p.spec.version()}, nil
 	case invoke.Event:
 		id := newRequestID()
+		if req.TraceID == "" {
+			req.TraceID = tracectx.XRay(ctx) // the caller's span, if any: every attempt joins its trace
+		}
 		if q := rt.queue(); q != nil {
 			if err := q.Accept(ctx, req, id); err != nil {
 				return invoke.Result{}, err
@@ -266,6 +272,7 @@ func (rt *Runtime) Invoke(ctx context.Context, req invoke.Request) (invoke.Resul
 			// A throttled event waits for room, as Lambda retries throttled
 			// events for up to the maximum event age.
 			expires := time.Now().Add(maxEventAge)
+			req.Attempt, req.Queued = 1, time.Now()
 			for backoff := time.Second; ; backoff = min(2*backoff, time.Minute) {
 				_, err := rt.run(ctx, p, req, id)
 				if err == nil {
@@ -314,25 +321,30 @@ func (rt *Runtime) queue() Queue {
 // run runs a synchronous invocation on an instance of p, or of the pool
 // that replaced p when the function was redeployed meanwhile.
 func (rt *Runtime) run(ctx context.Context, p *pool, req invoke.Request, id string) (invoke.Result, error) {
+	t := rt.beginTrace(ctx, p, &req, id)
 	for {
-		res, err := rt.runPool(ctx, p, req, id)
+		res, err := rt.runPool(ctx, p, req, id, t)
 		if !errors.Is(err, errPoolClosed) {
+			t.end(p, err)
 			return res, err
 		}
 		name, _, _ := strings.Cut(req.Function, ":")
 		np := rt.pool(name)
 		if np == nil || np == p {
-			return invoke.Result{}, invoke.Errorf(invoke.ErrNotFound, "Function not found: arn:aws:lambda:%s:%s:function:%s (it was removed by a deploy)", rt.opts.Region, rt.opts.AccountID, req.Function)
+			err := invoke.Errorf(invoke.ErrNotFound, "Function not found: arn:aws:lambda:%s:%s:function:%s (it was removed by a deploy)", rt.opts.Region, rt.opts.AccountID, req.Function)
+			t.end(p, err)
+			return invoke.Result{}, err
 		}
 		p = np
 	}
 }
 
-func (rt *Runtime) runPool(ctx context.Context, p *pool, req invoke.Request, id string) (invoke.Result, error) {
+func (rt *Runtime) runPool(ctx context.Context, p *pool, req invoke.Request, id string, t *invTrace) (invoke.Result, error) {
 	if err := p.acquire(ctx); err != nil {
 		rt.observeRefused(p, err)
 		return invoke.Result{}, err
 	}
+	t.waited()
 	defer p.release()
 	for attempt := 0; ; attempt++ {
 		in, cold, err := p.get()
@@ -342,7 +354,7 @@ func (rt *Runtime) runPool(ctx context.Context, p *pool, req invoke.Request, id 
 		if err != nil {
 			return invoke.Result{}, invoke.Errorf(invoke.ErrService, "starting an instance of %s: %v", p.spec.Name, err)
 		}
-		res, retry, err := rt.runOn(ctx, p, in, cold, req, id)
+		res, retry, err := rt.runOn(ctx, p, in, cold, req, id, t)
 		if !retry {
 			return res, err
 		}
@@ -353,31 +365,37 @@ func (rt *Runtime) runPool(ctx context.Context, p *pool, req invoke.Request, id 
 	}
 }
 
-func (rt *Runtime) runOn(ctx context.Context, p *pool, in *instance, cold bool, req invoke.Request, id string) (invoke.Result, bool, error) {
+func (rt *Runtime) runOn(ctx context.Context, p *pool, in *instance, cold bool, req invoke.Request, id string, t *invTrace) (invoke.Result, bool, error) {
 	inv := &invocation{
 		id:            id,
 		payload:       req.Payload,
 		deadline:      time.Now().Add(p.spec.Timeout),
-		traceID:       req.TraceID,
 		clientContext: req.ClientContext,
 		done:          make(chan outcome, 1),
 		tail:          &tailBuffer{},
 	}
-	if inv.traceID == "" {
-		inv.traceID = newTraceID()
-	}
 	name := p.spec.Name
 	rt.logs.add(name, id, in.id, "START RequestId: "+id+" Version: "+p.spec.version(), inv.tail)
-	o, err := in.invoke(ctx, inv)
-	if errors.Is(err, errInstanceGone) {
-		p.put(in, true)
-		return invoke.Result{}, true, nil
+	o, ready, err := in.awaitReady(ctx, inv)
+	if cold {
+		t.initDone(in, ready, o)
 	}
-	if err != nil {
-		p.put(in, true)
-		return invoke.Result{}, false, err
+	var run telemetry.Span
+	if ready {
+		run, inv.traceID = t.startRun(req)
+		o, err = in.invoke(ctx, inv)
 	}
 	end := time.Now()
+	if err != nil {
+		if errors.Is(err, errInstanceGone) {
+			run.Fail("", "the instance stopped before it took the event; it runs on another")
+		} else {
+			run.RecordError(err)
+		}
+		run.EndAt(end)
+		p.put(in, true)
+		return invoke.Result{}, errors.Is(err, errInstanceGone), err
+	}
 	if cold {
 		// The sampler may not have run yet on a short first invocation.
 		if rss := processRSS(in.cmd.Process.Pid); rss > in.maxRSS.Load() {
@@ -413,6 +431,11 @@ func (rt *Runtime) runOn(ctx context.Context, p *pool, in *instance, cold bool, 
 		res.LogTail = inv.tail.bytes()
 	}
 	rt.observeRun(p, res, o.errType)
+	t.ran(in, res, o.errType)
+	if o.errType != "" {
+		run.Fail(string(model.OutcomeOf(o.errType)), o.errType)
+	}
+	run.EndAt(end)
 	p.put(in, o.fatal)
 	return res, false, nil
 }
