@@ -7,6 +7,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/stacklab/stacklab/internal/telemetry"
 )
 
 // MaxBatch is the most messages of one SendBatch, as SendMessageBatch.
@@ -43,19 +45,35 @@ func (s *Service) SendBatch(ctx context.Context, name string, in []SendInput) ([
 		return nil, fmt.Errorf("%w: a batch has 1 to %d messages, not %d", ErrInvalid, MaxBatch, len(in))
 	}
 	// Each message checked and made first, so that a batch too large in
-	// all stores nothing.
+	// all stores nothing. Each has its own send span, as on AWS.
 	out := make([]BatchResult, len(in))
 	msgs := make([]*nats.Msg, len(in))
 	dedups := make([]string, len(in))
+	spans := make([]telemetry.Span, len(in))
+	defer func() {
+		for i, sp := range spans {
+			sp.RecordError(out[i].Err)
+			if s.tel != nil && out[i].MessageID != "" {
+				sp.SetAttributes(telemetry.MessagingMessageID(out[i].MessageID))
+			}
+			sp.End()
+		}
+	}()
 	total := 0
 	for i, m := range in {
-		msgs[i], out[i].SendOutput, dedups[i], out[i].Err = s.message(q, m)
+		mctx, span := s.sendSpan(ctx, q)
+		spans[i] = span
+		msgs[i], out[i].SendOutput, dedups[i], out[i].Err = s.message(mctx, q, m)
 		if msgs[i] != nil {
 			total += len(msgs[i].Data) + len(msgs[i].Header.Get(hdrAttrs))
 		}
 	}
 	if total > MaxMessageSize {
-		return nil, fmt.Errorf("%w: the batch's messages are %d bytes in all, more than the %d bytes SQS allows for a batch", ErrInvalid, total, MaxMessageSize)
+		err := fmt.Errorf("%w: the batch's messages are %d bytes in all, more than the %d bytes SQS allows for a batch", ErrInvalid, total, MaxMessageSize)
+		for i := range out {
+			out[i].Err = err
+		}
+		return nil, err
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		// As a single publish does, wait at most JetStream's usual time.

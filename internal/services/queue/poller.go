@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stacklab/stacklab/internal/invoke"
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // Mapping is an event source mapping from a queue to a function: a SAM
@@ -133,14 +135,24 @@ func (p *poller) work(ctx context.Context) {
 // handle invokes the function with a batch and deletes what succeeded.
 func (p *poller) handle(ctx context.Context, msgs []Message) {
 	payload := appendEvent(nil, p.svc.records(p.q, msgs))
-	res, err := p.inv.Invoke(ctx, invoke.Request{Function: p.m.Function, Payload: payload, Type: invoke.RequestResponse})
+	ctx, span := p.svc.processSpan(ctx, p.q, msgs)
+	defer span.End()
+	req := invoke.Request{Function: p.m.Function, Payload: payload, Type: invoke.RequestResponse,
+		Trigger: telemetry.TriggerPubSub, TraceID: tracectx.XRay(ctx)}
+	if req.TraceID == "" && len(msgs) == 1 {
+		// Untraced here: still hand on the sender's trace header.
+		req.TraceID = msgs[0].Attributes[tracectx.AWSTraceHeader]
+	}
+	res, err := p.inv.Invoke(ctx, req)
 	switch {
 	case err != nil:
+		span.RecordError(err)
 		// Throttled or not run: the batch is delivered again after the
 		// visibility timeout, as with Lambda.
 		p.log.Warn("invoking the function; the batch stays in the queue", "err", err, "messages", len(msgs))
 		return
 	case res.FunctionError != "":
+		span.Fail(res.FunctionError, "the function failed; the batch stays in the queue")
 		p.log.Info("the function failed; the batch stays in the queue", "request_id", res.RequestID, "messages", len(msgs))
 		return
 	}

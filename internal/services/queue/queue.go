@@ -21,6 +21,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stacklab/stacklab/internal/bus"
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // MaxMessageSize is SQS's largest message body (with attributes).
@@ -60,6 +62,8 @@ type Options struct {
 	Region    string
 	AccountID string
 	Logger    *slog.Logger
+	// Telemetry traces sends, batches and redrives; nil traces nothing.
+	Telemetry *telemetry.Telemetry
 }
 
 // Service runs the deployed queues. It is safe for concurrent use.
@@ -67,6 +71,7 @@ type Service struct {
 	js   jetstream.JetStream
 	opts Options
 	log  *slog.Logger
+	tel  *telemetry.Telemetry
 
 	mu      sync.RWMutex
 	queues  map[string]*queue // by logical id
@@ -99,7 +104,7 @@ func New(js jetstream.JetStream, opts Options) *Service {
 	if opts.AccountID == "" {
 		opts.AccountID = "123456789012"
 	}
-	return &Service{js: js, opts: opts, log: opts.Logger.With("component", "queue"), queues: map[string]*queue{}, movers: map[string]context.CancelFunc{}}
+	return &Service{js: js, opts: opts, log: opts.Logger.With("component", "queue"), tel: opts.Telemetry, queues: map[string]*queue{}, movers: map[string]context.CancelFunc{}}
 }
 
 // StreamName is the JetStream stream of a queue's logical id: letters,
@@ -290,27 +295,39 @@ type SendOutput struct {
 	Duplicate      bool   `json:"Duplicate,omitempty"`      // FIFO: deduplicated
 }
 
-// Send stores a message; when it returns nil the message is durable.
+// Send stores a message; when it returns nil the message is durable. The
+// trace context in ctx travels with the message (see sendSpan).
 func (s *Service) Send(ctx context.Context, name string, in SendInput) (SendOutput, error) {
 	q, err := s.queue(name)
 	if err != nil {
 		return SendOutput{}, err
 	}
-	m, out, dedup, err := s.message(q, in)
+	ctx, span := s.sendSpan(ctx, q)
+	defer span.End()
+	m, out, dedup, err := s.message(ctx, q, in)
 	if err != nil {
+		span.RecordError(err)
 		return SendOutput{}, err
 	}
 	ack, err := s.js.PublishMsg(ctx, m, publishOpts(dedup)...)
 	if err != nil {
-		return SendOutput{}, fmt.Errorf("storing a message in queue %s: %w", q.cfg.ID, err)
+		err = fmt.Errorf("storing a message in queue %s: %w", q.cfg.ID, err)
+		span.RecordError(err)
+		return SendOutput{}, err
 	}
-	return s.sent(ctx, q, out, ack), nil
+	out = s.sent(ctx, q, out, ack)
+	if s.tel != nil {
+		span.SetAttributes(telemetry.MessagingMessageID(out.MessageID))
+	}
+	return out, nil
 }
 
 // message checks a message and makes it a JetStream message, with the
 // answer to give once it is stored and its deduplication id ("" for a
 // standard queue, which deduplicates nothing).
-func (s *Service) message(q *queue, in SendInput) (*nats.Msg, SendOutput, string, error) {
+// The span context in ctx goes into the message's headers, from which a
+// receiver reads the AWSTraceHeader attribute.
+func (s *Service) message(ctx context.Context, q *queue, in SendInput) (*nats.Msg, SendOutput, string, error) {
 	if in.Body == "" {
 		return nil, SendOutput{}, "", fmt.Errorf("%w: the message body is empty", ErrInvalid)
 	}
@@ -367,6 +384,7 @@ func (s *Service) message(q *queue, in SendInput) (*nats.Msg, SendOutput, string
 	if len(attrs) > 0 {
 		m.Header.Set(hdrAttrs, string(attrs))
 	}
+	tracectx.Inject(ctx, tracectx.NATS(m.Header))
 	if delay > 0 {
 		m.Subject = q.subject + ".delayed"
 		m.Header.Set(hdrVisibleAt, strconv.FormatInt(time.Now().Add(delay).UnixMilli(), 10))
@@ -545,7 +563,7 @@ func (s *Service) deliver(ctx context.Context, q *queue, msg jetstream.Msg) (Mes
 	}
 	h := msg.Headers()
 	if q.dlq != nil && q.cfg.MaxReceiveCount > 0 && int(meta.NumDelivered) > q.cfg.MaxReceiveCount {
-		if err := s.redrive(ctx, q, msg); err != nil {
+		if err := s.redrive(ctx, q, msg, meta.NumDelivered); err != nil {
 			s.log.Warn("moving a message to the dead-letter queue", "queue", q.cfg.ID, "dlq", q.dlq.cfg.ID, "err", err)
 			msg.NakWithDelay(time.Second)
 		}
@@ -572,6 +590,9 @@ func (s *Service) deliver(ctx context.Context, q *queue, msg jetstream.Msg) (Mes
 	if a := h.Get(hdrAttrs); a != "" {
 		json.Unmarshal([]byte(a), &m.MessageAttributes)
 	}
+	if x := h.Get(tracectx.XRayHeader); x != "" {
+		m.Attributes[tracectx.AWSTraceHeader] = x
+	}
 	return m, true
 }
 
@@ -586,7 +607,7 @@ func firstReceive(meta *jetstream.MsgMetadata) int64 {
 
 // redrive moves a message to the queue's dead-letter queue, keeping its id,
 // body and attributes, then removes it from the queue.
-func (s *Service) redrive(ctx context.Context, q *queue, msg jetstream.Msg) error {
+func (s *Service) redrive(ctx context.Context, q *queue, msg jetstream.Msg, received uint64) error {
 	m := nats.NewMsg(q.dlq.subject)
 	m.Data = msg.Data()
 	for k, v := range msg.Headers() {
@@ -596,7 +617,10 @@ func (s *Service) redrive(ctx context.Context, q *queue, msg jetstream.Msg) erro
 	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	pctx, span := s.redriveSpan(pctx, q, m, received)
+	defer span.End()
 	if _, err := s.js.PublishMsg(pctx, m, jetstream.WithMsgID("redriven-"+msg.Headers().Get(hdrID))); err != nil {
+		span.RecordError(err)
 		return err
 	}
 	s.log.Info("message moved to the dead-letter queue", "queue", q.cfg.ID, "dlq", q.dlq.cfg.ID, "message_id", msg.Headers().Get(hdrID))
