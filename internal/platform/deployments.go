@@ -58,18 +58,20 @@ func (p *Platform) deploySource(ctx context.Context, file string, src []byte, pa
 		return nil, nil, err
 	}
 	d := &Deployment{Template: file, Source: string(src), Params: params, Time: time.Now().UTC(), Rollback: rollbackOf}
+	// The version is known before the stack runs: its invocations are
+	// recorded under it.
+	if d.Version, err = p.nextVersion(ctx, kv); err != nil {
+		return nil, nil, err
+	}
 	st, diags, derr := p.load(file, src, params)
 	if derr == nil {
 		d.Changes = plan.Diff(p.Stack(), st)
 		d.Summary = d.Changes.Summary()
-		derr = p.apply(ctx, st, file)
+		derr = p.apply(ctx, st, file, d.Version)
 	}
 	d.Outcome = "deployed"
 	if derr != nil {
 		d.Outcome = "failed: " + firstLine(derr.Error())
-	}
-	if d.Version, err = p.nextVersion(ctx, kv); err != nil {
-		return nil, diags, err
 	}
 	b, _ := json.Marshal(d)
 	if _, perr := kv.Put(ctx, versionKey(d.Version), b); perr != nil {
@@ -181,7 +183,7 @@ func (p *Platform) Resume(ctx context.Context) (*Deployment, diag.List, error) {
 	if err != nil {
 		return d, diags, err
 	}
-	return d, diags, p.apply(ctx, st, d.Template)
+	return d, diags, p.apply(ctx, st, d.Template, d.Version)
 }
 
 // Rollback deploys the template of an earlier version again, as a new

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -126,7 +127,7 @@ func New(opts Options) (*Platform, error) {
 		return nil, err
 	}
 	rt.SetQueue(p.async)
-	p.queues = queue.New(b.JetStream(), queue.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger})
+	p.queues = queue.New(b.JetStream(), queue.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, Telemetry: p.tel})
 	p.buckets = newBuckets(p)
 	p.tables = table.New(b.JetStream(), table.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay})
 	p.topics = topic.New(b.JetStream(), rt, p.queues, topic.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay})
@@ -212,8 +213,9 @@ func (p *Platform) load(file string, src []byte, params map[string]string) (*sta
 	return st, diags, nil
 }
 
-// apply runs a modelled stack: functions prepared, then swapped in.
-func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) error {
+// apply runs a modelled stack: functions prepared, then swapped in. version
+// is the deployment its invocations are recorded under.
+func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string, version int) error {
 	if err := p.checkAsyncDestinations(st); err != nil {
 		return err
 	}
@@ -250,6 +252,7 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string) erro
 	p.stackMu.Lock()
 	p.stack, p.file = st, file
 	p.stackMu.Unlock()
+	p.rt.SetDeployment(strconv.Itoa(version))
 	p.rt.Deploy(specs)
 	p.async.Start() // queued async events run once their functions exist
 	p.startPollers(st)
