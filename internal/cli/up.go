@@ -36,6 +36,7 @@ func newUp() *cobra.Command {
 	var concurrency int
 	var noSandbox bool
 	maxObject := sizeFlag(bucket.DefaultMaxObjectSize)
+	var trf tracingFlags
 	cmd := &cobra.Command{
 		Use:   "up [TEMPLATE]",
 		Short: "Run a stack on this machine: functions, HTTP gateway, Invoke API, control API",
@@ -67,6 +68,10 @@ the control token) lives in --state. Other terminals use 'stacklab invoke',
 			if err != nil {
 				return err
 			}
+			tracing, err := trf.options(cmd.Flags())
+			if err != nil {
+				return err
+			}
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return usagef("--log-level: %v", err)
@@ -77,7 +82,7 @@ the control token) lives in --state. Other terminals use 'stacklab invoke',
 			return runUp(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), upConfig{
 				file: file, state: state, listen: listen, control: control, logger: logger,
 				platform: platform.Options{StateDir: state, Template: opts, IdleTimeout: idle, NodeConcurrency: concurrency, QueueWait: queueWait, Sandbox: !noSandbox, Logger: logger,
-					MaxObjectSize: int64(maxObject)},
+					MaxObjectSize: int64(maxObject), Tracing: tracing},
 			})
 		},
 	}
@@ -92,6 +97,7 @@ the control token) lives in --state. Other terminals use 'stacklab invoke',
 	fl.BoolVar(&noSandbox, "no-sandbox", false, "run functions without bubblewrap")
 	fl.Var(&maxObject, "max-object-size", "largest object a bucket stores, as 5GiB (S3's limit for one PUT) or 100MB")
 	fl.StringVar(&logLevel, "log-level", "warn", "platform log level: debug, info, warn, error")
+	trf.add(fl)
 	return cmd
 }
 
@@ -135,7 +141,8 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 	var gwHandler atomic.Pointer[gateway.Gateway]
 	var gwErr error
 	p.OnDeploy(func(st *stack.Stack) {
-		gw, err := gateway.New(gateway.Config{Invoker: p, APIs: st.APIs, Objects: server.Objects(p.Buckets()), AWS: &awsapi.Handler{Queues: p.Queues(), Tables: p.Tables(), Events: p, Logger: c.logger}, Logger: c.logger, Region: c.platform.Region, AccountID: c.platform.AccountID})
+		gw, err := gateway.New(gateway.Config{Invoker: p, APIs: st.APIs, Objects: server.Objects(p.Buckets()), AWS: &awsapi.Handler{Queues: p.Queues(), Tables: p.Tables(), Events: p, Logger: c.logger}, Logger: c.logger, Region: c.platform.Region, AccountID: c.platform.AccountID,
+			Telemetry: p.Telemetry()})
 		if err != nil {
 			gwErr = err
 			return
@@ -201,6 +208,7 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 	}
 	defer st.RemoveEndpoints()
 	printEndpoints(stdout, c.file, p, ep, time.Since(t0))
+	printTracing(stdout, p, c.platform.Tracing)
 	if c.ready != nil {
 		c.ready <- ep
 	}
