@@ -9,7 +9,10 @@
 // function always runs in a process of its own; the same server inside the
 // benchmark's process is shown too.
 //
-//	go run ./bench/invoke [-n 3000] [-d 3s]
+//	go run ./bench/invoke [-n 3000] [-d 3s] [-tracing on|off|both]
+//
+// With -tracing=both it measures only the warm latency and throughput, with
+// tracing off and on in alternating rounds, and prints what tracing adds.
 package main
 
 import (
@@ -49,12 +52,16 @@ var (
 	sandbox = flag.Bool("sandbox", false, "run the function under bubblewrap")
 	profile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE`")
 	only    = flag.String("only", "", "run only these comma-separated parts: latency, throughput, cold")
+	tracing = flag.String("tracing", "on", "on: the platform's default, every hop traced into the span store; off: Tracing.Off; both: compare on and off in alternating rounds (see -rounds)")
 	payload = []byte(`{"hello":"world","n":42}`)
 )
 
 func main() {
 	flag.Parse()
 	log.SetFlags(0)
+	if *tracing != "on" && *tracing != "off" && *tracing != "both" {
+		log.Fatalf("-tracing=%q: want on, off or both", *tracing)
+	}
 	if *profile != "" {
 		f, err := os.Create(*profile)
 		if err != nil {
@@ -79,6 +86,11 @@ func main() {
 		}
 	}()
 
+	if *tracing == "both" {
+		tracingAB(state, dir)
+		return
+	}
+
 	// The floors: a plain net/http echo server in its own process (as a
 	// function is), and the same in this process (no process hop at all).
 	floor := startFloor(state, dir)
@@ -89,37 +101,14 @@ func main() {
 	}))
 
 	// stacklab: platform, gateway with the Invoke API and the route.
-	p, err := platform.New(platform.Options{StateDir: state, NodeConcurrency: 64, Sandbox: *sandbox})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer p.Close()
-	if _, err := p.Deploy(context.Background(), filepath.Join(dir, "template.yaml")); err != nil {
-		log.Fatal(err)
-	}
-	gw, err := gateway.New(gateway.Config{Invoker: p, APIs: p.Stack().APIs})
-	if err != nil {
-		log.Fatal(err)
-	}
-	gwURL := serve(gw)
-	invokeURL := gwURL + "/2015-03-31/functions/Echo/invocations"
-	routeURL := gwURL + "/echo"
+	st := startStack(filepath.Join(state, "platform"), dir, *tracing == "off")
+	defer st.p.Close()
+	p, invokeURL, routeURL := st.p, st.invokeURL, st.routeURL
 
 	// Warm 8 instances.
 	rssBefore := selfRSS()
 	goruntime.GC()
-	var wg sync.WaitGroup
-	for range *conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.Invoke(context.Background(), invoke.Request{Function: "Echo", Payload: []byte(`{"warm":true}`)})
-		}()
-	}
-	wg.Wait()
-	for range 200 {
-		post(http.DefaultClient, invokeURL)
-	}
+	st.warm()
 
 	fmt.Printf("stacklab invoke benchmark, %d cores, %s\n\n", goruntime.NumCPU(), goruntime.Version())
 	var fl, il, rl []time.Duration
@@ -197,6 +186,47 @@ func part(name string) bool {
 		}
 	}
 	return false
+}
+
+// stack is a deployed benchmark platform behind its own gateway.
+type stack struct {
+	p                   *platform.Platform
+	invokeURL, routeURL string
+}
+
+// startStack starts a platform in state with the benchmark's template and
+// serves its gateway (traced with the platform's telemetry, nil when off).
+func startStack(state, dir string, tracingOff bool) stack {
+	p, err := platform.New(platform.Options{StateDir: state, NodeConcurrency: 64, Sandbox: *sandbox, Tracing: platform.TracingOptions{Off: tracingOff}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := p.Deploy(context.Background(), filepath.Join(dir, "template.yaml")); err != nil {
+		log.Fatal(err)
+	}
+	gw, err := gateway.New(gateway.Config{Invoker: p, APIs: p.Stack().APIs, Telemetry: p.Telemetry()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	gwURL := serve(gw)
+	return stack{p: p, invokeURL: gwURL + "/2015-03-31/functions/Echo/invocations", routeURL: gwURL + "/echo"}
+}
+
+// warm starts -c instances of the function and sends requests through the
+// gateway until the paths are warm.
+func (s stack) warm() {
+	var wg sync.WaitGroup
+	for range *conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.p.Invoke(context.Background(), invoke.Request{Function: "Echo", Payload: []byte(`{"warm":true}`)})
+		}()
+	}
+	wg.Wait()
+	for range 200 {
+		post(http.DefaultClient, s.invokeURL)
+	}
 }
 
 func serve(h http.Handler) string {
