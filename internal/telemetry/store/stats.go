@@ -16,6 +16,9 @@ import (
 type StatsFilter struct {
 	// Function keeps one function; "" keeps all.
 	Function string
+	// Deployment keeps the invocations run by one deployment (the record's
+	// Deployment, the platform's deployment number); "" keeps all.
+	Deployment string
 	// Since and Until bound the invocations' start; Until zero means now.
 	Since, Until time.Time
 	// ByVersion splits each function's numbers by deployment version.
@@ -68,6 +71,10 @@ func (s *Store) Stats(ctx context.Context, f StatsFilter) ([]FunctionStats, erro
 	if f.Function != "" {
 		q += ` AND function = ?`
 		args = append(args, f.Function)
+	}
+	if f.Deployment != "" {
+		q += ` AND deployment = ?`
+		args = append(args, f.Deployment)
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
