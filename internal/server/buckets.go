@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/stacklab/stacklab/internal/services/bucket"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // Buckets serves the bucket endpoints; a Platform that has buckets
@@ -69,6 +72,13 @@ func Objects(bs *bucket.Service) http.Handler {
 
 func serveObjects(w http.ResponseWriter, r *http.Request, bs *bucket.Service, name, key string, hasKey bool) {
 	ctx := r.Context()
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		// The caller's trace (traceparent, or the X-Amzn-Trace-Id a
+		// function's AWS SDK sends from _X_AMZN_TRACE_ID), so that its
+		// puts and gets join it; a span already in ctx (a traced server
+		// in front) is the parent instead.
+		ctx = tracectx.Extract(ctx, tracectx.HTTP(r.Header))
+	}
 	fail := func(err error) {
 		switch {
 		case errors.Is(err, bucket.ErrNoBucket):

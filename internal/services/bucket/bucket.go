@@ -18,6 +18,8 @@ import (
 	"github.com/stacklab/stacklab/internal/bus"
 
 	"github.com/stacklab/stacklab/internal/invoke"
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // MaxKeyLength is S3's longest object key, in bytes.
@@ -75,6 +77,9 @@ type Options struct {
 	// DefaultMaxObjectSize). A larger one fails with ErrTooLarge and
 	// leaves nothing stored.
 	MaxObjectSize int64
+	// Telemetry traces puts, gets, deletes and the notifications they
+	// cause; nil traces nothing.
+	Telemetry *telemetry.Telemetry
 }
 
 // Object is an object's metadata.
@@ -101,6 +106,7 @@ type Service struct {
 	js   jetstream.JetStream
 	opts Options
 	log  *slog.Logger
+	tel  *telemetry.Telemetry
 
 	mu      sync.RWMutex
 	buckets map[string]*bucket // by logical id
@@ -126,7 +132,7 @@ func New(js jetstream.JetStream, opts Options) *Service {
 	if opts.MaxObjectSize <= 0 {
 		opts.MaxObjectSize = DefaultMaxObjectSize
 	}
-	return &Service{js: js, opts: opts, log: opts.Logger.With("component", "bucket"), buckets: map[string]*bucket{}}
+	return &Service{js: js, opts: opts, log: opts.Logger.With("component", "bucket"), tel: opts.Telemetry, buckets: map[string]*bucket{}}
 }
 
 // StoreName is the object store of a bucket's logical id: letters,
@@ -256,7 +262,7 @@ func (m *md5Reader) Read(p []byte) (int, error) {
 // is stored and the error is ErrNotNotified. Content over the service's
 // MaxObjectSize fails with ErrTooLarge; what was read of it is removed and
 // an object stored before under the key is kept.
-func (s *Service) Put(ctx context.Context, name, key string, r io.Reader, in PutInput) (Object, error) {
+func (s *Service) Put(ctx context.Context, name, key string, r io.Reader, in PutInput) (obj Object, err error) {
 	b, err := s.bucket(name)
 	if err != nil {
 		return Object{}, err
@@ -264,6 +270,11 @@ func (s *Service) Put(ctx context.Context, name, key string, r io.Reader, in Put
 	if err := checkKey(key); err != nil {
 		return Object{}, err
 	}
+	ctx, span := s.objectSpan(ctx, "PutObject", b, key, telemetry.FaaSDocument(b.cfg.Name, telemetry.DocInsert, key)...)
+	defer func() {
+		span.RecordError(err)
+		span.End()
+	}()
 	tooLarge := fmt.Errorf("%w: %s in bucket %s is over the %d bytes this platform stores in one object (stacklab up --max-object-size)",
 		ErrTooLarge, key, b.cfg.ID, s.opts.MaxObjectSize)
 	if in.Size > s.opts.MaxObjectSize {
@@ -277,6 +288,7 @@ func (s *Service) Put(ctx context.Context, name, key string, r io.Reader, in Put
 	for k, v := range in.Metadata {
 		meta[metaUser+strings.ToLower(k)] = v
 	}
+	tracectx.Inject(ctx, tracectx.Map(meta))
 	mr := &md5Reader{r: r, h: md5.New(), meta: meta}
 	info, err := b.store.Put(ctx, jetstream.ObjectMeta{Name: key, Metadata: meta}, mr)
 	if errors.Is(err, ErrTooLarge) {
@@ -293,7 +305,7 @@ func (s *Service) Put(ctx context.Context, name, key string, r io.Reader, in Put
 			return Object{}, fmt.Errorf("storing the ETag of %s: %w", key, err)
 		}
 	}
-	obj := object(info)
+	obj = object(info)
 	return obj, s.notify(ctx, b, "ObjectCreated:Put", obj)
 }
 
@@ -349,9 +361,15 @@ func (s *Service) Get(ctx context.Context, name, key string) (io.ReadCloser, Obj
 	if err != nil {
 		return nil, Object{}, err
 	}
+	ctx, span := s.objectSpan(ctx, "GetObject", b, key)
 	r, err := s.open(ctx, b, info)
 	if err != nil {
+		span.RecordError(err)
+		span.End()
 		return nil, Object{}, err
+	}
+	if s.tel != nil {
+		r = &spanReader{ReadCloser: r, span: span}
 	}
 	return r, object(info), nil
 }
@@ -379,7 +397,7 @@ func (s *Service) List(ctx context.Context, name, prefix string) ([]Object, erro
 // Delete removes an object and delivers the bucket's
 // ObjectRemoved:Delete notifications (ErrNotNotified when one cannot be
 // queued). Deleting a key that is not there is ErrNoObject.
-func (s *Service) Delete(ctx context.Context, name, key string) error {
+func (s *Service) Delete(ctx context.Context, name, key string) (err error) {
 	b, err := s.bucket(name)
 	if err != nil {
 		return err
@@ -387,6 +405,11 @@ func (s *Service) Delete(ctx context.Context, name, key string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
+	ctx, span := s.objectSpan(ctx, "DeleteObject", b, key, telemetry.FaaSDocument(b.cfg.Name, telemetry.DocDelete, key)...)
+	defer func() {
+		span.RecordError(err)
+		span.End()
+	}()
 	_, err = b.store.GetInfo(ctx, key)
 	if err == nil {
 		err = b.store.Delete(ctx, key)

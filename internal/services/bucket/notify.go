@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stacklab/stacklab/internal/invoke"
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // Event is the S3 event notification Lambda and SQS receive.
@@ -130,7 +132,8 @@ func (s *Service) notify(ctx context.Context, b *bucket, event string, obj Objec
 		log := s.log.With("bucket", b.cfg.ID, "key", obj.Key, "event", event, "notification", n.ID)
 		switch {
 		case n.Function != "" && s.opts.Invoker != nil:
-			if _, err := s.opts.Invoker.Invoke(ctx, invoke.Request{Function: n.Function, Payload: payload, Type: invoke.Event}); err != nil {
+			if _, err := s.opts.Invoker.Invoke(ctx, invoke.Request{Function: n.Function, Payload: payload, Type: invoke.Event,
+				TraceID: tracectx.XRay(ctx), Trigger: telemetry.TriggerDatasource}); err != nil {
 				log.Warn("the S3 event did not reach the function", "function", n.Function, "err", err)
 				errs = append(errs, fmt.Errorf("notification %s to function %s: %w", n.ID, n.Function, err))
 			}
