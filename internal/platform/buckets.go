@@ -15,7 +15,7 @@ import (
 // functions as async invocations and to the platform's queues and topics.
 func newBuckets(p *Platform) *bucket.Service {
 	return bucket.New(p.bus.JetStream(), bucket.Options{Region: p.opts.Region, AccountID: p.opts.AccountID, Logger: p.opts.Logger,
-		Invoker: p.rt, MaxObjectSize: p.opts.MaxObjectSize,
+		Invoker: p.rt, MaxObjectSize: p.opts.MaxObjectSize, Telemetry: p.tel,
 		SendToQueue: func(ctx context.Context, q, body string) error {
 			_, err := p.queues.Send(ctx, q, queue.SendInput{Body: body})
 			return err
