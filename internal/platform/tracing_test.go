@@ -18,8 +18,8 @@ import (
 	"github.com/stacklab/stacklab/internal/telemetry"
 	"github.com/stacklab/stacklab/internal/telemetry/model"
 	"github.com/stacklab/stacklab/internal/telemetry/store"
-	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 	"github.com/stacklab/stacklab/internal/telemetry/teltest"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // tracedStack runs testdata/tracing on a platform and its gateway (with
