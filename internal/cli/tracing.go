@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -79,7 +78,7 @@ func printTracing(w io.Writer, p *platform.Platform, opts platform.TracingOption
 	}
 	size := sizeFlag(opts.Store.MaxBytes)
 	fmt.Fprintf(w, "  traces       %s (kept %s, up to %s; stacklab traces, stacklab trace ID)\n",
-		filepath.Join(p.StateDir(), "telemetry", store.FileName), age(opts.Store.MaxAge), size.String())
+		p.Telemetry().Store().Path(), age(opts.Store.MaxAge), size.String())
 	if opts.Export != nil {
 		fmt.Fprintf(w, "    exported over OTLP/%s to %s\n", opts.Export.Protocol, opts.Export.Endpoint)
 	}
