@@ -59,3 +59,14 @@ func (t *Telemetry) StartBatch(ctx context.Context, name string, kind Kind, pare
 	ctx, s := t.tracer.Start(ctx, name, opts...)
 	return ctx, Span{s: s}
 }
+
+// EntryKind is the kind of a service's span for a call it serves: Server
+// when the call comes from outside (the context holds a remote span
+// context, extracted from a request, or none), Client when a span of this
+// process makes the call.
+func EntryKind(ctx context.Context) Kind {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && !sc.IsRemote() {
+		return Client
+	}
+	return Server
+}

@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stacklab/stacklab/internal/telemetry"
 )
@@ -26,13 +25,9 @@ func (s *Service) objectSpan(ctx context.Context, op string, b *bucket, key stri
 	if s.tel == nil {
 		return ctx, telemetry.Span{}
 	}
-	kind := telemetry.Server
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && !sc.IsRemote() {
-		kind = telemetry.Client
-	}
 	attrs = append(attrs, telemetry.Resource(b.cfg.ID),
 		attribute.String("aws.s3.bucket", b.cfg.Name), attribute.String("aws.s3.key", key))
-	return s.tel.StartSpan(ctx, op, kind, attrs...)
+	return s.tel.StartSpan(ctx, op, telemetry.EntryKind(ctx), attrs...)
 }
 
 // spanReader ends a GetObject span when the content is closed, so that the

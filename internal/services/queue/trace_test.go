@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,36 +26,6 @@ func tracedService(t *testing.T, cfgs ...Config) (*Service, *telemetry.Telemetry
 		t.Fatalf("apply: %v", err)
 	}
 	return s, tel
-}
-
-// requests runs invocations on the real runtime and keeps each request.
-type requests struct {
-	next invoke.Invoker
-	mu   sync.Mutex
-	reqs []invoke.Request
-}
-
-func (r *requests) Invoke(ctx context.Context, req invoke.Request) (invoke.Result, error) {
-	r.mu.Lock()
-	r.reqs = append(r.reqs, req)
-	r.mu.Unlock()
-	return r.next.Invoke(ctx, req)
-}
-
-func (r *requests) snapshot() []invoke.Request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]invoke.Request(nil), r.reqs...)
-}
-
-// parent parses an X-Ray header into (trace id, parent span id).
-func parent(t *testing.T, header string) (string, string) {
-	t.Helper()
-	sc, err := tracectx.ParseXRay(header)
-	if err != nil {
-		t.Fatalf("trace header %q: %v", header, err)
-	}
-	return sc.TraceID().String(), sc.SpanID().String()
 }
 
 func TestSendCarriesTraceContextToTheReceiver(t *testing.T) {
@@ -108,7 +77,7 @@ func TestSendCarriesTraceContextToTheReceiver(t *testing.T) {
 		if !want[m.MessageID] {
 			t.Errorf("received unknown message %s", m.MessageID)
 		}
-		tid, pid := parent(t, m.Attributes[tracectx.AWSTraceHeader])
+		tid, pid := teltest.Parent(t, m.Attributes[tracectx.AWSTraceHeader])
 		sp, ok := byID[pid]
 		if tid != traceID || !ok {
 			t.Errorf("message %s: AWSTraceHeader %q is not one of the send spans of trace %s", m.MessageID, m.Attributes[tracectx.AWSTraceHeader], traceID)
@@ -140,7 +109,7 @@ func TestBatchSpanParentsOneMessageAndLinksSeveral(t *testing.T) {
 		for _, r := range rs {
 			r.End()
 		}
-		rec := &requests{next: rt}
+		rec := &teltest.Requests{Next: rt}
 		if err := s.StartPollers(rec, []Mapping{{ID: "Sqs", Queue: "In", Function: "echo-fn", BatchSize: 3, Window: 2 * time.Second, Concurrency: 1}}); err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +118,7 @@ func TestBatchSpanParentsOneMessageAndLinksSeveral(t *testing.T) {
 			return st.Visible == 0 && st.InFlight == 0
 		})
 		s.StopPollers()
-		reqs := rec.snapshot()
+		reqs := rec.Seen()
 		if len(reqs) != 1 {
 			t.Fatalf("%d invocations, want one batch of 3", len(reqs))
 		}
@@ -161,7 +130,7 @@ func TestBatchSpanParentsOneMessageAndLinksSeveral(t *testing.T) {
 
 	t.Run("one trace", func(t *testing.T) {
 		req, roots := run(1)
-		tid, pid := parent(t, req.TraceID)
+		tid, pid := teltest.Parent(t, req.TraceID)
 		if tid != roots[0].TraceID() {
 			t.Fatalf("the invocation is in trace %s, want the senders' %s", tid, roots[0].TraceID())
 		}
@@ -191,7 +160,7 @@ func TestBatchSpanParentsOneMessageAndLinksSeveral(t *testing.T) {
 	})
 	t.Run("three traces", func(t *testing.T) {
 		req, roots := run(3)
-		tid, pid := parent(t, req.TraceID)
+		tid, pid := teltest.Parent(t, req.TraceID)
 		for _, r := range roots {
 			if r.TraceID() == tid {
 				t.Fatalf("a batch of three traces was made the child of one of them (%s)", tid)
@@ -234,7 +203,7 @@ func TestRedriveContinuesTheTrace(t *testing.T) {
 	if len(dead) != 1 {
 		t.Fatalf("DLQ gave %d messages", len(dead))
 	}
-	tid, pid := parent(t, dead[0].Attributes[tracectx.AWSTraceHeader])
+	tid, pid := teltest.Parent(t, dead[0].Attributes[tracectx.AWSTraceHeader])
 	if tid != root.TraceID() {
 		t.Fatalf("the dead letter is in trace %s, want %s", tid, root.TraceID())
 	}

@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/stacklab/stacklab/internal/invoke"
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // Mapping is an event source mapping from a table's stream to a function:
@@ -149,16 +152,26 @@ func (p *poller) deliver(ctx context.Context, msgs []jetstream.Msg) {
 		p.log.Error("encoding the DynamoDB stream event", "err", err)
 		return
 	}
-	for ctx.Err() == nil {
+	sctx, span := p.svc.streamSpan(ctx, p.t, msgs)
+	defer span.End()
+	req := invoke.Request{Function: p.m.Function, Payload: payload, Type: invoke.RequestResponse,
+		Trigger: telemetry.TriggerDatasource, TraceID: tracectx.XRay(sctx)}
+	for attempt := 1; ctx.Err() == nil; attempt++ {
+		if attempt > 1 {
+			span.AddEvent("retry", attribute.Int("stacklab.attempt", attempt))
+		}
 		// The invocation runs to its end even when the poller is stopped:
 		// the function is bounded by its timeout.
-		res, err := p.inv.Invoke(context.WithoutCancel(ctx), invoke.Request{Function: p.m.Function, Payload: payload, Type: invoke.RequestResponse})
+		res, err := p.inv.Invoke(context.WithoutCancel(sctx), req)
 		switch {
 		case err != nil:
+			span.RecordError(err)
 			p.log.Warn("invoking the function; the batch is retried", "err", err, "records", len(msgs))
 		case res.FunctionError != "":
+			span.Fail(res.FunctionError, "the function failed; the batch is retried")
 			p.log.Info("the function failed; the batch is retried", "request_id", res.RequestID, "records", len(msgs))
 		default:
+			span.OK()
 			// AckAll: acknowledging the last acknowledges the batch.
 			if err := msgs[len(msgs)-1].DoubleAck(context.WithoutCancel(ctx)); err != nil {
 				p.log.Warn("acknowledging a delivered batch; it may be delivered again", "err", err)

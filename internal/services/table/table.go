@@ -15,8 +15,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stacklab/stacklab/internal/bus"
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // Names in JetStream.
@@ -52,6 +55,9 @@ type Options struct {
 	// RetryDelay is the wait before a failed stream batch is retried;
 	// default 1 s.
 	RetryDelay time.Duration
+	// Telemetry traces writes, reads and stream batches; nil traces
+	// nothing.
+	Telemetry *telemetry.Telemetry
 }
 
 // Service runs the deployed tables. It is safe for concurrent use.
@@ -59,6 +65,7 @@ type Service struct {
 	js   jetstream.JetStream
 	opts Options
 	log  *slog.Logger
+	tel  *telemetry.Telemetry
 
 	mu     sync.RWMutex
 	tables map[string]*table // by logical id
@@ -90,7 +97,7 @@ func New(js jetstream.JetStream, opts Options) *Service {
 	if opts.RetryDelay <= 0 {
 		opts.RetryDelay = time.Second
 	}
-	return &Service{js: js, opts: opts, log: opts.Logger.With("component", "table"), tables: map[string]*table{}}
+	return &Service{js: js, opts: opts, log: opts.Logger.With("component", "table"), tel: opts.Telemetry, tables: map[string]*table{}}
 }
 
 func safe(id string) string { return bus.Name(id) }
@@ -246,11 +253,16 @@ func validate(it Item) error {
 
 // Put writes an item, replacing the one with the same key, and returns
 // the item replaced (nil when there was none).
-func (s *Service) Put(ctx context.Context, name string, it Item) (Item, error) {
+func (s *Service) Put(ctx context.Context, name string, it Item) (_ Item, err error) {
 	t, err := s.table(name)
 	if err != nil {
 		return nil, err
 	}
+	ctx, span := s.itemSpan(ctx, "PutItem", t)
+	defer func() {
+		span.RecordError(err)
+		span.End()
+	}()
 	if err := validate(it); err != nil {
 		return nil, err
 	}
@@ -271,19 +283,25 @@ func (s *Service) Put(ctx context.Context, name string, it Item) (Item, error) {
 	if _, err := t.kv.Put(ctx, k, data); err != nil {
 		return nil, fmt.Errorf("putting an item in table %s: %w", t.cfg.ID, err)
 	}
-	event := "INSERT"
+	event, op := "INSERT", telemetry.DocInsert
 	if old != nil {
-		event = "MODIFY"
+		event, op = "MODIFY", telemetry.DocEdit
 	}
+	s.document(span, t, op, keys)
 	return old, s.record(ctx, t, event, keys, old, it)
 }
 
 // Get returns the item with a key, or nil when there is none.
-func (s *Service) Get(ctx context.Context, name string, key Item) (Item, error) {
+func (s *Service) Get(ctx context.Context, name string, key Item) (_ Item, err error) {
 	t, err := s.table(name)
 	if err != nil {
 		return nil, err
 	}
+	ctx, span := s.itemSpan(ctx, "GetItem", t)
+	defer func() {
+		span.RecordError(err)
+		span.End()
+	}()
 	k, _, err := keyOf(t.cfg, key)
 	if err != nil {
 		return nil, err
@@ -308,15 +326,21 @@ func (t *table) get(ctx context.Context, k string) (Item, error) {
 
 // Delete removes the item with a key and returns it (nil when there was
 // none; deleting nothing writes no stream record).
-func (s *Service) Delete(ctx context.Context, name string, key Item) (Item, error) {
+func (s *Service) Delete(ctx context.Context, name string, key Item) (_ Item, err error) {
 	t, err := s.table(name)
 	if err != nil {
 		return nil, err
 	}
+	ctx, span := s.itemSpan(ctx, "DeleteItem", t)
+	defer func() {
+		span.RecordError(err)
+		span.End()
+	}()
 	k, keys, err := keyOf(t.cfg, key)
 	if err != nil {
 		return nil, err
 	}
+	s.document(span, t, telemetry.DocDelete, keys)
 	t.writeMu.Lock()
 	defer t.writeMu.Unlock()
 	old, err := t.get(ctx, k)
@@ -420,7 +444,10 @@ func (s *Service) record(ctx context.Context, t *table, event string, keys, old,
 	if err != nil {
 		return err
 	}
-	if _, err := s.js.Publish(ctx, t.subject, data); err != nil {
+	m := nats.NewMsg(t.subject)
+	m.Data = data
+	tracectx.Inject(ctx, tracectx.NATS(m.Header))
+	if _, err := s.js.PublishMsg(ctx, m); err != nil {
 		// The item is written; the record is lost. Say so loudly.
 		s.log.Error("appending a stream record; the write is done but not in the stream", "table", t.cfg.ID, "event", event, "err", err)
 		return fmt.Errorf("appending the stream record of table %s: %w", t.cfg.ID, err)

@@ -4,13 +4,16 @@ package teltest
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/telemetry"
 	"github.com/stacklab/stacklab/internal/telemetry/model"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // New opens telemetry with a store in a temporary directory, closed at the
@@ -78,3 +81,41 @@ func Root(tel *telemetry.Telemetry, name string) (context.Context, telemetry.Spa
 
 // ID is the span id of sc as 16 hex digits.
 func ID(sc trace.SpanContext) string { return sc.SpanID().String() }
+
+// Requests is an invoke.Invoker that keeps each request and passes it to
+// Next (a real runtime), so a test sees the TraceID and Trigger a hop hands
+// to the function.
+type Requests struct {
+	Next invoke.Invoker
+	mu   sync.Mutex
+	reqs []invoke.Request
+}
+
+var _ invoke.Invoker = (*Requests)(nil)
+
+// Invoke implements invoke.Invoker.
+func (r *Requests) Invoke(ctx context.Context, req invoke.Request) (invoke.Result, error) {
+	r.mu.Lock()
+	r.reqs = append(r.reqs, req)
+	r.mu.Unlock()
+	return r.Next.Invoke(ctx, req)
+}
+
+// Seen returns the requests so far.
+func (r *Requests) Seen() []invoke.Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]invoke.Request(nil), r.reqs...)
+}
+
+// Parent parses an X-Ray header (an invoke.Request's TraceID, an
+// AWSTraceHeader) into its trace id and parent span id, failing the test
+// when it does not parse.
+func Parent(t testing.TB, header string) (traceID, spanID string) {
+	t.Helper()
+	sc, err := tracectx.ParseXRay(header)
+	if err != nil {
+		t.Fatalf("trace header %q: %v", header, err)
+	}
+	return sc.TraceID().String(), sc.SpanID().String()
+}
