@@ -62,6 +62,10 @@ type Result struct {
 	FunctionError string
 	LogTail       []byte // when asked for: the end of the invocation's log
 	Version       string // the function version that ran, "$LATEST"
+	// TraceID is the trace the invocation is recorded in (32 hex digits,
+	// for 'stacklab trace ID'); for an async invocation, the trace its
+	// attempts will join. "" when tracing is off.
+	TraceID string
 
 	Cold           bool
 	Duration       time.Duration // from the event being handed over to the response

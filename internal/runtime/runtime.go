@@ -16,7 +16,6 @@ import (
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/telemetry"
 	"github.com/stacklab/stacklab/internal/telemetry/model"
-	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // Options configure a Runtime.
@@ -248,14 +247,12 @@ func (rt *Runtime) Invoke(ctx context.Context, req invoke.Request) (invoke.Resul
 		return invoke.Result{Version: p.spec.version()}, nil
 	case invoke.Event:
 		id := newRequestID()
-		if req.TraceID == "" {
-			req.TraceID = tracectx.XRay(ctx) // the caller's span, if any: every attempt joins its trace
-		}
+		traceID := rt.asyncTrace(ctx, &req)
 		if q := rt.queue(); q != nil {
 			if err := q.Accept(ctx, req, id); err != nil {
 				return invoke.Result{}, err
 			}
-			return invoke.Result{RequestID: id, Version: p.spec.version()}, nil
+			return invoke.Result{RequestID: id, Version: p.spec.version(), TraceID: traceID}, nil
 		}
 		rt.async.Add(1)
 		go func() {
@@ -290,7 +287,7 @@ func (rt *Runtime) Invoke(ctx context.Context, req invoke.Request) (invoke.Resul
 				}
 			}
 		}()
-		return invoke.Result{RequestID: id, Version: p.spec.version()}, nil
+		return invoke.Result{RequestID: id, Version: p.spec.version(), TraceID: traceID}, nil
 	}
 	id := req.RequestID
 	if id == "" {
@@ -325,7 +322,7 @@ func (rt *Runtime) run(ctx context.Context, p *pool, req invoke.Request, id stri
 	for {
 		res, err := rt.runPool(ctx, p, req, id, t)
 		if !errors.Is(err, errPoolClosed) {
-			t.end(p, err)
+			res.TraceID = t.end(p, err)
 			return res, err
 		}
 		name, _, _ := strings.Cut(req.Function, ":")

@@ -115,6 +115,27 @@ func (rt *Runtime) beginTrace(ctx context.Context, p *pool, req *invoke.Request,
 	return t
 }
 
+// asyncTrace gives an async event the trace its attempts join: the
+// request's TraceID, else the caller's span in ctx, else (when tracing) a
+// new trace begun at its acceptance, so that its attempts are still one
+// trace. It returns the trace id, "" when there is none or tracing is off.
+func (rt *Runtime) asyncTrace(ctx context.Context, req *invoke.Request) string {
+	if req.TraceID == "" {
+		req.TraceID = tracectx.XRay(ctx)
+	}
+	if rt.trace.tel.Load() == nil {
+		return ""
+	}
+	if req.TraceID == "" {
+		req.TraceID = newTraceID()
+	}
+	sc, err := tracectx.ParseXRay(req.TraceID)
+	if err != nil {
+		return "" // a header that does not parse: each attempt starts a trace
+	}
+	return sc.TraceID().String()
+}
+
 // resourceOf is the node of the service map a function's spans belong to:
 // its logical id, or its name when it has none.
 func resourceOf(s *Spec) string {
@@ -184,9 +205,11 @@ func (t *invTrace) ran(in *instance, res invoke.Result, errType string) {
 // reached an instance for another reason (the caller gave up, an instance
 // could not start) fails the span and leaves no record, as it is not
 // counted by the metrics either.
-func (t *invTrace) end(p *pool, err error) {
+//
+// It returns the trace id, for the invocation's result.
+func (t *invTrace) end(p *pool, err error) string {
 	if t == nil {
-		return
+		return ""
 	}
 	t.waited() // when the slot never came
 	switch {
@@ -205,6 +228,7 @@ func (t *invTrace) end(p *pool, err error) {
 		t.span.RecordError(err)
 	}
 	t.span.End()
+	return t.span.TraceID()
 }
 
 func (t *invTrace) record(p *pool, o model.Outcome) {

@@ -91,15 +91,16 @@ func TestTraceOutcomes(t *testing.T) {
 				if r.Cost != 0 || r.Duration != 0 {
 					t.Errorf("a throttled invocation costs %v and ran %v, want nothing", r.Cost, r.Duration)
 				}
-			} else if r.Cost <= 0 || r.BilledDuration <= 0 || r.RequestID != res.RequestID {
-				t.Errorf("record %+v: want a cost and the result's request id %s", r, res.RequestID)
+			} else if r.Cost <= 0 || r.BilledDuration <= 0 || r.RequestID != res.RequestID || res.TraceID != root.TraceID() {
+				t.Errorf("record %+v, result's trace %s: want a cost, the result's request id %s and trace %s", r, res.TraceID, res.RequestID, root.TraceID())
 			}
 		})
 	}
 }
 
 // TestTraceInMemoryAsync: without a durable queue, an async invocation is
-// traced in the caller's trace as attempt 1, from when it was accepted.
+// traced in the caller's trace as attempt 1; one without a caller's context
+// gets a trace of its own at acceptance, which its result names.
 func TestTraceInMemoryAsync(t *testing.T) {
 	tel := teltest.New(t)
 	rt := newTestRuntime(t, Options{}, echoSpec(t))
@@ -110,23 +111,49 @@ func TestTraceInMemoryAsync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var recs []model.Invocation
-	deadline := time.Now().Add(time.Minute)
-	for len(recs) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no record of the async invocation")
-		}
-		if err := tel.Flush(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		recs, _ = tel.Store().Invocations(context.Background(), store.InvocationFilter{RequestID: res.RequestID})
-		time.Sleep(10 * time.Millisecond)
+	if res.TraceID != root.TraceID() {
+		t.Errorf("accepted in trace %q, want the caller's %s", res.TraceID, root.TraceID())
 	}
-	if recs[0].TraceID != root.TraceID() || recs[0].Retries != 0 {
-		t.Errorf("record %+v: want trace %s, first attempt", recs[0], root.TraceID())
+	rec := waitRecord(t, tel, res.RequestID)
+	if rec.TraceID != root.TraceID() || rec.Retries != 0 {
+		t.Errorf("record %+v: want trace %s, first attempt", rec, root.TraceID())
 	}
 	inv := teltest.One(t, teltest.Trace(t, tel, root.TraceID()), "echo-fn")
 	if inv.Attributes[string(AttemptKey)] != float64(1) || inv.ParentID != teltest.ID(root.SpanContext()) {
 		t.Errorf("async invocation span %+v: want attempt 1, child of the caller", inv)
+	}
+
+	res, err = rt.Invoke(context.Background(), invoke.Request{Function: "echo-fn", Type: invoke.Event, Payload: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.TraceID) != 32 || res.TraceID == root.TraceID() {
+		t.Fatalf("an async invocation without a context was accepted in trace %q, want a new one", res.TraceID)
+	}
+	if rec := waitRecord(t, tel, res.RequestID); rec.TraceID != res.TraceID {
+		t.Errorf("record in trace %s, want the accepted one %s", rec.TraceID, res.TraceID)
+	}
+	teltest.One(t, teltest.Trace(t, tel, res.TraceID), "echo-fn")
+}
+
+// waitRecord waits for the invocation record of a request.
+func waitRecord(t *testing.T, tel *telemetry.Telemetry, requestID string) model.Invocation {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if err := tel.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := tel.Store().Invocations(context.Background(), store.InvocationFilter{RequestID: requestID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) > 0 {
+			return recs[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no record of invocation %s", requestID)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
