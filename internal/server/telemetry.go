@@ -1,0 +1,255 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/store"
+)
+
+// Telemetry serves the telemetry endpoints; a Platform that traces
+// implements it. Every method returns ErrTracingOff when the platform runs
+// without tracing, store.ErrTraceNotFound for an unknown trace.
+//
+//	GET /v1/traces?function=&since=&until=&slow=&errors=&limit=   newest first
+//	GET /v1/traces/{id}                    spans and critical path (32 hex or X-Ray root)
+//	GET /v1/map?since=&until=              service map and bottleneck
+//	GET /v1/stats?function=&since=&until=&by=version
+//	GET /v1/stats/compare?since=D&function=   each deployment against the one before
+type Telemetry interface {
+	TelemetryTraces(ctx context.Context, f store.TraceFilter) ([]store.TraceSummary, error)
+	TelemetryTrace(ctx context.Context, id string) (telemetry.TraceView, error)
+	TelemetryMap(ctx context.Context, since, until time.Time) (telemetry.MapReport, error)
+	// TelemetryStats splits by deployment version when byVersion is set.
+	TelemetryStats(ctx context.Context, f store.StatsFilter, byVersion bool) ([]store.FunctionStats, error)
+	// TelemetryCompare compares each deployment with the one before it,
+	// each over window after it went live.
+	TelemetryCompare(ctx context.Context, function string, window time.Duration) (VersionComparison, error)
+}
+
+// VersionComparison is the answer of GET /v1/stats/compare.
+type VersionComparison struct {
+	// Window is how long after each deployment went live its invocations
+	// were counted.
+	Window time.Duration
+	// Versions are the deployments compared, oldest first.
+	Versions []VersionWindow
+	// Changes pair each deployment's stats with the one before it, per
+	// function (Before/After.Version is the deployment number).
+	Changes []store.VersionChange
+}
+
+// VersionWindow is the window over which one deployment was measured.
+type VersionWindow struct {
+	Version int
+	// Live is when the deployment went live; Until is the end of its
+	// window (Live+Window, or when the next went live, or now).
+	Live, Until time.Time
+}
+
+// ErrTracingOff is returned by the telemetry endpoints of a platform that
+// runs without tracing.
+var ErrTracingOff = errors.New("tracing is off on this platform: it was started with --no-tracing, or its span store did not open (its log says why); restart it with 'stacklab up' without --no-tracing")
+
+// DefaultTelemetryWindow is the window of the map and the stats when the
+// request gives no since.
+const DefaultTelemetryWindow = 15 * time.Minute
+
+// maxTraceLimit bounds ?limit= of the trace list.
+const maxTraceLimit = 10000
+
+// badParam is a parameter error that names the parameter and the fix.
+type badParam struct{ msg string }
+
+func (e badParam) Error() string { return e.msg }
+
+func paramErr(format string, args ...any) error { return badParam{fmt.Sprintf(format, args...)} }
+
+// ParseSince reads a point in time given as a duration before now ("15m")
+// or an RFC 3339 time. name is the parameter, for the error.
+func ParseSince(name, s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		if d < 0 {
+			return time.Time{}, paramErr("%s=%q: give a positive duration (15m) or an RFC 3339 time", name, s)
+		}
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, paramErr("%s=%q: give a duration before now (15m, 2h) or an RFC 3339 time (2026-11-22T10:00:00Z)", name, s)
+}
+
+func (c *Control) telemetry(w http.ResponseWriter, r *http.Request, path string) {
+	tp, ok := c.Platform.(Telemetry)
+	if !ok {
+		writeError(w, http.StatusServiceUnavailable, "TracingOff", ErrTracingOff.Error())
+		return
+	}
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusMethodNotAllowed, "NotFound", r.Method+" "+r.URL.Path+": the telemetry endpoints answer GET only")
+		return
+	}
+	q := r.URL.Query()
+	// Records and spans name a function by its name; the logical id names
+	// it too, as for invoke and logs.
+	if fn := q.Get("function"); fn != "" {
+		for _, f := range c.Platform.Functions() {
+			if f.ID == fn {
+				q.Set("function", f.Name)
+				break
+			}
+		}
+	}
+	v, err := serveTelemetry(r.Context(), tp, path, q, time.Now())
+	if err != nil {
+		var bp badParam
+		switch {
+		case errors.As(err, &bp), errors.Is(err, store.ErrBadTraceID):
+			writeError(w, http.StatusBadRequest, "InvalidParameterValue", err.Error())
+		case errors.Is(err, store.ErrTraceNotFound):
+			writeError(w, http.StatusNotFound, "TraceNotFound", err.Error()+" (it may be older than the store's retention, or its spans are not written yet: try again in a second)")
+		case errors.Is(err, ErrTracingOff), errors.Is(err, telemetry.ErrNoStore):
+			writeError(w, http.StatusServiceUnavailable, "TracingOff", ErrTracingOff.Error())
+		default:
+			writeError(w, http.StatusInternalServerError, "TelemetryError", err.Error())
+		}
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// serveTelemetry parses the parameters of one telemetry endpoint and asks
+// the platform.
+func serveTelemetry(ctx context.Context, tp Telemetry, path string, q url.Values, now time.Time) (any, error) {
+	p := params{q: q, now: now}
+	switch {
+	case path == "/v1/traces":
+		f := store.TraceFilter{Function: q.Get("function"), Since: p.time("since", time.Time{}), Until: p.time("until", time.Time{}),
+			MinDuration: p.duration("slow"), ErrorsOnly: p.bool("errors"), Limit: p.limit()}
+		if p.err != nil {
+			return nil, p.err
+		}
+		list, err := tp.TelemetryTraces(ctx, f)
+		if list == nil {
+			list = []store.TraceSummary{}
+		}
+		return list, err
+	case strings.HasPrefix(path, "/v1/traces/"):
+		id, err := store.NormalizeTraceID(strings.TrimPrefix(path, "/v1/traces/"))
+		if err != nil {
+			return nil, err
+		}
+		return tp.TelemetryTrace(ctx, id)
+	case path == "/v1/map":
+		since, until := p.time("since", now.Add(-DefaultTelemetryWindow)), p.time("until", time.Time{})
+		if p.err != nil {
+			return nil, p.err
+		}
+		m, err := tp.TelemetryMap(ctx, since, until)
+		if m.Nodes == nil {
+			m.Nodes = []store.Node{}
+		}
+		if m.Edges == nil {
+			m.Edges = []store.Edge{}
+		}
+		return m, err
+	case path == "/v1/stats":
+		f := store.StatsFilter{Function: q.Get("function"), Since: p.time("since", now.Add(-DefaultTelemetryWindow)), Until: p.time("until", time.Time{})}
+		var byVersion bool
+		switch by := q.Get("by"); by {
+		case "", "function":
+		case "version":
+			byVersion = true
+		default:
+			p.fail("by=%q: give by=version to split by deployment version, or leave it out", by)
+		}
+		if p.err != nil {
+			return nil, p.err
+		}
+		stats, err := tp.TelemetryStats(ctx, f, byVersion)
+		if stats == nil {
+			stats = []store.FunctionStats{}
+		}
+		return stats, err
+	case path == "/v1/stats/compare":
+		window := DefaultTelemetryWindow
+		if s := q.Get("since"); s != "" {
+			d, err := time.ParseDuration(s)
+			if err != nil || d <= 0 {
+				return nil, paramErr("since=%q: give the window after each deployment went live as a positive duration (15m, 1h)", s)
+			}
+			window = d
+		}
+		return tp.TelemetryCompare(ctx, q.Get("function"), window)
+	}
+	return nil, paramErr("GET %s is not a telemetry endpoint: use /v1/traces, /v1/traces/{id}, /v1/map, /v1/stats or /v1/stats/compare", path)
+}
+
+// params reads query parameters, keeping the first error.
+type params struct {
+	q   url.Values
+	now time.Time
+	err error
+}
+
+func (p *params) fail(format string, args ...any) {
+	if p.err == nil {
+		p.err = paramErr(format, args...)
+	}
+}
+
+func (p *params) time(name string, def time.Time) time.Time {
+	s := p.q.Get(name)
+	if s == "" {
+		return def
+	}
+	t, err := ParseSince(name, s, p.now)
+	if err != nil && p.err == nil {
+		p.err = err
+	}
+	return t
+}
+
+func (p *params) duration(name string) time.Duration {
+	s := p.q.Get(name)
+	if s == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		p.fail("%s=%q: give a duration such as 100ms or 2s", name, s)
+	}
+	return d
+}
+
+func (p *params) bool(name string) bool {
+	s := p.q.Get(name)
+	if s == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		p.fail("%s=%q: give %s=1 or %s=0", name, s, name, name)
+	}
+	return b
+}
+
+func (p *params) limit() int {
+	s := p.q.Get("limit")
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxTraceLimit {
+		p.fail("limit=%q: give a number of traces from 1 to %d", s, maxTraceLimit)
+	}
+	return n
+}
