@@ -13,6 +13,7 @@ import (
 
 	"github.com/stacklab/stacklab/internal/services/queue"
 	"github.com/stacklab/stacklab/internal/services/table"
+	"github.com/stacklab/stacklab/internal/telemetry"
 )
 
 // Target prefixes of the AWS JSON protocol's X-Amz-Target header.
@@ -33,6 +34,9 @@ type Handler struct {
 	Tables *table.Service
 	Events EventPutter  // nil: no EventBridge
 	Logger *slog.Logger // nil: discard
+	// Telemetry traces the calls (see trace.go); nil traces nothing, but
+	// the caller's trace context still reaches the services.
+	Telemetry *telemetry.Telemetry
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -67,18 +71,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	var (
-		out any
-		err error
+		out  any
+		err  error
+		span telemetry.Span
 	)
+	ctx := traced(r)
 	switch {
 	case r.Method != http.MethodPost:
 		err = &apiError{http.StatusMethodNotAllowed, "com.amazonaws", "MethodNotAllowed", "AWS JSON protocol requests are POSTs"}
 	case strings.HasPrefix(target, SQSPrefix):
-		out, err = h.sqs(r, strings.TrimPrefix(target, SQSPrefix))
+		op := strings.TrimPrefix(target, SQSPrefix)
+		ctx, span = h.callSpan(ctx, "SQS", op)
+		out, err = h.sqs(r.WithContext(ctx), op)
 	case strings.HasPrefix(target, DynamoDBPrefix):
-		out, err = h.dynamodb(r, strings.TrimPrefix(target, DynamoDBPrefix))
+		op := strings.TrimPrefix(target, DynamoDBPrefix)
+		ctx, span = h.callSpan(ctx, "DynamoDB", op)
+		out, err = h.dynamodb(r.WithContext(ctx), op)
 	case strings.HasPrefix(target, EventsPrefix):
-		out, err = h.eventBridge(r, strings.TrimPrefix(target, EventsPrefix))
+		out, err = h.eventBridge(r.WithContext(ctx), strings.TrimPrefix(target, EventsPrefix))
 	default:
 		err = &apiError{http.StatusBadRequest, "com.amazonaws", "UnknownOperationException",
 			fmt.Sprintf("X-Amz-Target %q is not served: stacklab serves %s*, %s* and %s* operations", target, SQSPrefix, DynamoDBPrefix, EventsPrefix)}
@@ -89,9 +99,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ae = &apiError{http.StatusInternalServerError, "com.amazonaws", "InternalFailure", err.Error()}
 		}
 		log.Info("awsapi: request failed", "target", target, "err", ae.Error())
+		span.Fail(ae.code, ae.message)
+		span.End()
 		ae.write(w)
 		return
 	}
+	span.End()
 	writeJSON(w, http.StatusOK, out)
 }
 

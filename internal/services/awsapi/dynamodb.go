@@ -83,6 +83,7 @@ func (h *Handler) dynamodb(r *http.Request, op string) (any, error) {
 		if err := in.refuse(op); err != nil {
 			return nil, err
 		}
+		h.tableResource(r.Context(), in.TableName)
 	default:
 		return nil, &apiError{http.StatusBadRequest, ddbNamespace, "UnknownOperationException",
 			fmt.Sprintf("DynamoDB %s is not served by stacklab; it serves PutItem, GetItem, DeleteItem, Query and Scan", op)}

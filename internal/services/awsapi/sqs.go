@@ -110,6 +110,7 @@ func (h *Handler) sqs(r *http.Request, op string) (any, error) {
 		if in.QueueUrl == "" {
 			return nil, sqsInvalid("SendMessage: QueueUrl is required")
 		}
+		h.queueResource(ctx, in.QueueUrl)
 		out, err := h.Queues.Send(ctx, in.QueueUrl, in.input())
 		if err != nil {
 			return nil, sqsError(err)
@@ -123,6 +124,7 @@ func (h *Handler) sqs(r *http.Request, op string) (any, error) {
 		if in.QueueUrl == "" {
 			return nil, sqsInvalid("SendMessageBatch: QueueUrl is required")
 		}
+		h.queueResource(ctx, in.QueueUrl)
 		if len(in.Entries) == 0 {
 			return nil, &apiError{http.StatusBadRequest, sqsNamespace, "EmptyBatchRequest", "SendMessageBatch: no Entries"}
 		}
