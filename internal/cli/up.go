@@ -141,7 +141,7 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 	var gwHandler atomic.Pointer[gateway.Gateway]
 	var gwErr error
 	p.OnDeploy(func(st *stack.Stack) {
-		gw, err := gateway.New(gateway.Config{Invoker: p, APIs: st.APIs, Objects: server.Objects(p.Buckets()), AWS: &awsapi.Handler{Queues: p.Queues(), Tables: p.Tables(), Events: p, Logger: c.logger}, Logger: c.logger, Region: c.platform.Region, AccountID: c.platform.AccountID,
+		gw, err := gateway.New(gateway.Config{Invoker: p, APIs: st.APIs, Objects: server.Objects(p.Buckets()), AWS: &awsapi.Handler{Queues: p.Queues(), Tables: p.Tables(), Events: p, Logger: c.logger, Telemetry: p.Telemetry()}, Logger: c.logger, Region: c.platform.Region, AccountID: c.platform.AccountID,
 			Telemetry: p.Telemetry()})
 		if err != nil {
 			gwErr = err
