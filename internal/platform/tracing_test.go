@@ -200,6 +200,20 @@ func TestTracingInvokeAndRoute(t *testing.T) {
 		t.Errorf("the function saw _X_AMZN_TRACE_ID %q, want the run span %s", got, run.SpanID)
 	}
 
+	// A function that fails: the route answers 502 and both spans fail.
+	resp, body = call(t, "GET", url+"/broken", "", nil)
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("GET /broken: %d %s, want 502", resp.StatusCode, body)
+	}
+	spans = teltest.Trace(t, tel, answeredTrace(t, resp))
+	route = teltest.One(t, spans, "GET /broken")
+	if route.ParentID != "" || route.Status != model.StatusError || attr(route, "error.type") != "502" || attr(route, "http.response.status_code") != float64(502) {
+		t.Errorf("failed route's span: %+v", route)
+	}
+	if inv := teltest.One(t, spans, "broken"); inv.ParentID != route.SpanID || inv.Status != model.StatusError || attr(inv, "error.type") != string(model.OutcomeHandledError) {
+		t.Errorf("failed invocation's span: %+v", inv)
+	}
+
 	// A traceparent that does not parse starts a new trace.
 	resp, body = call(t, "POST", url+"/2015-03-31/functions/echo/invocations", `{}`, map[string]string{"traceparent": "00-not-a-trace-01", "X-Amzn-Trace-Id": "Root=garbage"})
 	if resp.StatusCode != 200 {
