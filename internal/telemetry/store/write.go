@@ -39,15 +39,16 @@ const (
 		(trace_id, span_id, parent_id, name, kind, resource, function, start_ns, end_ns, status, status_message, attributes, links, events)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (trace_id, span_id) DO NOTHING`
-	// upsertTrace folds one new span into its trace's summary. The root is
-	// the earliest span without a parent (rank 0), else the earliest span.
-	// SQLite evaluates every SET expression on the row as it was.
+	// upsertTrace folds a batch's new spans of one trace into its summary.
+	// The root is the earliest span without a parent (rank 0), else the
+	// earliest span. SQLite evaluates every SET expression on the row as it
+	// was.
 	upsertTrace = `INSERT INTO traces (trace_id, start_ns, end_ns, spans, error, root_rank, root_start_ns, root_name, root_resource)
-		VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (trace_id) DO UPDATE SET
 			start_ns = min(start_ns, excluded.start_ns),
 			end_ns = max(end_ns, excluded.end_ns),
-			spans = spans + 1,
+			spans = spans + excluded.spans,
 			error = max(error, excluded.error),
 			root_rank = CASE WHEN (excluded.root_rank, excluded.root_start_ns) < (root_rank, root_start_ns) THEN excluded.root_rank ELSE root_rank END,
 			root_start_ns = CASE WHEN (excluded.root_rank, excluded.root_start_ns) < (root_rank, root_start_ns) THEN excluded.root_start_ns ELSE root_start_ns END,
@@ -85,6 +86,7 @@ func (s *Store) writeTx(batch []item) (err error) {
 		return err
 	}
 	defer invStmt.Close()
+	sums := traceSums{}
 	for _, it := range batch {
 		switch {
 		case it.span != nil:
@@ -102,14 +104,7 @@ func (s *Store) writeTx(batch []item) (err error) {
 			if n, err := res.RowsAffected(); err != nil || n == 0 {
 				continue // a duplicate: its trace already counts it
 			}
-			rank := 1
-			if sp.ParentID == "" {
-				rank = 0
-			}
-			if _, err := traceStmt.ExecContext(ctx, sp.TraceID, sp.Start.UnixNano(), sp.End.UnixNano(), status == model.StatusError,
-				rank, sp.Start.UnixNano(), sp.Name, sp.Resource); err != nil {
-				return err
-			}
+			sums.add(sp, status == model.StatusError)
 		case it.inv != nil:
 			v := it.inv
 			if _, err = invStmt.ExecContext(ctx, v.Function, v.Version, v.Deployment, v.RequestID, v.TraceID, v.Trigger,
@@ -119,7 +114,47 @@ func (s *Store) writeTx(batch []item) (err error) {
 			}
 		}
 	}
+	// One summary update per trace rather than per span: a trace's spans
+	// mostly arrive in the same batch.
+	for id, t := range sums {
+		if _, err := traceStmt.ExecContext(ctx, id, t.start, t.end, t.spans, t.err, t.rootRank, t.rootStart, t.rootName, t.rootResource); err != nil {
+			return err
+		}
+	}
 	return tx.Commit()
+}
+
+// traceSum is what a batch adds to one trace's summary row.
+type traceSum struct {
+	start, end, rootStart  int64
+	spans, rootRank        int
+	err                    bool
+	rootName, rootResource string
+}
+
+// traceSums are the summaries of a batch's traces, by trace id.
+type traceSums map[string]*traceSum
+
+// add folds a newly stored span into its trace's summary: the root
+// candidate is the earliest span without a parent (rank 0), else the
+// earliest span, as upsertTrace decides between batches.
+func (m traceSums) add(sp *model.Span, isErr bool) {
+	start, end := sp.Start.UnixNano(), sp.End.UnixNano()
+	rank := 1
+	if sp.ParentID == "" {
+		rank = 0
+	}
+	t := m[sp.TraceID]
+	if t == nil {
+		m[sp.TraceID] = &traceSum{start: start, end: end, spans: 1, err: isErr, rootRank: rank, rootStart: start, rootName: sp.Name, rootResource: sp.Resource}
+		return
+	}
+	t.start, t.end = min(t.start, start), max(t.end, end)
+	t.spans++
+	t.err = t.err || isErr
+	if rank < t.rootRank || (rank == t.rootRank && start < t.rootStart) {
+		t.rootRank, t.rootStart, t.rootName, t.rootResource = rank, start, sp.Name, sp.Resource
+	}
 }
 
 // encodeJSON encodes v, or returns empty for nil, empty or unencodable values
