@@ -12,10 +12,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stacklab/stacklab/internal/bus"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/services/queue"
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // MaxMessageSize is SNS's largest message (with attributes).
@@ -68,6 +71,8 @@ type Options struct {
 	// RetryDelay is the first wait before delivering again a publish that
 	// a subscriber did not take (doubling after); default 1 s.
 	RetryDelay time.Duration
+	// Telemetry traces publishes and their deliveries; nil traces nothing.
+	Telemetry *telemetry.Telemetry
 }
 
 // Service runs the deployed topics. It is safe for concurrent use.
@@ -77,6 +82,7 @@ type Service struct {
 	sender Sender
 	opts   Options
 	log    *slog.Logger
+	tel    *telemetry.Telemetry
 
 	mu      sync.RWMutex
 	topics  map[string]*topic // by logical id
@@ -107,7 +113,7 @@ func New(js jetstream.JetStream, inv invoke.Invoker, sender Sender, opts Options
 	if opts.RetryDelay <= 0 {
 		opts.RetryDelay = time.Second
 	}
-	return &Service{js: js, inv: inv, sender: sender, opts: opts, log: opts.Logger.With("component", "topic"),
+	return &Service{js: js, inv: inv, sender: sender, opts: opts, tel: opts.Telemetry, log: opts.Logger.With("component", "topic"),
 		topics: map[string]*topic{}, handled: map[string]map[int]bool{}}
 }
 
@@ -259,11 +265,16 @@ type stored struct {
 
 // Publish stores a message; when it returns nil the message will reach
 // every matching subscription at least once.
-func (s *Service) Publish(ctx context.Context, name string, in PublishInput) (PublishOutput, error) {
+func (s *Service) Publish(ctx context.Context, name string, in PublishInput) (_ PublishOutput, err error) {
 	t, err := s.topic(name)
 	if err != nil {
 		return PublishOutput{}, err
 	}
+	ctx, span := s.publishSpan(ctx, t)
+	defer func() {
+		span.RecordError(err)
+		span.End()
+	}()
 	if in.Message == "" {
 		return PublishOutput{}, fmt.Errorf("%w: the message is empty", ErrInvalid)
 	}
@@ -304,8 +315,14 @@ func (s *Service) Publish(ctx context.Context, name string, in PublishInput) (Pu
 	if t.cfg.Fifo && in.DeduplicationID != "" {
 		msgID = "dedup-" + t.cfg.ID + "-" + in.DeduplicationID
 	}
-	if _, err := s.js.Publish(ctx, subjectPrefix+safe(t.cfg.ID), data, jetstream.WithMsgID(msgID)); err != nil {
+	m := nats.NewMsg(subjectPrefix + safe(t.cfg.ID))
+	m.Data = data
+	tracectx.Inject(ctx, tracectx.NATS(m.Header))
+	if _, err := s.js.PublishMsg(ctx, m, jetstream.WithMsgID(msgID)); err != nil {
 		return PublishOutput{}, fmt.Errorf("storing a message of topic %s: %w", t.cfg.ID, err)
+	}
+	if s.tel != nil {
+		span.SetAttributes(telemetry.MessagingMessageID(rec.MessageID))
 	}
 	return PublishOutput{MessageID: rec.MessageID}, nil
 }
@@ -351,6 +368,8 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 		return
 	}
+	ctx, span := s.deliverSpan(ctx, t, tracectx.NATS(msg.Headers()), rec.MessageID, attempt(meta))
+	defer span.End()
 	s.mu.Lock()
 	done := s.handled[rec.MessageID]
 	if done == nil {
@@ -371,6 +390,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 		cancel()
 		if err != nil {
 			failed++
+			span.RecordError(err)
 			s.log.Warn("delivering a publish", "topic", t.cfg.ID, "subscription", sub.ID, "protocol", sub.Protocol, "endpoint", sub.Endpoint,
 				"message_id", rec.MessageID, "attempt", attempt(meta), "err", err)
 			continue
@@ -422,7 +442,8 @@ func (s *Service) deliver(ctx context.Context, t *topic, sub Subscription, rec s
 		if err != nil {
 			return err
 		}
-		_, err = s.inv.Invoke(ctx, invoke.Request{Function: sub.Endpoint, Payload: payload, Type: invoke.Event})
+		_, err = s.inv.Invoke(ctx, invoke.Request{Function: sub.Endpoint, Payload: payload, Type: invoke.Event,
+			TraceID: tracectx.XRay(ctx), Trigger: telemetry.TriggerPubSub})
 		return err
 	case SQS:
 		in := queue.SendInput{Body: rec.Message}
