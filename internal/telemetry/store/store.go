@@ -26,7 +26,9 @@ type Options struct {
 	// Buffer is how many records wait for the writer before new ones are
 	// dropped. Default 16384.
 	Buffer int
-	// BatchSize is the most records written in one transaction. Default 512.
+	// BatchSize is the most records written in one transaction. Default
+	// 4096: a large transaction writes each touched page once for many
+	// records.
 	BatchSize int
 	// FlushInterval is the longest a record waits in a partial batch.
 	// Default 200ms.
@@ -54,7 +56,7 @@ func (o Options) withDefaults() Options {
 		o.Buffer = 16384
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 512
+		o.BatchSize = 4096
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = 200 * time.Millisecond
