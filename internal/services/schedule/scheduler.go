@@ -14,7 +14,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/stacklab/stacklab/internal/invoke"
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // ClaimBucket is the key-value bucket where ticks are claimed.
@@ -45,6 +49,8 @@ type Options struct {
 	Region, AccountID string
 	Clock             Clock // default the real time
 	Logger            *slog.Logger
+	// Telemetry traces each tick fired as a new trace; nil traces nothing.
+	Telemetry *telemetry.Telemetry
 }
 
 // Scheduler fires jobs' ticks as asynchronous invocations.
@@ -147,10 +153,36 @@ func (s *Scheduler) Fire(ctx context.Context, j Job, tick time.Time) error {
 	if payload == nil {
 		payload = s.event(j.Rule, tick)
 	}
-	if _, err := s.inv.Invoke(ctx, invoke.Request{Function: j.Function, Payload: payload, Type: invoke.Event}); err != nil {
-		return fmt.Errorf("invoking %s for rule %s: %w", j.Function, j.Rule, err)
+	ctx, span := s.tickSpan(ctx, j, tick)
+	defer span.End()
+	req := invoke.Request{Function: j.Function, Payload: payload, Type: invoke.Event,
+		TraceID: tracectx.XRay(ctx), Trigger: telemetry.TriggerTimer}
+	if _, err := s.inv.Invoke(ctx, req); err != nil {
+		err = fmt.Errorf("invoking %s for rule %s: %w", j.Function, j.Rule, err)
+		span.RecordError(err)
+		return err
 	}
 	return nil
+}
+
+// tickSpan starts the Producer span of a fired tick: the root of a new
+// trace (a tick continues nothing), of the rule's resource, with
+// faas.trigger timer, faas.cron and faas.time. The async invocation it
+// causes is its child.
+func (s *Scheduler) tickSpan(ctx context.Context, j Job, tick time.Time) (context.Context, telemetry.Span) {
+	if s.opts.Telemetry == nil {
+		return ctx, telemetry.Span{}
+	}
+	var expr string
+	if j.Schedule != nil {
+		expr = j.Schedule.String()
+	}
+	return s.opts.Telemetry.StartSpan(trace.ContextWithSpanContext(ctx, trace.SpanContext{}), j.Rule, telemetry.Producer,
+		telemetry.Resource(j.Rule),
+		telemetry.FaaSTrigger(telemetry.TriggerTimer),
+		telemetry.FaaSCron(expr),
+		telemetry.FaaSTime(tick),
+		telemetry.FaaSInvokedName(j.Function))
 }
 
 // event is the EventBridge scheduled event.
