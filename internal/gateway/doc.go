@@ -25,6 +25,12 @@
 // the events, ParseResponse turns a function's result into the HTTP
 // response.
 //
+// With Config.Telemetry every API route and Invoke API request is a Server
+// span (named by its route key, or "Invoke"; resource the API's logical id,
+// or "lambda"), continuing the client's traceparent or X-Amzn-Trace-Id, and
+// the answer carries both headers naming it; the invocation continues the
+// span through invoke.Request.TraceID.
+//
 // The package knows nothing of how functions run: it hands invoke.Requests
 // to an invoke.Invoker and maps invoke.Errors to what AWS answers. It does
 // not check SigV4 signatures, run authorizers or answer CORS yet.

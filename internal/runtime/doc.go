@@ -5,6 +5,9 @@
 // enforces timeouts and memory sizes, captures each instance's output per
 // request id, and implements invoke.Invoker.
 //
+// With telemetry (SetTelemetry) it traces every invocation it runs or
+// throttles and records it for billing and stats; see SetTelemetry.
+//
 // It knows nothing about templates (it gets a Spec per function) nor about
 // HTTP APIs or event sources, which call it through invoke.Invoker.
 package runtime
