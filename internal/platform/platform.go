@@ -129,10 +129,10 @@ func New(opts Options) (*Platform, error) {
 	rt.SetQueue(p.async)
 	p.queues = queue.New(b.JetStream(), queue.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, Telemetry: p.tel})
 	p.buckets = newBuckets(p)
-	p.tables = table.New(b.JetStream(), table.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay})
-	p.topics = topic.New(b.JetStream(), rt, p.queues, topic.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay})
+	p.tables = table.New(b.JetStream(), table.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay, Telemetry: p.tel})
+	p.topics = topic.New(b.JetStream(), rt, p.queues, topic.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay, Telemetry: p.tel})
 	p.events = newEvents(p)
-	if p.schedules, err = schedule.New(ctx, b.JetStream(), rt, schedule.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, Clock: opts.Clock}); err != nil {
+	if p.schedules, err = schedule.New(ctx, b.JetStream(), rt, schedule.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, Clock: opts.Clock, Telemetry: p.tel}); err != nil {
 		p.Close()
 		return nil, err
 	}
