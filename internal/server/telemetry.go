@@ -108,7 +108,11 @@ func (c *Control) telemetry(w http.ResponseWriter, r *http.Request, path string)
 			}
 		}
 	}
-	v, err := serveTelemetry(r.Context(), tp, path, q, time.Now())
+	t, err := parseTelemetry(path, q, time.Now())
+	var v any
+	if err == nil {
+		v, err = serveTelemetry(r.Context(), tp, t)
+	}
 	if err != nil {
 		var bp badParam
 		switch {
@@ -126,34 +130,76 @@ func (c *Control) telemetry(w http.ResponseWriter, r *http.Request, path string)
 	writeJSON(w, http.StatusOK, v)
 }
 
-// serveTelemetry parses the parameters of one telemetry endpoint and asks
-// the platform.
-func serveTelemetry(ctx context.Context, tp Telemetry, path string, q url.Values, now time.Time) (any, error) {
+// telemetryQuery is one telemetry request, its parameters parsed.
+type telemetryQuery struct {
+	endpoint  string // traces, trace, map, stats or compare
+	traceID   string // trace: 32 lower-case hex digits
+	traces    store.TraceFilter
+	stats     store.StatsFilter // stats and compare (Function)
+	byVersion bool
+	// since and until bound the map; window is compare's.
+	since, until time.Time
+	window       time.Duration
+}
+
+// parseTelemetry reads the path and parameters of a telemetry request at
+// time now; an error names the parameter and the fix.
+func parseTelemetry(path string, q url.Values, now time.Time) (telemetryQuery, error) {
 	p := params{q: q, now: now}
+	var t telemetryQuery
 	switch {
 	case path == "/v1/traces":
-		f := store.TraceFilter{Function: q.Get("function"), Since: p.time("since", time.Time{}), Until: p.time("until", time.Time{}),
-			MinDuration: p.duration("slow"), ErrorsOnly: p.bool("errors"), Limit: p.limit()}
-		if p.err != nil {
-			return nil, p.err
+		since, until := p.window(0)
+		t = telemetryQuery{endpoint: "traces", traces: store.TraceFilter{Function: q.Get("function"), Since: since, Until: until,
+			MinDuration: p.duration("slow"), ErrorsOnly: p.bool("errors"), Limit: p.limit()}}
+	case strings.HasPrefix(path, "/v1/traces/"):
+		id, err := store.NormalizeTraceID(strings.TrimPrefix(path, "/v1/traces/"))
+		if err != nil {
+			return t, err
 		}
-		list, err := tp.TelemetryTraces(ctx, f)
+		t = telemetryQuery{endpoint: "trace", traceID: id}
+	case path == "/v1/map":
+		t.endpoint = "map"
+		t.since, t.until = p.window(DefaultTelemetryWindow)
+	case path == "/v1/stats":
+		since, until := p.window(DefaultTelemetryWindow)
+		t = telemetryQuery{endpoint: "stats", stats: store.StatsFilter{Function: q.Get("function"), Since: since, Until: until}}
+		switch by := q.Get("by"); by {
+		case "", "function":
+		case "version":
+			t.byVersion = true
+		default:
+			p.fail("by=%q: give by=version to split by deployment version, or leave it out", by)
+		}
+	case path == "/v1/stats/compare":
+		t = telemetryQuery{endpoint: "compare", stats: store.StatsFilter{Function: q.Get("function")}, window: DefaultTelemetryWindow}
+		if s := q.Get("since"); s != "" {
+			d, err := time.ParseDuration(s)
+			if err != nil || d <= 0 {
+				p.fail("since=%q: give the window after each deployment went live as a positive duration (15m, 1h)", s)
+			}
+			t.window = d
+		}
+	default:
+		return t, paramErr("GET %s is not a telemetry endpoint: use /v1/traces, /v1/traces/{id}, /v1/map, /v1/stats or /v1/stats/compare", path)
+	}
+	return t, p.err
+}
+
+// serveTelemetry answers one telemetry request from the platform. Lists
+// are never null in JSON.
+func serveTelemetry(ctx context.Context, tp Telemetry, t telemetryQuery) (any, error) {
+	switch t.endpoint {
+	case "traces":
+		list, err := tp.TelemetryTraces(ctx, t.traces)
 		if list == nil {
 			list = []store.TraceSummary{}
 		}
 		return list, err
-	case strings.HasPrefix(path, "/v1/traces/"):
-		id, err := store.NormalizeTraceID(strings.TrimPrefix(path, "/v1/traces/"))
-		if err != nil {
-			return nil, err
-		}
-		return tp.TelemetryTrace(ctx, id)
-	case path == "/v1/map":
-		since, until := p.time("since", now.Add(-DefaultTelemetryWindow)), p.time("until", time.Time{})
-		if p.err != nil {
-			return nil, p.err
-		}
-		m, err := tp.TelemetryMap(ctx, since, until)
+	case "trace":
+		return tp.TelemetryTrace(ctx, t.traceID)
+	case "map":
+		m, err := tp.TelemetryMap(ctx, t.since, t.until)
 		if m.Nodes == nil {
 			m.Nodes = []store.Node{}
 		}
@@ -161,36 +207,14 @@ func serveTelemetry(ctx context.Context, tp Telemetry, path string, q url.Values
 			m.Edges = []store.Edge{}
 		}
 		return m, err
-	case path == "/v1/stats":
-		f := store.StatsFilter{Function: q.Get("function"), Since: p.time("since", now.Add(-DefaultTelemetryWindow)), Until: p.time("until", time.Time{})}
-		var byVersion bool
-		switch by := q.Get("by"); by {
-		case "", "function":
-		case "version":
-			byVersion = true
-		default:
-			p.fail("by=%q: give by=version to split by deployment version, or leave it out", by)
-		}
-		if p.err != nil {
-			return nil, p.err
-		}
-		stats, err := tp.TelemetryStats(ctx, f, byVersion)
+	case "stats":
+		stats, err := tp.TelemetryStats(ctx, t.stats, t.byVersion)
 		if stats == nil {
 			stats = []store.FunctionStats{}
 		}
 		return stats, err
-	case path == "/v1/stats/compare":
-		window := DefaultTelemetryWindow
-		if s := q.Get("since"); s != "" {
-			d, err := time.ParseDuration(s)
-			if err != nil || d <= 0 {
-				return nil, paramErr("since=%q: give the window after each deployment went live as a positive duration (15m, 1h)", s)
-			}
-			window = d
-		}
-		return tp.TelemetryCompare(ctx, q.Get("function"), window)
 	}
-	return nil, paramErr("GET %s is not a telemetry endpoint: use /v1/traces, /v1/traces/{id}, /v1/map, /v1/stats or /v1/stats/compare", path)
+	return tp.TelemetryCompare(ctx, t.stats.Function, t.window)
 }
 
 // params reads query parameters, keeping the first error.
@@ -204,6 +228,25 @@ func (p *params) fail(format string, args ...any) {
 	if p.err == nil {
 		p.err = paramErr(format, args...)
 	}
+}
+
+// window reads since and until and checks that until comes after since.
+// Without since, the window is the span def before until (or now); def 0
+// leaves it open.
+func (p *params) window(def time.Duration) (since, until time.Time) {
+	until = p.time("until", time.Time{})
+	end := until
+	if end.IsZero() {
+		end = p.now
+	}
+	if def > 0 {
+		since = end.Add(-def)
+	}
+	since = p.time("since", since)
+	if p.err == nil && !until.IsZero() && !until.After(since) {
+		p.fail("until=%q is not after since=%q: give a window that ends after it starts", p.q.Get("until"), p.q.Get("since"))
+	}
+	return since, until
 }
 
 func (p *params) time(name string, def time.Time) time.Time {
