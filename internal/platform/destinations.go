@@ -10,12 +10,16 @@ import (
 	"strconv"
 	"strings"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/services/bucket"
 	"github.com/stacklab/stacklab/internal/services/events"
 	"github.com/stacklab/stacklab/internal/services/queue"
 	"github.com/stacklab/stacklab/internal/services/topic"
 	"github.com/stacklab/stacklab/internal/stack"
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // The places an async outcome goes, as invoke.Outcome.Delivered names them.
@@ -308,7 +312,10 @@ func (p *Platform) settleAsync(ctx context.Context, o *invoke.Outcome) error {
 		if t == nil || o.IsDelivered(t.Name) {
 			continue
 		}
-		err := p.deliverOutcome(ctx, f, t, o)
+		dctx, span := p.destinationSpan(ctx, f, t, o)
+		err := p.deliverOutcome(dctx, f, t, o)
+		span.RecordError(err)
+		span.End()
 		switch {
 		case err == nil:
 			o.MarkDelivered(t.Name)
@@ -324,6 +331,23 @@ func (p *Platform) settleAsync(ctx context.Context, o *invoke.Outcome) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// destinationSpan starts the Producer span of sending an async outcome to
+// one destination, in the invocation's trace (o.TraceID) and of the
+// function's resource, so that the service map draws function ->
+// destination; the send's own span (a queue's, a topic's ...) is its child.
+func (p *Platform) destinationSpan(ctx context.Context, f *stack.Function, t *asyncTarget, o *invoke.Outcome) (context.Context, telemetry.Span) {
+	ctx = tracectx.FromXRay(ctx, o.TraceID)
+	if p.tel == nil {
+		return ctx, telemetry.Span{}
+	}
+	return p.tel.StartSpan(ctx, f.Name+" "+t.Name, telemetry.Producer,
+		telemetry.Resource(f.ID),
+		attribute.String("stacklab.destination", t.Name),
+		attribute.String("stacklab.destination.target", t.String()),
+		attribute.String("stacklab.async.condition", string(o.Condition)),
+		attribute.Int("stacklab.async.attempts", o.Attempts))
 }
 
 // errNotDelivered: no sender for the destination's type.
@@ -389,7 +413,11 @@ func (p *Platform) recordToTopic(ctx context.Context, t *asyncTarget, _ *invoke.
 // the record, through the same async queue. The request id is derived from
 // the outcome's, so that sending again after a failure is deduplicated.
 func (p *Platform) recordToFunction(ctx context.Context, t *asyncTarget, o *invoke.Outcome, record []byte) error {
-	return p.async.Accept(ctx, invoke.Request{Function: t.ID, Payload: record, Type: invoke.Event, TraceID: o.TraceID}, derivedRequestID(o.RequestID, t.Name))
+	trace := tracectx.XRay(ctx)
+	if trace == "" {
+		trace = o.TraceID
+	}
+	return p.async.Accept(ctx, invoke.Request{Function: t.ID, Payload: record, Type: invoke.Event, TraceID: trace}, derivedRequestID(o.RequestID, t.Name))
 }
 
 // recordToBucket writes the record as the object
