@@ -63,6 +63,10 @@ type InvokeResult struct {
 	MemorySizeMB     int             `json:"memorySizeMB,omitempty"`
 	MaxMemoryUsedMB  int             `json:"maxMemoryUsedMB,omitempty"`
 	Log              string          `json:"log,omitempty"`
+	// TraceID is the invocation's trace ('stacklab trace ID'); for an
+	// async invocation the trace its attempts join. Empty when tracing is
+	// off.
+	TraceID string `json:"traceId,omitempty"`
 }
 
 // Control serves the control API.
@@ -208,6 +212,7 @@ func (c *Control) invoke(w http.ResponseWriter, r *http.Request, name string) {
 		MemorySizeMB:     res.MemorySizeMB,
 		MaxMemoryUsedMB:  res.MaxMemoryMB,
 		Log:              string(res.LogTail),
+		TraceID:          res.TraceID,
 	}
 	if len(res.Payload) > 0 {
 		if json.Valid(res.Payload) {
