@@ -97,6 +97,9 @@ func printInvoke(cmd *cobra.Command, res server.InvokeResult, async, tail bool) 
 	stderr := cmd.ErrOrStderr()
 	if async {
 		fmt.Fprintf(stderr, "accepted: RequestId %s (runs in the background; see 'stacklab logs')\n", res.RequestID)
+		if res.TraceID != "" {
+			fmt.Fprintf(stderr, "trace %s (stacklab trace %s)\n", res.TraceID, res.TraceID)
+		}
 		return
 	}
 	if tail && res.Log != "" {
@@ -115,4 +118,7 @@ func printInvoke(cmd *cobra.Command, res server.InvokeResult, async, tail bool) 
 	}
 	fmt.Fprintf(stderr, "RequestId %s: %s, duration %.2f ms, billed %d ms, %s, memory %d/%d MB\n",
 		res.RequestID, status, res.DurationMS, res.BilledDurationMS, start, res.MaxMemoryUsedMB, res.MemorySizeMB)
+	if res.TraceID != "" {
+		fmt.Fprintf(stderr, "trace %s (stacklab trace %s)\n", res.TraceID, res.TraceID)
+	}
 }

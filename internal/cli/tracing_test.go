@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -118,6 +119,14 @@ func TestUpTraces(t *testing.T) {
 	sc, err := tracectx.ParseTraceparent(resp.Header.Get("traceparent"))
 	if resp.StatusCode != 200 || err != nil || sc.TraceID().String() != trace {
 		t.Errorf("GET /echo/ada: %d, traceparent %q (%v); want 200 in trace %s", resp.StatusCode, resp.Header.Get("traceparent"), err, trace)
+	}
+	// stacklab invoke names the trace of the invocation, sync and async.
+	for _, args := range [][]string{{"invoke", "Echo", "--state", state}, {"invoke", "Echo", "--state", state, "--async"}} {
+		_, stderr, code := run(args...)
+		m := regexp.MustCompile(`(?m)^trace ([0-9a-f]{32}) \(stacklab trace ([0-9a-f]{32})\)$`).FindStringSubmatch(stderr)
+		if code != 0 || m == nil || m[1] != m[2] {
+			t.Errorf("%s: exit %d, stderr %q; want a line naming the trace", strings.Join(args, " "), code, stderr)
+		}
 	}
 	cancel()
 	if err := <-done; err != nil {
