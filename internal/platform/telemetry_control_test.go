@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/server"
@@ -125,6 +126,15 @@ func TestTelemetryControl(t *testing.T) {
 	if code != http.StatusOK || len(byVersion) != 2 || byVersion[0].Version != "1" || byVersion[0].Invocations != 3 ||
 		byVersion[1].Version != "2" || byVersion[1].Invocations != 3 || byVersion[1].Errors != 1 {
 		t.Errorf("GET /v1/stats?by=version: %d, want deployment 1 with 3 invocations, 2 with 3 and an error\n%s", code, body)
+	}
+	deps, err := p.Deployments(ctx)
+	if err != nil || len(deps) != 2 {
+		t.Fatalf("deployments %+v, %v", deps, err)
+	}
+	var second []store.FunctionStats
+	code, body = getJSON(t, srv.URL, "/v1/stats?by=version&since="+deps[1].Time.Format(time.RFC3339Nano), &second)
+	if code != http.StatusOK || len(second) != 1 || second[0].Version != "2" || second[0].Invocations != 3 {
+		t.Errorf("GET /v1/stats?by=version since deployment 2 went live: %d, want deployment 2 only\n%s", code, body)
 	}
 	var cmp server.VersionComparison
 	code, body = getJSON(t, srv.URL, "/v1/stats/compare?since=1h", &cmp)

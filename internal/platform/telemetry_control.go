@@ -1,0 +1,149 @@
+package platform
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/stacklab/stacklab/internal/server"
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/store"
+)
+
+// The control API's telemetry endpoints (server.Telemetry) read the span
+// store; numbers per deployment version come from the invocation records'
+// deployment and the deployments' times.
+var _ server.Telemetry = (*Platform)(nil)
+
+// spanStore is the store the telemetry endpoints read, or ErrTracingOff.
+func (p *Platform) spanStore() (*store.Store, error) {
+	if st := p.tel.Store(); st != nil {
+		return st, nil
+	}
+	return nil, server.ErrTracingOff
+}
+
+// TelemetryTraces lists traces, newest first.
+func (p *Platform) TelemetryTraces(ctx context.Context, f store.TraceFilter) ([]store.TraceSummary, error) {
+	st, err := p.spanStore()
+	if err != nil {
+		return nil, err
+	}
+	return st.ListTraces(ctx, f)
+}
+
+// TelemetryTrace reads one trace with its critical path.
+func (p *Platform) TelemetryTrace(ctx context.Context, id string) (telemetry.TraceView, error) {
+	if _, err := p.spanStore(); err != nil {
+		return telemetry.TraceView{}, err
+	}
+	return p.tel.Trace(ctx, id)
+}
+
+// TelemetryMap is the service map of [since, until) with its bottleneck.
+func (p *Platform) TelemetryMap(ctx context.Context, since, until time.Time) (telemetry.MapReport, error) {
+	if _, err := p.spanStore(); err != nil {
+		return telemetry.MapReport{}, err
+	}
+	return p.tel.ServiceMap(ctx, since, until, 0)
+}
+
+// TelemetryStats returns per-function invocation stats over the filter's
+// window; with byVersion, one line per function and deployment version
+// (FunctionStats.Version is the deployment number).
+func (p *Platform) TelemetryStats(ctx context.Context, f store.StatsFilter, byVersion bool) ([]store.FunctionStats, error) {
+	st, err := p.spanStore()
+	if err != nil {
+		return nil, err
+	}
+	if !byVersion {
+		return st.Stats(ctx, f)
+	}
+	deps, err := p.liveDeployments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.FunctionStats
+	for i, d := range deps {
+		// Deployment i runs from its Time until i+1 is swapped in, which
+		// is before i+2 starts (deploys take turns): skip the ones that
+		// cannot have run in the window.
+		if (!f.Until.IsZero() && !d.Time.Before(f.Until)) || (i+2 < len(deps) && !deps[i+2].Time.After(f.Since)) {
+			continue
+		}
+		part, err := p.deploymentStats(ctx, st, d.Version, store.StatsFilter{Function: f.Function, Since: f.Since, Until: f.Until})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, part...)
+	}
+	return out, nil
+}
+
+// TelemetryCompare compares each deployment that went live with the one
+// before it: per function, the invocations each ran in the window after it
+// went live.
+func (p *Platform) TelemetryCompare(ctx context.Context, function string, window time.Duration) (server.VersionComparison, error) {
+	st, err := p.spanStore()
+	if err != nil {
+		return server.VersionComparison{}, err
+	}
+	deps, err := p.liveDeployments(ctx)
+	if err != nil {
+		return server.VersionComparison{}, err
+	}
+	cmp := server.VersionComparison{Window: window, Versions: []server.VersionWindow{}}
+	var stats []store.FunctionStats
+	for i, d := range deps {
+		till := d.Time.Add(window)
+		if i+1 < len(deps) && deps[i+1].Time.Before(till) {
+			till = deps[i+1].Time // replaced by the next (a build after its Time)
+		}
+		if now := time.Now(); now.Before(till) {
+			till = now
+		}
+		cmp.Versions = append(cmp.Versions, server.VersionWindow{Version: d.Version, Live: d.Time, Until: till})
+		// Records carry their deployment, so the query needs no clipping at
+		// the next deployment (which goes live a build after its Time).
+		part, err := p.deploymentStats(ctx, st, d.Version, store.StatsFilter{Function: function, Since: d.Time, Until: d.Time.Add(window)})
+		if err != nil {
+			return server.VersionComparison{}, err
+		}
+		stats = append(stats, part...)
+	}
+	cmp.Changes = store.CompareVersions(stats)
+	if cmp.Changes == nil {
+		cmp.Changes = []store.VersionChange{}
+	}
+	return cmp, nil
+}
+
+// deploymentStats is Stats of the invocations one deployment ran, each
+// line's Version set to the deployment number.
+func (p *Platform) deploymentStats(ctx context.Context, st *store.Store, version int, f store.StatsFilter) ([]store.FunctionStats, error) {
+	f.Deployment = strconv.Itoa(version)
+	stats, err := st.Stats(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for i := range stats {
+		stats[i].Version = f.Deployment
+	}
+	return stats, nil
+}
+
+// liveDeployments are the deployments that went live (not the failed ones),
+// oldest first.
+func (p *Platform) liveDeployments(ctx context.Context) ([]Deployment, error) {
+	all, err := p.Deployments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	live := all[:0]
+	for _, d := range all {
+		if d.Outcome == "deployed" {
+			live = append(live, d)
+		}
+	}
+	return live, nil
+}
