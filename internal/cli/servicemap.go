@@ -50,7 +50,7 @@ over the window's traces: the one to make faster for end-to-end time to drop.`,
 	rf.add(cmd)
 	addOutput(cmd, &out)
 	fl := cmd.Flags()
-	fl.StringVar(&since, "since", "15m", "start of the window (15m, 2h, or an RFC 3339 time)")
-	fl.StringVar(&until, "until", "", "end of the window (default now)")
+	fl.StringVar(&since, "since", "15m", "start of the window, `T`: a duration before now (15m, 2h) or an RFC 3339 time")
+	fl.StringVar(&until, "until", "", "end of the window, `T` (default now)")
 	return cmd
 }

@@ -72,9 +72,9 @@ Every change of the architecture is evaluated without asking.`,
 	rf.add(cmd)
 	addOutput(cmd, &out)
 	fl := cmd.Flags()
-	fl.StringVar(&function, "function", "", "only `FUNCTION` (its name)")
-	fl.StringVar(&since, "since", "", "start of the window (default 15m; 2h, or an RFC 3339 time); with --compare-versions, the window after each deployment went live")
-	fl.StringVar(&until, "until", "", "end of the window (default now)")
+	fl.StringVar(&function, "function", "", "only `FUNCTION` (logical id or name)")
+	fl.StringVar(&since, "since", "", "start of the window, `T`: a duration before now (default 15m) or an RFC 3339 time; with --compare-versions, the window after each deployment went live")
+	fl.StringVar(&until, "until", "", "end of the window, `T` (default now)")
 	fl.StringVar(&by, "by", "", "split by `version` (deployment version)")
 	fl.BoolVar(&compare, "compare-versions", false, "compare each deployment version with the one before it")
 	return cmd
