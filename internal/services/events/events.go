@@ -17,6 +17,8 @@ import (
 	"github.com/stacklab/stacklab/internal/bus"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/services/queue"
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // Names in JetStream.
@@ -104,6 +106,8 @@ type Options struct {
 	// RetryDelay is the first wait before delivering again an event that a
 	// target did not take (doubling after); default 1 s.
 	RetryDelay time.Duration
+	// Telemetry traces puts and deliveries; nil traces nothing.
+	Telemetry *telemetry.Telemetry
 }
 
 // Service runs the buses and their rules. It is safe for concurrent use.
@@ -114,6 +118,7 @@ type Service struct {
 	pub  Publisher
 	opts Options
 	log  *slog.Logger
+	tel  *telemetry.Telemetry
 
 	mu      sync.RWMutex
 	buses   map[string]Bus // by name
@@ -147,7 +152,7 @@ func New(js jetstream.JetStream, inv invoke.Invoker, snd Sender, pub Publisher, 
 	if opts.RetryDelay <= 0 {
 		opts.RetryDelay = time.Second
 	}
-	return &Service{js: js, inv: inv, snd: snd, pub: pub, opts: opts, log: opts.Logger.With("component", "events"),
+	return &Service{js: js, inv: inv, snd: snd, pub: pub, opts: opts, tel: opts.Telemetry, log: opts.Logger.With("component", "events"),
 		buses: map[string]Bus{DefaultBus: {ID: DefaultBus, Name: DefaultBus}}, handled: map[string]map[string]bool{}}
 }
 
@@ -412,6 +417,8 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	meta, _ := msg.Metadata()
 	last := meta != nil && meta.NumDelivered >= maxDeliver
+	ctx, span := s.deliverSpan(ctx, s.busNamed(rec.Bus), tracectx.NATS(msg.Headers()), rec.ID, attempt(meta))
+	defer span.End()
 	s.mu.Lock()
 	done := s.handled[rec.ID]
 	if done == nil {
@@ -434,6 +441,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 			err := s.deliver(dctx, t, payload, rec.ID)
 			cancel()
 			if err != nil {
+				span.RecordError(err)
 				s.log.Warn("delivering an event", "bus", rec.Bus, "rule", r.cfg.ID, "target", t.ID, "kind", t.Kind, "name", t.Name,
 					"event_id", rec.ID, "attempt", attempt(meta), "err", err)
 				cond := s.exhausted(t, meta, rec.Ingested)
@@ -469,7 +477,8 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 func (s *Service) deliver(ctx context.Context, t Target, payload []byte, eventID string) error {
 	switch t.Kind {
 	case Function:
-		_, err := s.inv.Invoke(ctx, invoke.Request{Function: t.Name, Payload: payload, Type: invoke.Event})
+		_, err := s.inv.Invoke(ctx, invoke.Request{Function: t.Name, Payload: payload, Type: invoke.Event,
+			TraceID: tracectx.XRay(ctx), Trigger: telemetry.TriggerPubSub})
 		return err
 	case Queue:
 		in := queue.SendInput{Body: string(payload)}

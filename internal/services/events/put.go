@@ -10,7 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 // Limits of PutEvents.
@@ -149,13 +153,7 @@ func (s *Service) Put(ctx context.Context, entries []Entry) (PutResult, error) {
 	for i, e := range entries {
 		rec, code, msg := s.prepare(e, buses, now)
 		if code == "" {
-			data, err := json.Marshal(rec)
-			if err == nil {
-				_, err = s.js.Publish(ctx, subject(rec.Bus), data, jetstream.WithMsgID(rec.ID))
-			}
-			if err != nil {
-				code, msg = CodeInternal, fmt.Sprintf("storing the event on bus %s: %v", rec.Bus, err)
-			}
+			code, msg = s.store(ctx, buses[rec.Bus], rec)
 		}
 		if code != "" {
 			res.FailedEntryCount++
@@ -165,6 +163,29 @@ func (s *Service) Put(ctx context.Context, entries []Entry) (PutResult, error) {
 		res.Entries[i] = PutResultEntry{EventID: rec.ID}
 	}
 	return res, nil
+}
+
+// store publishes a prepared event on bus b, under a put span whose
+// context goes with it; it returns an error code and message when the event
+// is not stored.
+func (s *Service) store(ctx context.Context, b Bus, rec stored) (code, msg string) {
+	ctx, span := s.putSpan(ctx, b)
+	defer span.End()
+	data, err := json.Marshal(rec)
+	if err == nil {
+		m := nats.NewMsg(subject(rec.Bus))
+		m.Data = data
+		tracectx.Inject(ctx, tracectx.NATS(m.Header))
+		_, err = s.js.PublishMsg(ctx, m, jetstream.WithMsgID(rec.ID))
+	}
+	if err != nil {
+		span.RecordError(err)
+		return CodeInternal, fmt.Sprintf("storing the event on bus %s: %v", rec.Bus, err)
+	}
+	if s.tel != nil {
+		span.SetAttributes(telemetry.MessagingMessageID(rec.ID))
+	}
+	return "", ""
 }
 
 // prepare checks an entry and makes its envelope, or says why not.
