@@ -88,6 +88,7 @@ type Control struct {
 //	POST /v1/queues/{queue}/purge
 //	GET|PUT|HEAD|DELETE /v1/buckets[/{bucket}[/objects/{key}]]   see buckets.go
 //	GET|POST /v1/events                        buses and rules; put events (see events.go)
+//	GET  /v1/traces[/{id}], /v1/map, /v1/stats[/compare]   telemetry (see telemetry.go)
 func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !c.authorized(r) {
 		writeError(w, http.StatusUnauthorized, "Unauthorized", "missing or wrong control token: send 'Authorization: Bearer <token>' with the token in the state directory's token file")
@@ -112,6 +113,8 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.events(w, r)
 	case path == "/v1/tables" || strings.HasPrefix(path, "/v1/tables/"):
 		c.tables(w, r, path)
+	case path == "/v1/traces" || strings.HasPrefix(path, "/v1/traces/") || path == "/v1/map" || path == "/v1/stats" || path == "/v1/stats/compare":
+		c.telemetry(w, r, path)
 	case path == "/v1/logs" && r.Method == http.MethodGet:
 		c.logs(w, r)
 	case path == "/v1/deployments" && r.Method == http.MethodGet:
