@@ -30,7 +30,7 @@ func (t topicPublisher) Publish(ctx context.Context, name, message string) error
 // the first deploy; they are matched against the rules once one is made.
 func newEvents(p *Platform) *events.Service {
 	s := events.New(p.bus.JetStream(), p.rt, p.queues, topicPublisher{p}, events.Options{
-		Region: p.opts.Region, AccountID: p.opts.AccountID, Logger: p.opts.Logger, RetryDelay: p.opts.AsyncRetryDelay})
+		Region: p.opts.Region, AccountID: p.opts.AccountID, Logger: p.opts.Logger, RetryDelay: p.opts.AsyncRetryDelay, Telemetry: p.tel})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.Apply(ctx, events.Config{}); err != nil {
