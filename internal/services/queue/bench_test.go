@@ -26,6 +26,19 @@ func BenchmarkSend(b *testing.B) {
 	}
 }
 
+// BenchmarkSendTraced is BenchmarkSend with telemetry on: a Producer span
+// a message, its context in the message's headers.
+func BenchmarkSendTraced(b *testing.B) {
+	s, _ := tracedService(b, Config{ID: "Q"})
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := s.Send(ctx, "Q", SendInput{Body: fmt.Sprint("message ", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkSendBatch stores messages ten at a time; an op is a message.
 func BenchmarkSendBatch(b *testing.B) {
 	s := newService(b, Config{ID: "Q"})

@@ -13,7 +13,7 @@ import (
 )
 
 // tracedService is newService with telemetry.
-func tracedService(t *testing.T, cfgs ...Config) (*Service, *telemetry.Telemetry) {
+func tracedService(t testing.TB, cfgs ...Config) (*Service, *telemetry.Telemetry) {
 	t.Helper()
 	tel := teltest.New(t)
 	b := startBus(t, t.TempDir())
