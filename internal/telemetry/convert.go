@@ -23,8 +23,16 @@ var _ sdktrace.SpanProcessor = storeProcessor{}
 // OnStart does nothing; spans are stored when they end.
 func (p storeProcessor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 
-// OnEnd converts the span and hands it to the store without waiting.
-func (p storeProcessor) OnEnd(s sdktrace.ReadOnlySpan) { p.st.AddSpan(toModel(s)) }
+// OnEnd hands the span to the store without waiting; the store's writer
+// converts it, so the hop that ends the span does not pay for that.
+func (p storeProcessor) OnEnd(s sdktrace.ReadOnlySpan) { p.st.AddSpanFrom(endedSpan{s}) }
+
+// endedSpan is an ended span for the store to convert. The SDK hands span
+// processors an immutable snapshot, safe to read on the writer's goroutine.
+type endedSpan struct{ sdktrace.ReadOnlySpan }
+
+// Span converts the span to the store's record.
+func (e endedSpan) Span() model.Span { return toModel(e.ReadOnlySpan) }
 
 // Shutdown does nothing: Telemetry.Close closes the store after the tracer
 // provider has shut down.

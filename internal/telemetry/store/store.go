@@ -124,6 +124,7 @@ type Store struct {
 // request answered on reply.
 type item struct {
 	span  *model.Span
+	src   SpanSource // a span to convert into span
 	inv   *model.Invocation
 	flush chan struct{}
 	prune chan error
@@ -199,31 +200,40 @@ func (s *Store) Path() string { return s.path }
 // buffer is full or the store is closed the span is dropped, counted, and
 // AddSpan returns false.
 func (s *Store) AddSpan(sp model.Span) bool {
-	if s.closed.Load() {
-		s.droppedSpans.Add(1)
-		return false
-	}
-	select {
-	case s.ch <- item{span: &sp}:
-		return true
-	default:
-		s.droppedSpans.Add(1)
-		s.dropping.Store(true)
-		return false
-	}
+	return s.add(item{span: &sp}, &s.droppedSpans)
+}
+
+// SpanSource is a finished span in another form (an OpenTelemetry span)
+// that the writer converts to a model.Span, off the caller's goroutine.
+// Span is called once, on the writer's goroutine, so src must not change
+// after it is handed over.
+type SpanSource interface {
+	Span() model.Span
+}
+
+// AddSpanFrom is AddSpan for a span the writer converts itself, which
+// takes the conversion off the hop's path.
+func (s *Store) AddSpanFrom(src SpanSource) bool {
+	return s.add(item{src: src}, &s.droppedSpans)
 }
 
 // AddInvocation hands an invocation record to the writer, like AddSpan.
 func (s *Store) AddInvocation(inv model.Invocation) bool {
+	return s.add(item{inv: &inv}, &s.droppedInvocations)
+}
+
+// add hands a record to the writer without blocking, counting it in
+// dropped when it cannot.
+func (s *Store) add(it item, dropped *atomic.Uint64) bool {
 	if s.closed.Load() {
-		s.droppedInvocations.Add(1)
+		dropped.Add(1)
 		return false
 	}
 	select {
-	case s.ch <- item{inv: &inv}:
+	case s.ch <- it:
 		return true
 	default:
-		s.droppedInvocations.Add(1)
+		dropped.Add(1)
 		s.dropping.Store(true)
 		return false
 	}
@@ -323,7 +333,7 @@ func (s *Store) Close() error {
 // answers a flush or prune waiting on it.
 func (s *Store) dropClosed(it item) {
 	switch {
-	case it.span != nil:
+	case it.span != nil, it.src != nil:
 		s.droppedSpans.Add(1)
 	case it.inv != nil:
 		s.droppedInvocations.Add(1)
@@ -360,6 +370,10 @@ func (s *Store) run() {
 			write()
 			it.prune <- s.prune(context.Background())
 		default:
+			if it.src != nil {
+				sp := it.src.Span()
+				it.span, it.src = &sp, nil
+			}
 			batch = append(batch, it)
 			if len(batch) >= s.opts.BatchSize {
 				write()
