@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stacklab/stacklab/internal/bus"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/services/queue"
 )
@@ -16,7 +17,7 @@ import (
 // exhausted says which limit of a target's RetryPolicy an event has
 // reached after a failed delivery, or "".
 func (s *Service) exhausted(t Target, meta *jetstream.MsgMetadata, ingested string) string {
-	if t.MaxRetries != nil && attempt(meta) > uint64(*t.MaxRetries) {
+	if t.MaxRetries != nil && bus.Deliveries(meta) > uint64(*t.MaxRetries) {
 		return "MaximumRetryAttempts"
 	}
 	if at, err := time.Parse(time.RFC3339Nano, ingested); err == nil && t.MaxAge > 0 && time.Since(at) >= t.MaxAge {
@@ -47,7 +48,7 @@ func (s *Service) deadLetter(ctx context.Context, r *rule, t Target, rec stored,
 		"ERROR_CODE":                str(code),
 		"ERROR_MESSAGE":             str(msg),
 		"EXHAUSTED_RETRY_CONDITION": str(cond),
-		"RETRY_ATTEMPTS":            {DataType: "Number", StringValue: strconv.FormatUint(max(attempt(meta), 1)-1, 10)},
+		"RETRY_ATTEMPTS":            {DataType: "Number", StringValue: strconv.FormatUint(max(bus.Deliveries(meta), 1)-1, 10)},
 	}}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

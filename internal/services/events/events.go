@@ -2,8 +2,6 @@ package events
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -124,8 +122,7 @@ type Service struct {
 	buses   map[string]Bus // by name
 	rules   []*rule        // by bus, then id
 	cons    jetstream.Consumer
-	cancel  context.CancelFunc
-	done    chan struct{}
+	worker  bus.Worker // the delivery loop
 	closed  bool
 	handled map[string]map[string]bool // event id → rule/target delivered, until acked
 }
@@ -325,25 +322,20 @@ func findBus(buses map[string]Bus, name string) (Bus, error) {
 // targets exist.
 func (s *Service) Start() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed || s.done != nil || s.cons == nil {
+	cons, closed := s.cons, s.closed
+	s.mu.Unlock()
+	if closed || cons == nil {
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel, s.done = cancel, make(chan struct{})
-	go s.deliverLoop(ctx, s.cons, s.done)
+	s.worker.Start(func(ctx context.Context) { bus.Consume(ctx, cons, 100, s.log, "events", s.handle) })
 }
 
 // Close stops delivering and waits for the deliveries under way.
 func (s *Service) Close() {
 	s.mu.Lock()
 	s.closed = true
-	cancel, done := s.cancel, s.done
 	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
-	}
+	s.worker.Close()
 }
 
 // Buses lists the buses by name, the default one included.
@@ -367,24 +359,6 @@ func (s *Service) Rules() []Rule {
 		out = append(out, r.cfg)
 	}
 	return out
-}
-
-// deliverLoop delivers stored events until ctx ends.
-func (s *Service) deliverLoop(ctx context.Context, cons jetstream.Consumer, done chan struct{}) {
-	defer close(done)
-	for ctx.Err() == nil {
-		batch, err := cons.Fetch(100, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
-			if ctx.Err() == nil {
-				s.log.Warn("fetching events", "err", err)
-				sleep(ctx, time.Second)
-			}
-			continue
-		}
-		for msg := range batch.Messages() {
-			s.handle(context.WithoutCancel(ctx), msg)
-		}
-	}
 }
 
 // matching are the enabled rules of a bus that match an event.
@@ -417,7 +391,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	meta, _ := msg.Metadata()
 	last := meta != nil && meta.NumDelivered >= maxDeliver
-	ctx, span := s.deliverSpan(ctx, s.busNamed(rec.Bus), tracectx.NATS(msg.Headers()), rec.ID, attempt(meta))
+	ctx, span := s.deliverSpan(ctx, s.busNamed(rec.Bus), tracectx.NATS(msg.Headers()), rec.ID, bus.Deliveries(meta))
 	defer span.End()
 	s.mu.Lock()
 	done := s.handled[rec.ID]
@@ -443,7 +417,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 			if err != nil {
 				span.RecordError(err)
 				s.log.Warn("delivering an event", "bus", rec.Bus, "rule", r.cfg.ID, "target", t.ID, "kind", t.Kind, "name", t.Name,
-					"event_id", rec.ID, "attempt", attempt(meta), "err", err)
+					"event_id", rec.ID, "attempt", bus.Deliveries(meta), "err", err)
 				cond := s.exhausted(t, meta, rec.Ingested)
 				if cond == "" && last {
 					cond = "MaximumRetryAttempts"
@@ -463,7 +437,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 	}
 	if failed > 0 {
-		msg.NakWithDelay(s.retryDelay(meta))
+		msg.NakWithDelay(bus.Backoff(meta, s.opts.RetryDelay))
 		return
 	}
 	if err := msg.DoubleAck(ctx); err != nil {
@@ -493,37 +467,4 @@ func (s *Service) deliver(ctx context.Context, t Target, payload []byte, eventID
 	return fmt.Errorf("target kind %s is not delivered", t.Kind)
 }
 
-// retryDelay is the wait before the next delivery: RetryDelay, doubling
-// with each attempt, at most five minutes.
-func (s *Service) retryDelay(meta *jetstream.MsgMetadata) time.Duration {
-	n := min(attempt(meta), 10)
-	if n > 0 {
-		n--
-	}
-	return min(s.opts.RetryDelay<<n, 5*time.Minute)
-}
-
-func attempt(meta *jetstream.MsgMetadata) uint64 {
-	if meta == nil {
-		return 0
-	}
-	return meta.NumDelivered
-}
-
 func subject(busName string) string { return subjectPrefix + bus.Name(busName) }
-
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
-}

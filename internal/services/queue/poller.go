@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stacklab/stacklab/internal/bus"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/telemetry"
 	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
@@ -121,7 +122,7 @@ func (p *poller) work(ctx context.Context) {
 		msgs, err := p.svc.receive(ctx, p.q, p.m.BatchSize, time.Second, p.m.Window)
 		if err != nil && ctx.Err() == nil {
 			p.log.Warn("polling the queue", "err", err)
-			sleep(ctx, time.Second)
+			bus.Sleep(ctx, time.Second)
 		}
 		if len(msgs) == 0 {
 			continue

@@ -5,13 +5,11 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sort"
 	"strconv"
 	"strings"
@@ -352,7 +350,7 @@ func (s *Service) message(ctx context.Context, q *queue, in SendInput) (*nats.Ms
 	if delay < 0 || delay > 15*time.Minute {
 		return nil, SendOutput{}, "", fmt.Errorf("%w: the delay must be 0 to 900 s, not %s", ErrInvalid, delay)
 	}
-	id := newID()
+	id := bus.NewID()
 	msgID := ""
 	if q.cfg.Fifo {
 		if in.GroupID == "" {
@@ -425,7 +423,7 @@ func (s *Service) move(ctx context.Context, q *queue) {
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("fetching delayed messages", "queue", q.cfg.ID, "err", err)
-				sleep(ctx, time.Second)
+				bus.Sleep(ctx, time.Second)
 			}
 			continue
 		}
@@ -722,27 +720,7 @@ func (s *Service) Close() {
 	s.moverWG.Wait()
 }
 
-// newID is a random (version 4) UUID. Message ids need to be unique, not
-// secret, so they come from math/rand/v2's per-thread generator rather
-// than a system call per message.
-func newID() string {
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
-	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 func md5Hex(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/stacklab/stacklab/internal/bus"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/telemetry"
 	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
@@ -117,7 +118,7 @@ func (p *poller) run(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() == nil {
 				p.log.Warn("reading the table stream", "err", err)
-				sleep(ctx, p.svc.opts.RetryDelay)
+				bus.Sleep(ctx, p.svc.opts.RetryDelay)
 			}
 			continue
 		}
@@ -181,20 +182,11 @@ func (p *poller) deliver(ctx context.Context, msgs []jetstream.Msg) {
 		for _, m := range msgs {
 			m.InProgress() // keep the batch ours while it is retried
 		}
-		sleep(ctx, p.svc.opts.RetryDelay)
+		bus.Sleep(ctx, p.svc.opts.RetryDelay)
 	}
 	// Stopped before the batch succeeded: it is read again at once by the
 	// next poller of the mapping.
 	for _, m := range msgs {
 		m.Nak()
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }

@@ -2,8 +2,6 @@ package topic
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -87,8 +85,7 @@ type Service struct {
 	mu      sync.RWMutex
 	topics  map[string]*topic // by logical id
 	cons    jetstream.Consumer
-	cancel  context.CancelFunc
-	done    chan struct{}
+	worker  bus.Worker // the delivery loop
 	closed  bool
 	handled map[string]map[int]bool // message id → subscriptions delivered, until acked
 }
@@ -181,25 +178,20 @@ func (s *Service) Apply(ctx context.Context, cfgs []Config) error {
 // Start runs the fan-out, once; call it after the subscribers exist.
 func (s *Service) Start() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed || s.done != nil || s.cons == nil {
+	cons, closed := s.cons, s.closed
+	s.mu.Unlock()
+	if closed || cons == nil {
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel, s.done = cancel, make(chan struct{})
-	go s.fanout(ctx, s.cons, s.done)
+	s.worker.Start(func(ctx context.Context) { bus.Consume(ctx, cons, 100, s.log, "publishes", s.handle) })
 }
 
 // Close stops the fan-out and waits for the deliveries it runs.
 func (s *Service) Close() {
 	s.mu.Lock()
 	s.closed = true
-	cancel, done := s.cancel, s.done
 	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
-	}
+	s.worker.Close()
 }
 
 // Topics lists the deployed topics, by logical id.
@@ -302,7 +294,7 @@ func (s *Service) Publish(ctx context.Context, name string, in PublishInput) (_ 
 	if size := publishSize(in); size > MaxMessageSize {
 		return PublishOutput{}, fmt.Errorf("%w: the message and its attributes are %d bytes, more than the %d bytes SNS allows", ErrInvalid, size, MaxMessageSize)
 	}
-	rec := stored{Topic: t.cfg.ID, MessageID: newID(), Timestamp: time.Now().UTC(), Message: in.Message, Subject: in.Subject,
+	rec := stored{Topic: t.cfg.ID, MessageID: bus.NewID(), Timestamp: time.Now().UTC(), Message: in.Message, Subject: in.Subject,
 		Attributes: in.MessageAttributes, GroupID: in.GroupID, DedupID: in.DeduplicationID}
 	data, err := json.Marshal(rec)
 	if err != nil {
@@ -327,24 +319,6 @@ func (s *Service) Publish(ctx context.Context, name string, in PublishInput) (_ 
 	return PublishOutput{MessageID: rec.MessageID}, nil
 }
 
-// fanout delivers stored publishes until ctx ends.
-func (s *Service) fanout(ctx context.Context, cons jetstream.Consumer, done chan struct{}) {
-	defer close(done)
-	for ctx.Err() == nil {
-		batch, err := cons.Fetch(100, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
-			if ctx.Err() == nil {
-				s.log.Warn("fetching publishes", "err", err)
-				sleep(ctx, time.Second)
-			}
-			continue
-		}
-		for msg := range batch.Messages() {
-			s.handle(context.WithoutCancel(ctx), msg)
-		}
-	}
-}
-
 // handle delivers one publish to its topic's matching subscriptions.
 func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 	var rec stored
@@ -364,11 +338,11 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 			delete(s.handled, rec.MessageID)
 			s.mu.Unlock()
 		} else {
-			msg.NakWithDelay(s.retryDelay(meta))
+			msg.NakWithDelay(bus.Backoff(meta, s.opts.RetryDelay))
 		}
 		return
 	}
-	ctx, span := s.deliverSpan(ctx, t, tracectx.NATS(msg.Headers()), rec.MessageID, attempt(meta))
+	ctx, span := s.deliverSpan(ctx, t, tracectx.NATS(msg.Headers()), rec.MessageID, bus.Deliveries(meta))
 	defer span.End()
 	s.mu.Lock()
 	done := s.handled[rec.MessageID]
@@ -392,7 +366,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 			failed++
 			span.RecordError(err)
 			s.log.Warn("delivering a publish", "topic", t.cfg.ID, "subscription", sub.ID, "protocol", sub.Protocol, "endpoint", sub.Endpoint,
-				"message_id", rec.MessageID, "attempt", attempt(meta), "err", err)
+				"message_id", rec.MessageID, "attempt", bus.Deliveries(meta), "err", err)
 			continue
 		}
 		s.mu.Lock()
@@ -400,7 +374,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 		s.mu.Unlock()
 	}
 	if failed > 0 && !last {
-		msg.NakWithDelay(s.retryDelay(meta))
+		msg.NakWithDelay(bus.Backoff(meta, s.opts.RetryDelay))
 		return
 	}
 	if failed > 0 {
@@ -412,23 +386,6 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 	s.mu.Lock()
 	delete(s.handled, rec.MessageID)
 	s.mu.Unlock()
-}
-
-// retryDelay is the wait before the next delivery: RetryDelay, doubling
-// with each attempt, at most five minutes.
-func (s *Service) retryDelay(meta *jetstream.MsgMetadata) time.Duration {
-	n := min(attempt(meta), 10)
-	if n > 0 {
-		n--
-	}
-	return min(s.opts.RetryDelay<<n, 5*time.Minute)
-}
-
-func attempt(meta *jetstream.MsgMetadata) uint64 {
-	if meta == nil {
-		return 0
-	}
-	return meta.NumDelivered
 }
 
 func (s *Service) subscriptionARN(t *topic, sub Subscription) string {
@@ -478,20 +435,4 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
-}
-
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
 }
