@@ -2,9 +2,11 @@
 // in the binary by default (state on disk under the state directory, no
 // network listener: clients connect in-process), or an external NATS
 // cluster when a URL is given. Everything that must survive a crash (async
-// invocations now; queues, buckets, tables, deployments later) lives in its
-// streams, key-value buckets and object stores.
+// invocations, queues, buckets, tables, topics, event buses, deployments)
+// lives in its streams, key-value buckets and object stores.
 //
-// The package starts and stops the server and hands out connections; it
+// The package starts and stops the server and hands out connections, names
+// things safely for JetStream, and holds what every service that delivers
+// stored messages shares (work.go: the delivery loop, back-off, ids); it
 // knows nothing about what is stored.
 package bus
