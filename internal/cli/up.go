@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -209,6 +210,7 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 	defer st.RemoveEndpoints()
 	printEndpoints(stdout, c.file, p, ep, time.Since(t0))
 	printTracing(stdout, p, c.platform.Tracing)
+	fmt.Fprintln(stdout, "Try: stacklab ls, stacklab invoke NAME --payload '{}', stacklab logs NAME -f, stacklab traces. Ctrl-C stops.")
 	if c.ready != nil {
 		c.ready <- ep
 	}
@@ -253,7 +255,45 @@ func printEndpoints(w io.Writer, file string, p *platform.Platform, ep server.En
 		sandbox = "bubblewrap"
 	}
 	fmt.Fprintf(w, "  sandbox      %s\n", sandbox)
-	fmt.Fprintln(w, "Try: stacklab ls, stacklab invoke NAME --payload '{}', stacklab logs NAME -f. Ctrl-C stops.")
+	printServices(w, p, ep)
+}
+
+// orID is a service's name, or its logical id when it has none.
+func orID(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return id
+}
+
+// printServices names the stack's buckets, queues, topics and tables, and
+// how to reach them.
+func printServices(w io.Writer, p *platform.Platform, ep server.Endpoints) {
+	var buckets, queues, topics, tables []string
+	for _, b := range p.Buckets().Buckets() {
+		buckets = append(buckets, b.Name)
+	}
+	for _, q := range p.Queues().Queues() {
+		queues = append(queues, orID(q.Name, q.ID))
+	}
+	for _, t := range p.Topics().Topics() {
+		topics = append(topics, orID(t.Name, t.ID))
+	}
+	for _, t := range p.Tables().Tables() {
+		tables = append(tables, orID(t.Name, t.ID))
+	}
+	if len(buckets) > 0 {
+		fmt.Fprintf(w, "  buckets      %s (S3 objects at %s/_s3/BUCKET/KEY; stacklab bucket)\n", strings.Join(buckets, ", "), ep.Gateway)
+	}
+	if len(queues) > 0 {
+		fmt.Fprintf(w, "  queues       %s (stacklab queue; SQS for AWS SDKs at %s)\n", strings.Join(queues, ", "), ep.Gateway)
+	}
+	if len(topics) > 0 {
+		fmt.Fprintf(w, "  topics       %s (stacklab topic)\n", strings.Join(topics, ", "))
+	}
+	if len(tables) > 0 {
+		fmt.Fprintf(w, "  tables       %s (stacklab table; DynamoDB for AWS SDKs at %s)\n", strings.Join(tables, ", "), ep.Gateway)
+	}
 }
 
 func processAlive(pid int) bool {

@@ -16,16 +16,25 @@ import (
 var _ server.Telemetry = (*Platform)(nil)
 
 // spanStore is the store the telemetry endpoints read, or ErrTracingOff.
-func (p *Platform) spanStore() (*store.Store, error) {
-	if st := p.tel.Store(); st != nil {
-		return st, nil
+// What has ended is written first (the writer otherwise batches for up to
+// its FlushInterval), so that a trace asked for right after its request is
+// read whole.
+func (p *Platform) spanStore(ctx context.Context) (*store.Store, error) {
+	st := p.tel.Store()
+	if st == nil {
+		return nil, server.ErrTracingOff
 	}
-	return nil, server.ErrTracingOff
+	fctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := st.Flush(fctx); err != nil {
+		p.log.Debug("flushing the span store before a query", "err", err)
+	}
+	return st, nil
 }
 
 // TelemetryTraces lists traces, newest first.
 func (p *Platform) TelemetryTraces(ctx context.Context, f store.TraceFilter) ([]store.TraceSummary, error) {
-	st, err := p.spanStore()
+	st, err := p.spanStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +43,7 @@ func (p *Platform) TelemetryTraces(ctx context.Context, f store.TraceFilter) ([]
 
 // TelemetryTrace reads one trace with its critical path.
 func (p *Platform) TelemetryTrace(ctx context.Context, id string) (telemetry.TraceView, error) {
-	if _, err := p.spanStore(); err != nil {
+	if _, err := p.spanStore(ctx); err != nil {
 		return telemetry.TraceView{}, err
 	}
 	return p.tel.Trace(ctx, id)
@@ -42,7 +51,7 @@ func (p *Platform) TelemetryTrace(ctx context.Context, id string) (telemetry.Tra
 
 // TelemetryMap is the service map of [since, until) with its bottleneck.
 func (p *Platform) TelemetryMap(ctx context.Context, since, until time.Time) (telemetry.MapReport, error) {
-	if _, err := p.spanStore(); err != nil {
+	if _, err := p.spanStore(ctx); err != nil {
 		return telemetry.MapReport{}, err
 	}
 	return p.tel.ServiceMap(ctx, since, until, 0)
@@ -52,7 +61,7 @@ func (p *Platform) TelemetryMap(ctx context.Context, since, until time.Time) (te
 // window; with byVersion, one line per function and deployment version
 // (FunctionStats.Version is the deployment number).
 func (p *Platform) TelemetryStats(ctx context.Context, f store.StatsFilter, byVersion bool) ([]store.FunctionStats, error) {
-	st, err := p.spanStore()
+	st, err := p.spanStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +93,7 @@ func (p *Platform) TelemetryStats(ctx context.Context, f store.StatsFilter, byVe
 // before it: per function, the invocations each ran in the window after it
 // went live.
 func (p *Platform) TelemetryCompare(ctx context.Context, function string, window time.Duration) (server.VersionComparison, error) {
-	st, err := p.spanStore()
+	st, err := p.spanStore(ctx)
 	if err != nil {
 		return server.VersionComparison{}, err
 	}
