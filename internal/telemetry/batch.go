@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"slices"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -11,7 +12,8 @@ import (
 // each carrying its own context (an SQS batch, a table stream batch), as the
 // messaging conventions ask:
 //
-//   - one valid context: the span is its child, as for a single delivery;
+//   - one valid context (or several equal ones: messages sent in one call):
+//     the span is its child, as for a single delivery;
 //   - several: the span links to each of them, and is the child of the
 //     first when they all share its trace (one upload fanned out into
 //     chunks stays one trace), else a new root;
@@ -22,36 +24,31 @@ func (t *Telemetry) StartBatch(ctx context.Context, name string, kind Kind, pare
 	if t == nil {
 		return ctx, Span{}
 	}
-	var (
-		first  trace.SpanContext
-		valid  int
-		shared = true
-	)
+	// The distinct valid contexts: messages sent in one call (an SQS
+	// SendMessageBatch) share their sender's span, and count once.
+	var distinct []trace.SpanContext
+	shared := true
 	for _, sc := range parents {
-		if !sc.IsValid() {
+		if !sc.IsValid() || slices.ContainsFunc(distinct, func(d trace.SpanContext) bool { return d.Equal(sc) }) {
 			continue
 		}
-		if valid == 0 {
-			first = sc
-		} else if sc.TraceID() != first.TraceID() {
+		if len(distinct) > 0 && sc.TraceID() != distinct[0].TraceID() {
 			shared = false
 		}
-		valid++
+		distinct = append(distinct, sc)
 	}
 	opts := []trace.SpanStartOption{trace.WithSpanKind(otelKind(kind)), trace.WithAttributes(attrs...)}
 	switch {
-	case valid == 1:
-		ctx = trace.ContextWithRemoteSpanContext(ctx, first)
-	case valid > 1:
-		links := make([]trace.Link, 0, valid)
-		for _, sc := range parents {
-			if sc.IsValid() {
-				links = append(links, trace.Link{SpanContext: sc})
-			}
+	case len(distinct) == 1:
+		ctx = trace.ContextWithRemoteSpanContext(ctx, distinct[0])
+	case len(distinct) > 1:
+		links := make([]trace.Link, len(distinct))
+		for i, sc := range distinct {
+			links[i] = trace.Link{SpanContext: sc}
 		}
 		opts = append(opts, trace.WithLinks(links...))
 		if shared {
-			ctx = trace.ContextWithRemoteSpanContext(ctx, first)
+			ctx = trace.ContextWithRemoteSpanContext(ctx, distinct[0])
 		} else {
 			opts = append(opts, trace.WithNewRoot())
 		}

@@ -49,6 +49,7 @@ func TestStartBatch(t *testing.T) {
 		{"none", nil, trace.SpanContext{}, 0, false},
 		{"one", same[:1], same[0], 0, true},
 		{"one trace", same, same[0], 3, true},
+		{"one send call", []trace.SpanContext{same[0], same[0], same[0]}, same[0], 0, true},
 		{"mixed traces, an invalid one skipped", mixed, trace.SpanContext{}, 2, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/stacklab/stacklab/internal/telemetry"
 )
@@ -45,24 +46,28 @@ func (s *Service) SendBatch(ctx context.Context, name string, in []SendInput) ([
 		return nil, fmt.Errorf("%w: a batch has 1 to %d messages, not %d", ErrInvalid, MaxBatch, len(in))
 	}
 	// Each message checked and made first, so that a batch too large in
-	// all stores nothing. Each has its own send span, as on AWS.
+	// all stores nothing. The call is one send span, as on AWS (one X-Ray
+	// subsegment a SendMessageBatch): every message carries its context.
 	out := make([]BatchResult, len(in))
 	msgs := make([]*nats.Msg, len(in))
 	dedups := make([]string, len(in))
-	spans := make([]telemetry.Span, len(in))
+	mctx, span := s.sendSpan(ctx, q)
+	var callErr error
 	defer func() {
-		for i, sp := range spans {
-			sp.RecordError(out[i].Err)
-			if s.tel != nil && out[i].MessageID != "" {
-				sp.SetAttributes(telemetry.MessagingMessageID(out[i].MessageID))
+		if s.tel != nil {
+			failed := 0
+			for _, r := range out {
+				if r.Err != nil {
+					failed++
+				}
 			}
-			sp.End()
+			span.SetAttributes(telemetry.MessagingBatchCount(len(in)), attribute.Int("stacklab.queue.failed_entries", failed))
 		}
+		span.RecordError(callErr)
+		span.End()
 	}()
 	total := 0
 	for i, m := range in {
-		mctx, span := s.sendSpan(ctx, q)
-		spans[i] = span
 		msgs[i], out[i].SendOutput, dedups[i], out[i].Err = s.message(mctx, q, m)
 		if msgs[i] != nil {
 			total += len(msgs[i].Data) + len(msgs[i].Header.Get(hdrAttrs))
@@ -73,6 +78,7 @@ func (s *Service) SendBatch(ctx context.Context, name string, in []SendInput) ([
 		for i := range out {
 			out[i].Err = err
 		}
+		callErr = err
 		return nil, err
 	}
 	if _, ok := ctx.Deadline(); !ok {
