@@ -29,7 +29,8 @@ type traceSlot struct {
 // An invocation is a Server span named by the function, child of the
 // context in the request's TraceID (an X-Ray header), else of the span in
 // the caller's ctx, else a new root. Its children are "queue wait" (for a
-// free slot, and for an async event its time in the queue), "init" (a cold
+// free slot, and for an async event its time in the queue; left out under
+// minQueueWait), "init" (a cold
 // start, as measured from the process's start to its first request for an
 // event) and "run" (the event handed over to the answer); the function gets
 // the run span's context as Lambda-Runtime-Trace-Id, which its runtime
@@ -152,13 +153,21 @@ func (t *invTrace) child(name string, from, to time.Time) telemetry.Span {
 	return s
 }
 
+// minQueueWait is the shortest wait for a slot recorded as a "queue wait"
+// span: a shorter one found a free slot, waited for nothing, and its span
+// would cost a row in the store for each warm invocation and say nothing.
+// The invocation record keeps every wait.
+const minQueueWait = 100 * time.Microsecond
+
 // waited ends the wait for a slot (successful or not).
 func (t *invTrace) waited() {
 	if t == nil || !t.acquired.IsZero() {
 		return
 	}
 	t.acquired = time.Now()
-	t.child("queue wait", t.start, t.acquired)
+	if t.acquired.Sub(t.start) >= minQueueWait {
+		t.child("queue wait", t.start, t.acquired)
+	}
 }
 
 // initDone records the cold start of in: ok when the instance became
