@@ -123,31 +123,9 @@ func appendAttributes(b []byte, m map[string]RecordAttribute) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `"stringListValues":`...)
-		if a.StringListValues == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '[')
-			for j, s := range a.StringListValues {
-				if j > 0 {
-					b = append(b, ',')
-				}
-				b = appendString(b, s)
-			}
-			b = append(b, ']')
-		}
+		b = appendList(b, a.StringListValues, appendString)
 		b = append(b, `,"binaryListValues":`...)
-		if a.BinaryListValues == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '[')
-			for j, v := range a.BinaryListValues {
-				if j > 0 {
-					b = append(b, ',')
-				}
-				b = appendBytes(b, v)
-			}
-			b = append(b, ']')
-		}
+		b = appendList(b, a.BinaryListValues, appendBytes)
 		b = append(b, `,"dataType":`...)
 		b = appendString(b, a.DataType)
 		b = append(b, '}')
@@ -229,4 +207,20 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[done:]...)
 	return append(b, '"')
+}
+
+// appendList appends xs as a JSON array (null when nil, as encoding/json
+// writes a nil slice), each element with appendOne.
+func appendList[T any](b []byte, xs []T, appendOne func([]byte, T) []byte) []byte {
+	if xs == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, x := range xs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendOne(b, x)
+	}
+	return append(b, ']')
 }
