@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stacklab/stacklab/internal/bus/bustest"
 	"github.com/stacklab/stacklab/internal/invoke"
 )
 
@@ -14,7 +15,7 @@ import (
 // as the caller named it.
 func TestObserveAge(t *testing.T) {
 	rt := echoRuntime(t)
-	b := startBus(t, t.TempDir())
+	b := bustest.Start(t, t.TempDir())
 	defer b.Close()
 	q, err := invoke.NewAsync(context.Background(), b.JetStream(), invoke.AsyncOptions{Runner: rt, RetryDelay: 50 * time.Millisecond,
 		Policy: func(string) invoke.RetryPolicy {

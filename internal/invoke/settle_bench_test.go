@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stacklab/stacklab/internal/bus/bustest"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/services/queue"
 )
@@ -25,7 +26,7 @@ func BenchmarkAsyncOutcome(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			rt := echoRuntime(b)
-			bs := startBus(b, b.TempDir())
+			bs := bustest.Start(b, b.TempDir())
 			defer bs.Close()
 			var done atomic.Int64
 			opts := invoke.AsyncOptions{Runner: rt, Workers: 8}

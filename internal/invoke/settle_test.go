@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/stacklab/stacklab/internal/bus"
+	"github.com/stacklab/stacklab/internal/bus/bustest"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/runtime"
 )
@@ -129,15 +129,6 @@ func kept(t *testing.T, js jetstream.JetStream, id string) bool {
 	return err == nil
 }
 
-func startBus(t testing.TB, dir string) *bus.Bus {
-	t.Helper()
-	b, err := bus.Start(context.Background(), bus.Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestSettleBeforeAck: the event stays in the queue while its outcome
 // cannot be delivered, the function runs once, and Settle is called again
 // with what it already delivered marked; once it succeeds the event is
@@ -153,7 +144,7 @@ func TestSettleBeforeAck(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rt := echoRuntime(t)
-			b := startBus(t, t.TempDir())
+			b := bustest.Start(t, t.TempDir())
 			defer b.Close()
 			s := &settler{fail: 2}
 			q, err := invoke.NewAsync(context.Background(), b.JetStream(), invoke.AsyncOptions{Runner: rt, RetryDelay: 50 * time.Millisecond, Settle: s.settle,
@@ -214,7 +205,7 @@ func TestSettleBeforeAck(t *testing.T) {
 func TestKeptOutcomeSurvivesRestart(t *testing.T) {
 	rt := echoRuntime(t)
 	dir := t.TempDir()
-	b := startBus(t, dir)
+	b := bustest.Start(t, dir)
 	failing := &settler{fail: -1}
 	q, err := invoke.NewAsync(context.Background(), b.JetStream(), invoke.AsyncOptions{Runner: rt, RetryDelay: 50 * time.Millisecond, Settle: failing.settle,
 		Policy: func(string) invoke.RetryPolicy {
@@ -233,7 +224,7 @@ func TestKeptOutcomeSurvivesRestart(t *testing.T) {
 	q.Close()
 	b.Close()
 
-	b = startBus(t, dir)
+	b = bustest.Start(t, dir)
 	defer b.Close()
 	ok := &settler{}
 	q, err = invoke.NewAsync(context.Background(), b.JetStream(), invoke.AsyncOptions{Runner: rt, RetryDelay: 50 * time.Millisecond, AckWait: time.Second, Settle: ok.settle})
@@ -257,7 +248,7 @@ func TestKeptOutcomeSurvivesRestart(t *testing.T) {
 // counting the attempts that ran.
 func TestEventAgeExceeded(t *testing.T) {
 	rt := echoRuntime(t)
-	b := startBus(t, t.TempDir())
+	b := bustest.Start(t, t.TempDir())
 	defer b.Close()
 	s := &settler{}
 	q, err := invoke.NewAsync(context.Background(), b.JetStream(), invoke.AsyncOptions{Runner: rt, RetryDelay: 2 * time.Second, Settle: s.settle,

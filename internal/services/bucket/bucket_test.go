@@ -15,25 +15,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stacklab/stacklab/internal/bus"
+	"github.com/stacklab/stacklab/internal/bus/bustest"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/services/queue"
 )
 
-func startBus(t *testing.T, dir string) *bus.Bus {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, err := bus.Start(ctx, bus.Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func newService(t *testing.T, opts Options, cfgs ...Config) *Service {
 	t.Helper()
-	b := startBus(t, t.TempDir())
+	b := bustest.Start(t, t.TempDir())
 	s := New(b.JetStream(), opts)
 	t.Cleanup(func() {
 		s.Close()
@@ -236,7 +225,7 @@ func TestLargeObjectStreams(t *testing.T) {
 func TestObjectsSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	b := startBus(t, dir)
+	b := bustest.Start(t, dir)
 	s := New(b.JetStream(), Options{})
 	if err := s.Apply(ctx, []Config{{ID: "Keep"}}); err != nil {
 		t.Fatal(err)
@@ -247,7 +236,7 @@ func TestObjectsSurviveRestart(t *testing.T) {
 	s.Close()
 	b.Close()
 
-	b = startBus(t, dir)
+	b = bustest.Start(t, dir)
 	defer b.Close()
 	s = New(b.JetStream(), Options{})
 	defer s.Close()
@@ -388,7 +377,7 @@ func TestEventShape(t *testing.T) {
 
 // TestNotificationToQueue sends the records to a real queue.
 func TestNotificationToQueue(t *testing.T) {
-	b := startBus(t, t.TempDir())
+	b := bustest.Start(t, t.TempDir())
 	defer b.Close()
 	ctx := context.Background()
 	qs := queue.New(b.JetStream(), queue.Options{})

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stacklab/stacklab/internal/bus/bustest"
 	"github.com/stacklab/stacklab/internal/services/queue"
 )
 
@@ -14,7 +15,7 @@ import (
 // so with ErrNotNotified, naming the notification and its queue, instead
 // of answering success and losing the event.
 func TestUnqueuedNotificationIsAnError(t *testing.T) {
-	b := startBus(t, t.TempDir())
+	b := bustest.Start(t, t.TempDir())
 	defer b.Close()
 	ctx := context.Background()
 	qs := queue.New(b.JetStream(), queue.Options{})

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stacklab/stacklab/internal/bus/bustest"
 	"github.com/stacklab/stacklab/internal/services/queue"
 	"github.com/stacklab/stacklab/internal/telemetry"
 	"github.com/stacklab/stacklab/internal/telemetry/teltest"
@@ -18,7 +19,7 @@ import (
 // it causes continue that span.
 func TestPutCarriesTraceToNotifications(t *testing.T) {
 	tel := teltest.New(t)
-	b := startBus(t, t.TempDir())
+	b := bustest.Start(t, t.TempDir())
 	defer b.Close()
 	ctx := context.Background()
 	qs := queue.New(b.JetStream(), queue.Options{Telemetry: tel})

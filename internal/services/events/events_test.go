@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stacklab/stacklab/internal/bus"
+	"github.com/stacklab/stacklab/internal/bus/bustest"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/services/queue"
 	"github.com/stacklab/stacklab/internal/services/topic"
@@ -47,17 +48,6 @@ type topics struct{ s *topic.Service }
 func (t topics) Publish(ctx context.Context, name, message string) error {
 	_, err := t.s.Publish(ctx, name, topic.PublishInput{Message: message})
 	return err
-}
-
-func startBus(t *testing.T, dir string) *bus.Bus {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, err := bus.Start(ctx, bus.Options{Dir: dir})
-	if err != nil {
-		t.Fatalf("starting the bus: %v", err)
-	}
-	return b
 }
 
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
@@ -97,7 +87,7 @@ var config = Config{
 func setup(t *testing.T, dir string, inv invoke.Invoker) (*Service, *queue.Service, func()) {
 	t.Helper()
 	ctx := context.Background()
-	b := startBus(t, dir)
+	b := bustest.Start(t, dir)
 	qs := queue.New(b.JetStream(), queue.Options{})
 	if err := qs.Apply(ctx, []queue.Config{{ID: "Audit"}, {ID: "Summary"}, {ID: "Notified"}}); err != nil {
 		t.Fatal(err)

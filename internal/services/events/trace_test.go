@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stacklab/stacklab/internal/bus/bustest"
 	"github.com/stacklab/stacklab/internal/services/queue"
 	"github.com/stacklab/stacklab/internal/telemetry"
 	"github.com/stacklab/stacklab/internal/telemetry/teltest"
@@ -17,7 +18,7 @@ import (
 // message continue.
 func TestPutTraceReachesTargets(t *testing.T) {
 	ctx := context.Background()
-	b := startBus(t, t.TempDir())
+	b := bustest.Start(t, t.TempDir())
 	defer b.Close()
 	tel := teltest.New(t)
 	qs := queue.New(b.JetStream(), queue.Options{Telemetry: tel})

@@ -8,26 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stacklab/stacklab/internal/bus"
+	"github.com/stacklab/stacklab/internal/bus/bustest"
 )
-
-// startBus starts an embedded NATS server with JetStream on dir.
-func startBus(t testing.TB, dir string) *bus.Bus {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, err := bus.Start(ctx, bus.Options{Dir: dir})
-	if err != nil {
-		t.Fatalf("starting the bus: %v", err)
-	}
-	return b
-}
 
 // newService starts a bus and a service with cfgs applied; both stop at
 // the end of the test.
 func newService(t testing.TB, cfgs ...Config) *Service {
 	t.Helper()
-	b := startBus(t, t.TempDir())
+	b := bustest.Start(t, t.TempDir())
 	s := New(b.JetStream(), Options{})
 	t.Cleanup(func() {
 		s.Close()
@@ -289,7 +277,7 @@ func TestMessageSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	cfg := Config{ID: "Durable", VisibilityTimeout: time.Second}
 	ctx := context.Background()
-	b := startBus(t, dir)
+	b := bustest.Start(t, dir)
 	s := New(b.JetStream(), Options{})
 	if err := s.Apply(ctx, []Config{cfg}); err != nil {
 		t.Fatal(err)
@@ -303,7 +291,7 @@ func TestMessageSurvivesRestart(t *testing.T) {
 	s.Close()
 	b.Close()
 
-	b = startBus(t, dir)
+	b = bustest.Start(t, dir)
 	s = New(b.JetStream(), Options{})
 	t.Cleanup(func() {
 		s.Close()

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stacklab/stacklab/internal/bus/bustest"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/telemetry"
 	"github.com/stacklab/stacklab/internal/telemetry/model"
@@ -16,7 +17,7 @@ import (
 func tracedService(t testing.TB, cfgs ...Config) (*Service, *telemetry.Telemetry) {
 	t.Helper()
 	tel := teltest.New(t)
-	b := startBus(t, t.TempDir())
+	b := bustest.Start(t, t.TempDir())
 	s := New(b.JetStream(), Options{Telemetry: tel})
 	t.Cleanup(func() {
 		s.Close()

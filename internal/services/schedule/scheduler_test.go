@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stacklab/stacklab/internal/bus"
+	"github.com/stacklab/stacklab/internal/bus/bustest"
 	"github.com/stacklab/stacklab/internal/invoke"
 )
 
@@ -43,12 +44,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 
 func startBus(t *testing.T) *bus.Bus {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, err := bus.Start(ctx, bus.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := bustest.Start(t, t.TempDir())
 	t.Cleanup(b.Close)
 	return b
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stacklab/stacklab/internal/bus"
+	"github.com/stacklab/stacklab/internal/bus/bustest"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/services/queue"
 )
@@ -38,17 +38,6 @@ func (i *invoker) requests() []invoke.Request {
 	return append([]invoke.Request(nil), i.reqs...)
 }
 
-func startBus(t *testing.T, dir string) *bus.Bus {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, err := bus.Start(ctx, bus.Options{Dir: dir})
-	if err != nil {
-		t.Fatalf("starting the bus: %v", err)
-	}
-	return b
-}
-
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
@@ -72,7 +61,7 @@ var topics = []Config{{ID: "Orders", Subscriptions: []Subscription{
 func setup(t *testing.T, dir string, inv invoke.Invoker) (*Service, *queue.Service, func()) {
 	t.Helper()
 	ctx := context.Background()
-	b := startBus(t, dir)
+	b := bustest.Start(t, dir)
 	qs := queue.New(b.JetStream(), queue.Options{})
 	if err := qs.Apply(ctx, []queue.Config{{ID: "Audit"}, {ID: "Raw"}}); err != nil {
 		t.Fatal(err)
