@@ -29,7 +29,7 @@ func quantileSorted(s []float64, q float64) float64 {
 		return s[len(s)-1]
 	}
 	frac := h - float64(lo)
-	if frac == 0 {
+	if frac == 0 || s[lo] == s[lo+1] { // equal: no Inf-Inf = NaN
 		return s[lo]
 	}
 	return s[lo] + frac*(s[lo+1]-s[lo])

@@ -24,6 +24,7 @@ func TestQuantile(t *testing.T) {
 		{"unsorted", []float64{10, 1, 4, 2}, 0.5, 3},         // sorted 1 2 4 10, h = 1.5
 		{"unsorted q=0.9", []float64{10, 1, 4, 2}, 0.9, 8.2}, // h = 2.7: 4 + 0.7*6
 		{"one value", []float64{7}, 0.3, 7},
+		{"infinite", []float64{1, math.Inf(1), math.Inf(1)}, 0.9, math.Inf(1)},
 		{"empty", nil, 0.5, math.NaN()},
 		{"q below 0", oneToTen, -0.1, math.NaN()},
 		{"q above 1", oneToTen, 1.1, math.NaN()},
