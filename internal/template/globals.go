@@ -1,6 +1,7 @@
 package template
 
 import (
+	"github.com/stacklab/stacklab/internal/diag"
 	"slices"
 	"strings"
 )
@@ -146,4 +147,19 @@ func (l *loader) checkIgnoreGlobals(id, typ string, v *Value) {
 			l.diags.Errorf(it.Pos, id, "IgnoreGlobals", "name properties that Globals."+section+" can set, or \"*\""+suggest(name, allowed), "IgnoreGlobals names %q, which Globals.%s cannot set", name, section)
 		}
 	}
+}
+
+// InlineGlobals merges a parsed (unresolved) template's Globals into its
+// SAM resources, the way Load does, and removes the Globals section, so
+// that the resources carry everything they get and can be moved into
+// another template. It reports what Load would report about Globals.
+func InlineGlobals(file string, root *Value) diag.List {
+	g := root.Get("Globals")
+	if g == nil {
+		return nil
+	}
+	l := &loader{file: file, root: root, t: &Template{File: file, Conditions: map[string]Tri{}}}
+	l.globals(g, root.Get("Resources"))
+	root.Delete("Globals")
+	return l.diags
 }
