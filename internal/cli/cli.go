@@ -75,7 +75,7 @@ tells what is wrong with it, draws it, and says what changes between two version
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newValidate(), newGraph(), newPlan(), newModel(), newUp(), newDeploy(), newDeployments(), newRollback(), newInvoke(), newLogs(), newQueue(), newBucket(), newTopic(), newTable(), newEvents(), newLs(), newTraces(), newTrace(), newMap(), newStats(), newVersion())
+	root.AddCommand(newValidate(), newGraph(), newPlan(), newModel(), newUp(), newDeploy(), newDeployments(), newRollback(), newInvoke(), newLogs(), newQueue(), newBucket(), newTopic(), newTable(), newEvents(), newLs(), newTraces(), newTrace(), newMap(), newStats(), newExperiment(), newVersion())
 	root.InitDefaultCompletionCmd()
 	root.InitDefaultHelpCmd()
 	for _, c := range root.Commands() {

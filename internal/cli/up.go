@@ -12,18 +12,14 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/stacklab/stacklab/internal/diag"
-	"github.com/stacklab/stacklab/internal/gateway"
 	"github.com/stacklab/stacklab/internal/platform"
 	"github.com/stacklab/stacklab/internal/server"
-	"github.com/stacklab/stacklab/internal/services/awsapi"
 	"github.com/stacklab/stacklab/internal/services/bucket"
-	"github.com/stacklab/stacklab/internal/stack"
 	"github.com/stacklab/stacklab/internal/telemetry/metrics"
 )
 
@@ -139,17 +135,7 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 	met := metrics.New()
 	p.Instrument(met)
 	// The gateway's routes follow every deploy.
-	var gwHandler atomic.Pointer[gateway.Gateway]
-	var gwErr error
-	p.OnDeploy(func(st *stack.Stack) {
-		gw, err := gateway.New(gateway.Config{Invoker: p, APIs: st.APIs, Objects: server.Objects(p.Buckets()), AWS: &awsapi.Handler{Queues: p.Queues(), Tables: p.Tables(), Events: p, Logger: c.logger, Telemetry: p.Telemetry()}, Logger: c.logger, Region: c.platform.Region, AccountID: c.platform.AccountID,
-			Telemetry: p.Telemetry()})
-		if err != nil {
-			gwErr = err
-			return
-		}
-		gwHandler.Store(gw)
-	})
+	live := newLiveGateway(p, c.logger, c.platform)
 	t0 := time.Now()
 	var diags diag.List
 	if c.file == "" {
@@ -186,11 +172,10 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 		}
 		return err
 	}
-	if gwErr != nil {
-		return gwErr
+	if err := live.Err(); err != nil {
+		return err
 	}
-	gwSrv := &http.Server{Handler: met.Gateway(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gwHandler.Load().ServeHTTP(w, r) }),
-		func(r *http.Request) (string, string) { return gwHandler.Load().RouteOf(r) }), ReadHeaderTimeout: 10 * time.Second}
+	gwSrv := &http.Server{Handler: live.handler(met), ReadHeaderTimeout: 10 * time.Second}
 	// Shutdown ends the streams of 'stacklab logs -f' rather than waiting
 	// for them.
 	streams, endStreams := context.WithCancel(context.Background())

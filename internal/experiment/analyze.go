@@ -274,7 +274,11 @@ func (a *analysis) clauses(base int) ([]report.Clause, []string) {
 			continue
 		}
 		rc.Ratio = report.Interval{Estimate: iv.Estimate, Lo: iv.Lo, Hi: iv.Hi, Level: level}
-		if stats.MinP(len(aRounds), len(bRounds)) > alpha/float64(max(m, 1)) {
+		minP := stats.MinP(len(aRounds), len(bRounds))
+		if c.Direction != "different" {
+			minP /= 2 // one-sided
+		}
+		if minP > alpha/float64(max(m, 1)) {
 			warnings = append(warnings, fmt.Sprintf("%s: %d rounds with data cannot reach significance at %.3g after the correction for %d clauses; run more rounds", rc.Text, len(bRounds), alpha/float64(m), m))
 		}
 		if cv := stats.CV(aRounds); cv > 0.3 {

@@ -68,6 +68,22 @@ type block struct {
 // A variant that fails mid-run is reported and left out of later rounds;
 // the others finish. When ctx ends, Run stops and returns ctx's error.
 func Run(ctx context.Context, plan *Plan, p Platform, opts Options) (*report.Report, error) {
+	started := time.Now()
+	r, blocks, err := execute(ctx, plan, p, opts)
+	if err != nil {
+		return nil, err
+	}
+	spans, invs, err := r.telemetry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep := analyze(plan, blocks, spans, invs, r.failed)
+	rep.Started, rep.Finished = started, time.Now()
+	return rep, nil
+}
+
+// execute deploys, warms up and runs the rounds.
+func execute(ctx context.Context, plan *Plan, p Platform, opts Options) (*runner, []*block, error) {
 	s := plan.Spec
 	r := &runner{plan: plan, p: p, opts: opts, failed: map[int]string{}}
 	if r.opts.Progress == nil {
@@ -78,10 +94,9 @@ func Run(ctx context.Context, plan *Plan, p Platform, opts Options) (*report.Rep
 	}
 	r.timeout = durationOr(s.Workload.Timeout, 60*time.Second)
 	r.quiet = durationOr(s.Workload.Quiet, time.Second)
-	started := time.Now()
 	r.progress("deploying %d variants (%s) as one stack ...", len(plan.Merged.Variants), strings.Join(s.variantNames(), ", "))
 	if err := p.Deploy(ctx, plan.File, plan.Merged.Source); err != nil {
-		return nil, r.deployError(err)
+		return nil, nil, r.deployError(err)
 	}
 	if s.Workload.Warmup > 0 {
 		for vi := range plan.Targets {
@@ -90,13 +105,13 @@ func Run(ctx context.Context, plan *Plan, p Platform, opts Options) (*report.Rep
 			r.checkFailed(b)
 		}
 	}
-	measured := time.Now()
+	r.measured = time.Now()
 	rng := rand.New(rand.NewPCG(s.Design.Seed, 0x5eed))
 	for round := 0; round < s.Design.Rounds; round++ {
 		order := roundOrder(s.Design.Order, len(plan.Targets), round, rng)
 		for slot, vi := range order {
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return nil, nil, ctx.Err()
 			}
 			if _, bad := r.failed[vi]; bad {
 				continue
@@ -107,20 +122,24 @@ func Run(ctx context.Context, plan *Plan, p Platform, opts Options) (*report.Rep
 		}
 	}
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
+	return r, r.blocks, nil
+}
+
+// telemetry reads the spans and invocation records of the measured rounds.
+func (r *runner) telemetry(ctx context.Context) ([][]model.Span, []model.Invocation, error) {
 	r.progress("reading traces ...")
-	spans, err := p.Spans(ctx, measured.Add(-time.Second), time.Now().Add(time.Minute))
+	since, until := r.measured.Add(-time.Second), time.Now().Add(time.Minute)
+	spans, err := r.p.Spans(ctx, since, until)
 	if err != nil {
-		return nil, fmt.Errorf("reading the spans of the run: %w", err)
+		return nil, nil, fmt.Errorf("reading the spans of the run: %w", err)
 	}
-	invs, err := p.Invocations(ctx, measured.Add(-time.Second), time.Now().Add(time.Minute))
+	invs, err := r.p.Invocations(ctx, since, until)
 	if err != nil {
-		return nil, fmt.Errorf("reading the invocation records of the run: %w", err)
+		return nil, nil, fmt.Errorf("reading the invocation records of the run: %w", err)
 	}
-	rep := analyze(plan, r.blocks, spans, invs, r.failed)
-	rep.Started, rep.Finished = started, time.Now()
-	return rep, nil
+	return spans, invs, nil
 }
 
 type runner struct {
@@ -131,8 +150,10 @@ type runner struct {
 	quiet   time.Duration
 	blocks  []*block
 	failed  map[int]string
-	errors  int
-	seq     int
+	// measured is when the first measured round began.
+	measured time.Time
+	errors   int
+	seq      int
 }
 
 func (r *runner) progress(format string, args ...any) {

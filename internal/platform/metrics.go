@@ -64,3 +64,17 @@ func (p *Platform) queueStates(ctx context.Context) []metrics.QueueState {
 	}
 	return out
 }
+
+// Busy counts what is still under way: invocations running and messages
+// in the queues (waiting, in flight or delayed). Zero means idle, as far as
+// functions and queues tell.
+func (p *Platform) Busy(ctx context.Context) int {
+	n := 0
+	for _, s := range p.rt.PoolStates() {
+		n += s.Busy
+	}
+	for _, q := range p.queueStates(ctx) {
+		n += q.Visible + q.InFlight + q.Delayed
+	}
+	return n
+}

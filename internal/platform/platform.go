@@ -29,6 +29,8 @@ import (
 // Options configure a platform.
 type Options struct {
 	StateDir string // .stacklab: build cache, logs, token
+	// BuildDir is where built functions are cached; default StateDir/build.
+	BuildDir string
 	Template template.Options
 	Region   string
 	// AccountID appears in ARNs.
@@ -108,7 +110,7 @@ func New(opts Options) (*Platform, error) {
 		Sandbox:         opts.Sandbox,
 		Hide:            []string{state},
 	})
-	p := &Platform{opts: opts, log: opts.Logger.With("component", "platform"), rt: rt, builder: &runtime.Builder{Dir: filepath.Join(state, "build")}}
+	p := &Platform{opts: opts, log: opts.Logger.With("component", "platform"), rt: rt, builder: &runtime.Builder{Dir: firstNonEmpty(opts.BuildDir, filepath.Join(state, "build"))}}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	b, err := bus.Start(ctx, bus.Options{Dir: filepath.Join(state, "nats"), URL: opts.BusURL, Logger: opts.Logger})
