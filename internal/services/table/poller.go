@@ -114,23 +114,37 @@ func (s *Service) StopPollers() {
 func (p *poller) run(ctx context.Context) {
 	defer close(p.done)
 	for ctx.Err() == nil {
-		batch, err := p.cons.Fetch(p.m.BatchSize, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
+		// Wait for the first record, then take what else is there: like
+		// Lambda's stream poller, a record does not wait for a full batch.
+		msgs, err := p.fetch(p.cons.Fetch(1, jetstream.FetchMaxWait(time.Second)))
+		if err == nil && len(msgs) > 0 && p.m.BatchSize > 1 {
+			var more []jetstream.Msg
+			more, err = p.fetch(p.cons.FetchNoWait(p.m.BatchSize - 1))
+			msgs = append(msgs, more...)
+		}
+		if err != nil && len(msgs) == 0 {
 			if ctx.Err() == nil {
 				p.log.Warn("reading the table stream", "err", err)
 				bus.Sleep(ctx, p.svc.opts.RetryDelay)
 			}
 			continue
 		}
-		var msgs []jetstream.Msg
-		for m := range batch.Messages() {
-			msgs = append(msgs, m)
-		}
 		if len(msgs) == 0 {
 			continue
 		}
 		p.deliver(ctx, msgs)
 	}
+}
+
+func (p *poller) fetch(batch jetstream.MessageBatch, err error) ([]jetstream.Msg, error) {
+	if err != nil {
+		return nil, err
+	}
+	var msgs []jetstream.Msg
+	for m := range batch.Messages() {
+		msgs = append(msgs, m)
+	}
+	return msgs, batch.Error()
 }
 
 // deliver invokes the function with a batch until it succeeds (or the
