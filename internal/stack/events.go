@@ -229,10 +229,15 @@ func (b *builder) apiEvent(c *checker, owner string, e *Event, p *template.Value
 	}
 	e.Source = Target{Ref: apiID}
 	api := b.apis[apiID]
-	if api == nil {
-		if b.types[apiID] != "" {
-			return // refers to an API of the wrong type; reported above
-		}
+	switch {
+	case api == nil && (b.types[apiID] == apiType || httpAPI && b.types[apiID] == "AWS::Serverless::Api"):
+		// An API declared after the function: its resource fills in the
+		// rest when it is built.
+		api = &API{ID: apiID}
+		b.apis[apiID] = api
+	case api == nil && b.types[apiID] != "":
+		return // refers to an API of the wrong type; reported above
+	case api == nil:
 		api = &API{ID: apiID, HTTP: httpAPI, Implicit: true, Stage: "Prod"}
 		if httpAPI {
 			api.Stage = "$default"
