@@ -168,6 +168,9 @@ func (p *Plan) target(v *Prepared) (*Target, error) {
 			}
 		}
 		slices.Sort(out)
+		if len(out) == 0 {
+			return []string{"none: the template has no " + kind}
+		}
 		return out
 	}
 	switch {
@@ -225,6 +228,9 @@ func (p *Plan) target(v *Prepared) (*Target, error) {
 		}
 		if tg.Path == "" {
 			slices.Sort(routes)
+			if len(routes) == 0 {
+				routes = []string{"none: the template has no API route"}
+			}
 			return nil, fmt.Errorf("no route %s; the routes are %s", w.Route, strings.Join(routes, ", "))
 		}
 		for _, seg := range strings.Split(path, "/") {
