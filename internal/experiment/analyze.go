@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -18,7 +20,7 @@ import (
 func analyze(plan *Plan, blocks []*block, spans [][]model.Span, invs []model.Invocation, failed map[int]string) *report.Report {
 	s := plan.Spec
 	d := s.Design
-	rep := &report.Report{Name: s.Name, File: s.File, Baseline: s.Baseline, Workload: describeWorkload(s),
+	rep := &report.Report{Name: s.Name, File: relative(s.File), Baseline: s.Baseline, Workload: describeWorkload(s),
 		Design: report.Design{Rounds: d.Rounds, Order: d.Order, Confidence: d.Confidence, ColdStarts: d.ColdStarts, Seed: d.Seed, Correction: "holm", Resamples: d.Resamples}}
 	ix := newTraceIndex(spans, invs)
 	var attrFn func(model.Span) (float64, bool)
@@ -680,4 +682,16 @@ func finite(x float64) float64 {
 		return 0
 	}
 	return x
+}
+
+// relative is file relative to the working folder when it is below it.
+func relative(file string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return file
+	}
+	if rel, err := filepath.Rel(wd, file); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return file
 }
