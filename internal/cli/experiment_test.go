@@ -209,3 +209,67 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestExperimentVariantFailsMidRun: a variant whose every request fails is
+// reported and left out; the other finishes and the run still reports.
+func TestExperimentVariantFailsMidRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a platform")
+	}
+	needPython(t)
+	dir := t.TempDir()
+	stdout, stderr, code := run("experiment", "run", experimentDir+"bad-midrun.yaml", "--out", dir, "--state", filepath.Join(dir, "state"), "--no-sandbox", "--output", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstderr: %s", code, stderr)
+	}
+	var r report.Report
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if len(r.Failures) != 1 || !strings.Contains(r.Failures[0], "variant crash") {
+		t.Errorf("failures %q, want variant crash", r.Failures)
+	}
+	for _, v := range r.Variants {
+		switch v.Name {
+		case "ok":
+			if v.Requests != 12 || v.Errors != 0 || v.Failed != "" {
+				t.Errorf("variant ok: %d requests, %d errors, failed %q; want 12, 0, none", v.Requests, v.Errors, v.Failed)
+			}
+		case "crash":
+			if v.Failed == "" {
+				t.Error("variant crash is not marked failed")
+			}
+		}
+	}
+	if len(r.Clauses) != 1 || r.Clauses[0].Verdict != report.Inconclusive || !strings.Contains(r.Clauses[0].Reason, "cannot be evaluated") {
+		t.Errorf("clauses %+v, want one inconclusive that cannot be evaluated", r.Clauses)
+	}
+}
+
+// TestExperimentPower runs a pilot and estimates the rounds needed.
+func TestExperimentPower(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a platform")
+	}
+	needPython(t)
+	dir := t.TempDir()
+	stdout, stderr, code := run("experiment", "power", experimentDir+"ab.yaml", "--change", "+10%", "--out", dir, "--state", filepath.Join(dir, "state"), "--no-sandbox", "--output", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstderr: %s", code, stderr)
+	}
+	var rows []experiment.PowerRow
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 2: %s", len(rows), stdout)
+	}
+	for _, r := range rows {
+		if r.Error != "" || r.PilotRounds != 3 || r.Rounds < 3 || r.Rounds > experiment.MaxRounds || r.Ratio != 1.1 {
+			t.Errorf("row %+v: want an estimate from a 3-round pilot for ratio 1.1", r)
+		}
+	}
+	if _, _, code := run("experiment", "power", experimentDir+"ab.yaml", "--change", "10%"); code != exitUsage {
+		t.Errorf("--change without a sign: exit %d, want %d", code, exitUsage)
+	}
+}
