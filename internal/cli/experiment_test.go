@@ -150,7 +150,7 @@ func TestExperimentBadInput(t *testing.T) {
 	}{
 		{"bad-metric.yaml", `bad-metric.yaml:6:5: clause 1: unknown metric "latncy" (fix: use one of`},
 		{"bad-metric.yaml", `did you mean "latency"?`},
-		{"bad-target.yaml", "workload: variant a: no queue Jobs; the queues are none: the template has no queue"},
+		{"bad-target.yaml", "workload: variant a: no queue Jobz; the queues are Jobs"},
 		{"no-such.yaml", "reading the experiment file"},
 	}
 	for _, tt := range tests {
@@ -271,5 +271,42 @@ func TestExperimentPower(t *testing.T) {
 	}
 	if _, _, code := run("experiment", "power", experimentDir+"ab.yaml", "--change", "10%"); code != exitUsage {
 		t.Errorf("--change without a sign: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// TestExperimentQueueAndFileWorkloads: queue messages and uploaded files
+// reach the worker, and a request's latency runs to the end of the
+// worker's invocation (it sleeps 20 or 40 ms).
+func TestExperimentQueueAndFileWorkloads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a platform")
+	}
+	needPython(t)
+	for _, file := range []string{"queue.yaml", "files.yaml"} {
+		t.Run(file, func(t *testing.T) {
+			dir := t.TempDir()
+			stdout, stderr, code := run("experiment", "run", experimentDir+file, "--out", dir, "--state", filepath.Join(dir, "state"), "--no-sandbox", "--output", "json")
+			if code != exitOK {
+				t.Fatalf("exit %d\nstderr: %s", code, stderr)
+			}
+			var r report.Report
+			if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+				t.Fatalf("%v\n%s", err, stdout)
+			}
+			sleep := map[string]float64{"a": 20, "b": 40}
+			for _, v := range r.Variants {
+				if v.Requests != 16 || v.Errors != 0 {
+					t.Errorf("variant %s: %d requests, %d errors; want 16 and 0", v.Name, v.Requests, v.Errors)
+				}
+				if v.Latency.P50 < sleep[v.Name] {
+					t.Errorf("variant %s: p50 %.1f ms, below the worker's %v ms sleep: the worker is not in the request's latency", v.Name, v.Latency.P50, sleep[v.Name])
+				}
+			}
+			for _, f := range r.Functions {
+				if f.Function == "Worker" && f.Invocations != 16 {
+					t.Errorf("variant %s: %d Worker invocations, want 16", f.Variant, f.Invocations)
+				}
+			}
+		})
 	}
 }
