@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -500,7 +501,7 @@ func (s *Spec) path(p string) string {
 func ParseRate(s string) (float64, error) {
 	num, unit, _ := strings.Cut(strings.TrimSpace(s), "/")
 	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-	if err != nil || n <= 0 {
+	if err != nil || !(n > 0 && n <= math.MaxFloat64) {
 		return 0, fmt.Errorf("rate %q is not a positive number per unit", s)
 	}
 	switch strings.TrimSpace(unit) {
@@ -525,7 +526,7 @@ func ParsePercent(s string) (float64, error) {
 	if pct {
 		f /= 100
 	}
-	if f <= 0 || f >= 10 {
+	if !(f > 0 && f < 10) {
 		return 0, fmt.Errorf("%q is out of range", s)
 	}
 	return f, nil
