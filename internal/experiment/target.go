@@ -212,7 +212,7 @@ func (p *Plan) target(v *Prepared) (*Target, error) {
 		method, path, _ := splitRoute(w.Route)
 		var routes []string
 		for _, api := range p.Stack.APIs {
-			if !strings.HasPrefix(api.ID, v.Prefix) {
+			if v.IDs[strings.TrimPrefix(api.ID, v.Prefix)] != api.ID {
 				continue
 			}
 			for _, r := range api.Routes {
