@@ -23,19 +23,7 @@ func analyze(plan *Plan, blocks []*block, spans [][]model.Span, invs []model.Inv
 	rep := &report.Report{Name: s.Name, File: relative(s.File), Baseline: s.Baseline, Workload: describeWorkload(s),
 		Design: report.Design{Rounds: d.Rounds, Order: d.Order, Confidence: d.Confidence, ColdStarts: d.ColdStarts, Seed: d.Seed, Correction: "holm", Resamples: d.Resamples}}
 	ix := newTraceIndex(spans, invs)
-	var attrFn func(model.Span) (float64, bool)
-	for _, c := range s.Hypothesis {
-		if c.Metric == "attribute" {
-			c := c
-			attrFn = func(sp model.Span) (float64, bool) {
-				if c.Span != "" && sp.Name != c.Span {
-					return 0, false
-				}
-				return numeric(sp.Attributes[c.Attribute])
-			}
-		}
-	}
-	res := measure(plan, blocks, ix, durationOr(s.Workload.Timeout, 60*time.Second), attrFn)
+	res := measure(plan, blocks, ix, durationOr(s.Workload.Timeout, 60*time.Second))
 	a := &analysis{plan: plan, blocks: blocks, res: res, ix: ix, rng: rand.New(rand.NewPCG(d.Seed, 0xb007))}
 	base := a.variantIndex(s.Baseline)
 	for vi, tg := range plan.Targets {
@@ -187,7 +175,7 @@ func (a *analysis) values(b *block, c Clause) []float64 {
 				out = append(out, r.invocations)
 			}
 		case "attribute":
-			out = append(out, r.attrs...)
+			out = append(out, r.attrs[attrKey(c)]...)
 		}
 	}
 	return out
@@ -237,6 +225,7 @@ func (a *analysis) clauses(base int) ([]report.Clause, []string) {
 	var out []report.Clause
 	var warnings []string
 	ps := make([]float64, m)
+	rounds := make([]int, m) // rounds with data on both sides
 	for i, c := range cs {
 		vi := a.variantIndex(c.Variant)
 		rc := report.Clause{Text: clauseText(c, s.Baseline), Metric: c.Metric, Stat: c.Stat, Variant: c.Variant, Unit: unit(c.Metric), Bound: 1}
@@ -252,6 +241,7 @@ func (a *analysis) clauses(base int) ([]report.Clause, []string) {
 			aAll = append(aAll, av[r]...)
 			bAll = append(bAll, bv[r]...)
 		}
+		rounds[i] = len(bRounds)
 		rc.Baseline, rc.Value = finite(stat(aAll)), finite(stat(bAll))
 		mw := stats.MannWhitneyU(bRounds, aRounds)
 		rc.Effect = finite(mw.RankBiserial)
@@ -298,13 +288,9 @@ func (a *analysis) clauses(base int) ([]report.Clause, []string) {
 			continue
 		}
 		out[i].PAdjusted = adj[i]
-		decide(&out[i], cs[i], alpha, len(a.roundsWithData(out[i])))
+		decide(&out[i], cs[i], alpha, rounds[i])
 	}
 	return out, warnings
-}
-
-func (a *analysis) roundsWithData(report.Clause) []int {
-	return make([]int, a.plan.Spec.Design.Rounds)
 }
 
 // decide gives a clause its verdict from the ratio's interval and the

@@ -326,7 +326,7 @@ func TestMeasureLinks(t *testing.T) {
 		Start: g.base.Add(500 * time.Millisecond), End: g.base.Add(700 * time.Millisecond),
 		Links: []model.Link{{TraceID: t2, SpanID: "0000000000000003"}}}})
 	ix := newTraceIndex(g.spans, g.invs)
-	res := measure(plan, []*block{b}, ix, time.Minute, nil)
+	res := measure(plan, []*block{b}, ix, time.Minute)
 	r := res[x]
 	if r.failed {
 		t.Fatalf("the request failed: %s", r.reason)
@@ -356,7 +356,7 @@ func TestMeasureSharedBatch(t *testing.T) {
 	g.spans = append(g.spans, []model.Span{{TraceID: t2, SpanID: "0000000000000005", Start: g.base, End: g.base.Add(200 * time.Millisecond),
 		Links: []model.Link{{TraceID: x1.trace, SpanID: s1[0].SpanID}, {TraceID: x2.trace, SpanID: s2[0].SpanID}}}})
 	g.invs = append(g.invs, model.Invocation{Function: g.physical(0, "Worker"), TraceID: t2, Duration: 100 * time.Millisecond, Outcome: model.OutcomeOK, Cost: 4e-6})
-	res := measure(plan, []*block{b}, newTraceIndex(g.spans, g.invs), time.Minute, nil)
+	res := measure(plan, []*block{b}, newTraceIndex(g.spans, g.invs), time.Minute)
 	for _, x := range []*sent{x1, x2} {
 		r := res[x]
 		if want := 2e-6 + 4e-6/2; math.Abs(r.cost-want) > 1e-12 {
@@ -377,7 +377,7 @@ func TestMeasureNoTrace(t *testing.T) {
 	httpErr := &sent{trace: "00000000000000000000000000000abe", due: due, done: due.Add(time.Millisecond), status: 500, err: "HTTP 500: oops"}
 	b.sent = []*sent{lost, slow, httpErr}
 	spans := [][]model.Span{{{TraceID: slow.trace, Start: due, End: due.Add(time.Second)}}, {{TraceID: httpErr.trace, Start: due, End: due.Add(time.Second)}}}
-	res := measure(plan, []*block{b}, newTraceIndex(spans, nil), time.Minute, nil)
+	res := measure(plan, []*block{b}, newTraceIndex(spans, nil), time.Minute)
 	for _, c := range []struct {
 		x    *sent
 		want string
@@ -408,5 +408,20 @@ func TestAnalyzeAttribute(t *testing.T) {
 	c := rep.Clauses[0]
 	if c.Baseline != 10 || c.Value != 20 {
 		t.Errorf("attribute: baseline %v, b %v; want 10 and 20", c.Baseline, c.Value)
+	}
+}
+
+// TestAnalyzeTwoAttributes: each attribute clause reads its own attribute.
+func TestAnalyzeTwoAttributes(t *testing.T) {
+	plan := abPlan(t, Clause{Metric: "attribute", Attribute: "x", Stat: "mean", Direction: "higher"},
+		Clause{Metric: "attribute", Attribute: "y", Stat: "mean", Direction: "higher"})
+	g := newSynth(plan, 8)
+	g.run(calibration, 5)
+	for _, tr := range g.spans {
+		tr[0].Attributes = map[string]any{"x": 1.0, "y": 100.0}
+	}
+	rep := g.analyze()
+	if len(rep.Clauses) != 2 || rep.Clauses[0].Baseline != 1 || rep.Clauses[1].Baseline != 100 {
+		t.Errorf("clauses %+v: want x's baseline 1 and y's 100", rep.Clauses)
 	}
 }

@@ -22,8 +22,10 @@ type result struct {
 	cost        float64
 	invocations float64
 	fn          map[string]*fnUse // by base logical id
-	attrs       []float64
-	traces      []string
+	// attrs holds the numeric span attributes the hypothesis names, by
+	// attrKey.
+	attrs  map[string][]float64
+	traces []string
 }
 
 type fnUse struct {
@@ -75,7 +77,13 @@ func (ix *traceIndex) closure(trace string) []string {
 }
 
 // measure reads the results of every request of the blocks.
-func measure(plan *Plan, blocks []*block, ix *traceIndex, timeout time.Duration, attr func(model.Span) (float64, bool)) map[*sent]*result {
+func measure(plan *Plan, blocks []*block, ix *traceIndex, timeout time.Duration) map[*sent]*result {
+	var attrClauses []Clause
+	for _, c := range plan.Spec.Hypothesis {
+		if c.Metric == "attribute" {
+			attrClauses = append(attrClauses, c)
+		}
+	}
 	out := map[*sent]*result{}
 	shares := map[string]int{} // trace -> requests whose closure has it
 	for _, b := range blocks {
@@ -103,9 +111,15 @@ func measure(plan *Plan, blocks []*block, ix *traceIndex, timeout time.Duration,
 					if sp.Status == model.StatusError && errSpan == "" {
 						errSpan = sp.Name + ": " + sp.StatusMessage
 					}
-					if attr != nil {
-						if v, ok := attr(sp); ok {
-							r.attrs = append(r.attrs, v)
+					for _, c := range attrClauses {
+						if c.Span != "" && sp.Name != c.Span {
+							continue
+						}
+						if v, ok := numeric(sp.Attributes[c.Attribute]); ok {
+							if r.attrs == nil {
+								r.attrs = map[string][]float64{}
+							}
+							r.attrs[attrKey(c)] = append(r.attrs[attrKey(c)], v)
 						}
 					}
 				}
@@ -167,6 +181,9 @@ func invocationsOf(b *block, res map[*sent]*result, ix *traceIndex) []model.Invo
 	}
 	return out
 }
+
+// attrKey names the span attribute a clause measures.
+func attrKey(c Clause) string { return c.Span + "\x00" + c.Attribute }
 
 // numeric reads a span attribute as a number.
 func numeric(v any) (float64, bool) {

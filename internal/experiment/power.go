@@ -46,7 +46,7 @@ func Power(ctx context.Context, plan *Plan, p Platform, opts Options, ratio, pow
 	s := plan.Spec
 	ix := newTraceIndex(spans, invs)
 	a := &analysis{plan: plan, blocks: blocks, ix: ix, rng: rand.New(rand.NewPCG(s.Design.Seed, 0x90e))}
-	a.res = measure(plan, blocks, ix, durationOr(s.Workload.Timeout, 60*time.Second), nil)
+	a.res = measure(plan, blocks, ix, durationOr(s.Workload.Timeout, 60*time.Second))
 	base := a.variantIndex(s.Baseline)
 	cs := a.expand(base)
 	alpha := (1 - s.Design.Confidence) / float64(max(len(cs), 1))

@@ -374,8 +374,11 @@ func (s *Spec) check() Errors {
 			if k.v == "" {
 				continue
 			}
-			if _, err := ParsePercent(k.v); err != nil {
+			f, err := ParsePercent(k.v)
+			if err != nil {
 				add(where(k.key), "write a percentage such as 30%", "clause %d: %s: %v", i+1, k.key, err)
+			} else if c.Direction == "lower" && f >= 1 {
+				add(where(k.key), "a value cannot fall by 100% or more: give a size below 100%", "clause %d: %s %s lower", i+1, k.key, k.v)
 			}
 		}
 	}
