@@ -140,15 +140,6 @@ func (p *Plan) templates() error {
 	return nil
 }
 
-// id is the resource of the variant that the base template calls base.
-func (p *Plan) lookup(v *Prepared, base string) (*stack.Resource, string) {
-	mid, ok := v.IDs[base]
-	if !ok {
-		return nil, ""
-	}
-	return p.Stack.Lookup(mid), mid
-}
-
 func (p *Plan) target(v *Prepared) (*Target, error) {
 	w := p.Spec.Workload
 	tg := &Target{Variant: v.Name, Functions: map[string]string{}, MemoryMB: map[string]int{}}
@@ -174,38 +165,16 @@ func (p *Plan) target(v *Prepared) (*Target, error) {
 		return out
 	}
 	switch {
-	case w.Function != "":
-		tg.Kind = "function"
-		_, mid := p.lookup(v, w.Function)
-		for _, f := range p.Stack.Functions {
-			if f.ID == mid {
-				tg.Name = f.Name
-			}
+	case w.Function != "", w.Bucket != "", w.Queue != "":
+		kind, base := "function", w.Function
+		if w.Bucket != "" {
+			kind, base = "bucket", w.Bucket
+		} else if w.Queue != "" {
+			kind, base = "queue", w.Queue
 		}
+		tg.Kind, tg.Name = kind, p.physicalName(kind, v.IDs[base])
 		if tg.Name == "" {
-			return nil, fmt.Errorf("no function %s; the functions are %s", w.Function, strings.Join(names("function"), ", "))
-		}
-	case w.Bucket != "":
-		tg.Kind = "bucket"
-		_, mid := p.lookup(v, w.Bucket)
-		for _, b := range p.Stack.Buckets {
-			if b.ID == mid {
-				tg.Name = firstNonEmpty(b.Name, b.ID)
-			}
-		}
-		if tg.Name == "" {
-			return nil, fmt.Errorf("no bucket %s; the buckets are %s", w.Bucket, strings.Join(names("bucket"), ", "))
-		}
-	case w.Queue != "":
-		tg.Kind = "queue"
-		_, mid := p.lookup(v, w.Queue)
-		for _, q := range p.Stack.Queues {
-			if q.ID == mid {
-				tg.Name = firstNonEmpty(q.Name, q.ID)
-			}
-		}
-		if tg.Name == "" {
-			return nil, fmt.Errorf("no queue %s; the queues are %s", w.Queue, strings.Join(names("queue"), ", "))
+			return nil, fmt.Errorf("no %s %s; the %ss are %s", kind, base, kind, strings.Join(names(kind), ", "))
 		}
 	case w.Route != "":
 		tg.Kind = "route"
@@ -243,6 +212,32 @@ func (p *Plan) target(v *Prepared) (*Target, error) {
 		}
 	}
 	return tg, nil
+}
+
+// physicalName is the name of the merged stack's resource of a kind with
+// the logical id, or "".
+func (p *Plan) physicalName(kind, id string) string {
+	switch kind {
+	case "function":
+		for _, f := range p.Stack.Functions {
+			if f.ID == id {
+				return f.Name
+			}
+		}
+	case "bucket":
+		for _, b := range p.Stack.Buckets {
+			if b.ID == id {
+				return firstNonEmpty(b.Name, b.ID)
+			}
+		}
+	case "queue":
+		for _, q := range p.Stack.Queues {
+			if q.ID == id {
+				return firstNonEmpty(q.Name, q.ID)
+			}
+		}
+	}
+	return ""
 }
 
 // checkFunctions makes sure the functions the hypothesis names exist.
