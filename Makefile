@@ -9,7 +9,7 @@ BIN     := bin/stacklab
 EXAMPLE := examples/s3-get-object/template.yaml
 OUT     := out
 
-.PHONY: all setup build run demo test test-short vet fuzz bench clean
+.PHONY: all setup ui build run demo test test-short vet fuzz bench clean
 
 all: build
 
@@ -18,7 +18,13 @@ setup:
 	@command -v $(GO) >/dev/null || { echo "Go is not installed: see https://go.dev/doc/install (Go 1.26 or newer)"; exit 1; }
 	$(GO) mod download
 
-build: setup
+# ui builds the dashboard (web/, TypeScript + Vite) into internal/dashboard/dist,
+# which the binary embeds. It installs Node.js and npm when npm is missing.
+ui:
+	@command -v npm >/dev/null || { echo "installing nodejs and npm (to build the dashboard)"; $(APT) install -y nodejs npm >/dev/null 2>&1 || { $(APT) update >/dev/null 2>&1 && $(APT) install -y nodejs npm >/dev/null 2>&1; } || { echo "could not install nodejs and npm: install Node.js 18 or newer"; exit 1; }; }
+	cd web && npm ci --no-audit --no-fund && npm run build
+
+build: setup ui
 	$(GO) build -o $(BIN) ./cmd/stacklab
 
 # run builds stacklab and runs the bundled example (examples/hello: a Go, a
@@ -47,11 +53,12 @@ vet: setup
 
 # test runs every test with the race detector, plus a short run of each fuzz
 # target over its seed corpus and regression cases.
-test: vet
+test: ui vet
 	@command -v bwrap >/dev/null || { $(APT) install -y bubblewrap >/dev/null 2>&1 || ($(APT) update >/dev/null 2>&1 && $(APT) install -y bubblewrap >/dev/null 2>&1) || echo "bubblewrap not installed: sandbox tests skip"; }
 	@command -v python3 >/dev/null || $(APT) install -y python3 >/dev/null 2>&1 || true
 	@command -v node >/dev/null || $(APT) install -y nodejs >/dev/null 2>&1 || true
 	@command -v prometheus >/dev/null || $(APT) install -y prometheus >/dev/null 2>&1 || ($(APT) update >/dev/null 2>&1 && $(APT) install -y prometheus >/dev/null 2>&1) || echo "prometheus not installed: the metrics scrape test skips (and fails when CI is set)"
+	cd web && npm test
 	$(GO) test -race -count=1 ./...
 
 test-short: setup
