@@ -135,6 +135,8 @@ export function graphView(container: HTMLElement, onSelect: (id: string | null, 
   let diff: Map<string, DiffState> | null = null;
   const speeds = new Map<string, number>();
 
+  // The container changes size when panels open or the window turns.
+  if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => cy.resize()).observe(container);
   cy.on("tap", "node", (ev) => {
     const n = ev.target;
     if (n.data("compound")) return;

@@ -1,7 +1,7 @@
 import "./style.css";
 import { getJSON, getText, stream, token, whenUnauthorized, Unauthorized } from "./api";
 import { graphView, kindStyle, type GraphView } from "./graph";
-import { openPanel, closePanel } from "./panel";
+import { openPanel, openDetail, closePanel } from "./panel";
 import { h, $, clear, errorBox, fmtTime } from "./dom";
 import {
   ranges, sliderWindow, sliderPos, timelineSpan, windowQuery, diffStates, withRemoved, statsSideBySide, latencyMs,
@@ -65,7 +65,6 @@ function onSelect(id: string | null, kind: string) {
     closePanel();
     return;
   }
-  if (offline) return;
   if (kind === "group") {
     // A collapsed group opens into its resources.
     state.collapsed = false;
@@ -73,7 +72,8 @@ function onSelect(id: string | null, kind: string) {
     redraw();
     return;
   }
-  openPanel(nodeOf(id), id, kind, theWindow());
+  if (offline) openDetail(nodeOf(id), id, kind);
+  else openPanel(nodeOf(id), id, kind, theWindow());
 }
 
 function redraw() {
@@ -119,7 +119,8 @@ function boot() {
   if (offline) {
     document.body.classList.add("offline");
     $("#app").hidden = false;
-    for (const sel of ["#tabs", "#side", "#timeline", "#range", "label[for=range]", "#live", "#status"]) {
+    $("#panel-close").addEventListener("click", () => closePanel());
+    for (const sel of ["#tabs", "#versions-card", "#timeline", "#range", "label[for=range]", "#live", "#status"]) {
       const el = document.querySelector<HTMLElement>(sel);
       if (el) el.hidden = true;
     }

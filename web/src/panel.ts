@@ -16,9 +16,20 @@ export function closePanel() {
   charts = [];
 }
 
+// openDetail shows a node's detail alone (offline graph mode: no data calls).
+export function openDetail(node: GraphNode | undefined, id: string, kind: string) {
+  const panel = $("#panel");
+  panel.hidden = false;
+  panel.classList.add("detail-only");
+  panel.dataset.resource = id;
+  $("#panel-title").textContent = `${node?.label || id}`;
+  renderDetail(node, kind);
+}
+
 export async function openPanel(node: GraphNode | undefined, id: string, kind: string, w: TimeWindow) {
   const panel = $("#panel");
   panel.hidden = false;
+  panel.classList.remove("detail-only");
   panel.dataset.resource = id;
   const mine = ++seq;
   $("#panel-title").textContent = `${node?.label || id}`;
