@@ -73,6 +73,10 @@ type InvokeResult struct {
 type Control struct {
 	Token    string
 	Platform Platform
+	// UI, when set, serves every path outside /v1/ (but /metrics) without
+	// the token: the dashboard's page (dashboard.Handler), which holds no
+	// data.
+	UI http.Handler
 }
 
 // ServeHTTP checks the token and dispatches:
@@ -89,7 +93,15 @@ type Control struct {
 //	GET|PUT|HEAD|DELETE /v1/buckets[/{bucket}[/objects/{key}]]   see buckets.go
 //	GET|POST /v1/events                        buses and rules; put events (see events.go)
 //	GET  /v1/traces[/{id}], /v1/map, /v1/stats[/compare]   telemetry (see telemetry.go)
+//	GET  /v1/graph, /v1/series, /v1/invocations, /v1/deployments/diff, /v1/cost,
+//	     /v1/experiments[/{id}[/report.html]], /v1/live   the dashboard's data (see dashboard.go)
+//
+// Any other path goes to UI, when set, without the token.
 func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if c.UI != nil && r.URL.Path != "/v1" && !strings.HasPrefix(r.URL.Path, "/v1/") && r.URL.Path != "/metrics" {
+		c.UI.ServeHTTP(w, r)
+		return
+	}
 	if !c.authorized(r) {
 		writeError(w, http.StatusUnauthorized, "Unauthorized", "missing or wrong control token: send 'Authorization: Bearer <token>' with the token in the state directory's token file")
 		return
@@ -115,6 +127,9 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.tables(w, r, path)
 	case path == "/v1/traces" || strings.HasPrefix(path, "/v1/traces/") || path == "/v1/map" || path == "/v1/stats" || path == "/v1/stats/compare":
 		c.telemetry(w, r, path)
+	case path == "/v1/graph" || path == "/v1/series" || path == "/v1/invocations" || path == "/v1/deployments/diff" || path == "/v1/cost" ||
+		path == "/v1/experiments" || strings.HasPrefix(path, "/v1/experiments/") || path == "/v1/live":
+		c.dashboard(w, r, path)
 	case path == "/v1/logs" && r.Method == http.MethodGet:
 		c.logs(w, r)
 	case path == "/v1/deployments" && r.Method == http.MethodGet:
