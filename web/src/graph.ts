@@ -175,8 +175,10 @@ export function graphView(container: HTMLElement, onSelect: (id: string | null, 
     });
     cy.resize(); // the container may have been hidden when cy was made
     cy.layout({ name: "preset", fit: true, padding: 30 } as any).run();
-    container.dataset.nodes = String(g.nodes.length);
-    container.dataset.drawn = String(drawn.nodes.filter((n) => !n.group).length);
+    // data-nodes: the nodes drawn (groups are nodes in the stack view);
+    // data-resources: the graph's resources.
+    container.dataset.nodes = String(drawn.nodes.filter((n) => !n.group).length);
+    container.dataset.resources = String(g.nodes.length);
     container.dataset.view = c ? "stack" : "resources";
     applyTraffic();
     applyDiff();
