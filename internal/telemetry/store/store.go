@@ -101,6 +101,7 @@ type Status struct {
 // Store is an open span store. Its methods are safe for concurrent use.
 type Store struct {
 	db   *sql.DB
+	w    *writer // the writer goroutine's
 	path string
 	opts Options
 	log  *slog.Logger
@@ -146,6 +147,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	q.Add("_auto_vacuum", "INCREMENTAL")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if opts.HardLimitBytes > 0 {
 		// SQLite's default page size is 4096; retention keeps used pages
 		// under MaxBytes, this caps the file.
@@ -160,8 +162,14 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open telemetry store %s: %w (delete the file to start afresh)", path, err)
 	}
+	w, err := newWriter(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open telemetry store %s: %w", path, err)
+	}
 	s := &Store{
 		db:   db,
+		w:    w,
 		path: path,
 		opts: opts,
 		log:  opts.Logger.With("component", "telemetry-store", "path", path),
@@ -324,7 +332,7 @@ func (s *Store) Close() error {
 				drained = true
 			}
 		}
-		err = s.db.Close()
+		err = errors.Join(s.w.close(), s.db.Close())
 	})
 	return err
 }

@@ -449,3 +449,52 @@ func TestTraceSummaryOutOfOrderAndDuplicates(t *testing.T) {
 		t.Errorf("start = %v, want t0+5ms", got[0].Start)
 	}
 }
+
+// TestBatchesOfManyRows writes batches larger than a statement's rows, with
+// spans delivered twice in the batch and from an earlier one, and
+// invocation records written again: every trace counts each span once and
+// the last copy of a record wins.
+func TestBatchesOfManyRows(t *testing.T) {
+	s := open(t, Options{})
+	const traces, perTrace = 40, 5
+	add := func(from, to int) {
+		for i := from; i < to; i++ {
+			for j := range perTrace {
+				parent := ""
+				if j > 0 {
+					parent = fmt.Sprintf("%016x", 1)
+				}
+				s.AddSpan(span(i, fmt.Sprintf("%016x", j+1), parent, "Fn", "Fn", i*10+j, 5, model.StatusOK))
+			}
+			s.AddInvocation(model.Invocation{Function: "Fn", RequestID: fmt.Sprint("req-", i), Start: t0.Add(ms(i * 10)), Outcome: model.OutcomeOK, MemorySizeMB: i})
+		}
+	}
+	add(0, traces/2)
+	flush(t, s)
+	add(traces/4, traces) // a quarter of the traces again
+	s.AddSpan(span(traces-1, fmt.Sprintf("%016x", 1), "", "Fn", "Fn", 0, 5, model.StatusOK))
+	flush(t, s)
+	got, err := s.ListTraces(context.Background(), TraceFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != traces {
+		t.Fatalf("got %d traces, want %d", len(got), traces)
+	}
+	for _, tr := range got {
+		if tr.Spans != perTrace {
+			t.Errorf("trace %s: got %d spans, want %d", tr.TraceID, tr.Spans, perTrace)
+		}
+		spans, err := s.Trace(context.Background(), tr.TraceID)
+		if err != nil || len(spans) != perTrace {
+			t.Errorf("trace %s: got %d spans (%v), want %d", tr.TraceID, len(spans), err, perTrace)
+		}
+	}
+	invs, err := s.Invocations(context.Background(), InvocationFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(invs) != traces {
+		t.Errorf("got %d invocation records, want %d", len(invs), traces)
+	}
+}

@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/stacklab/stacklab/internal/telemetry/model"
 )
@@ -19,7 +22,13 @@ func (s *Store) write(batch []item) {
 			invs++
 		}
 	}
-	if err := s.writeTx(batch); err != nil {
+	err := s.w.writeTx(batch, chunkRows)
+	if errors.Is(err, errDuplicate) {
+		// A span stored before (or twice in the batch): write the batch
+		// again a row at a time, which tells which spans are new.
+		err = s.w.writeTx(batch, 1)
+	}
+	if err != nil {
 		s.droppedSpans.Add(spans)
 		s.droppedInvocations.Add(invs)
 		s.fail(fmt.Errorf("write %d spans and %d invocation records: %w", spans, invs, err))
@@ -32,20 +41,32 @@ func (s *Store) write(batch []item) {
 	}
 }
 
-const (
+// chunkRows is how many rows one INSERT statement writes: each statement
+// executed costs SQLite and the driver work of its own (binding, halting,
+// resetting), which many rows share.
+const chunkRows = 32
+
+// The inserts, as a head, one row's placeholders and a tail, so that one
+// statement can carry several rows.
+var (
 	// A span already stored (same trace and span id) is kept: the first
 	// copy wins, so a span delivered twice is counted once in its trace.
-	insertSpan = `INSERT INTO spans
+	insertSpan = insert{
+		head: `INSERT OR IGNORE INTO spans
 		(trace_id, span_id, parent_id, name, kind, resource, function, start_ns, end_ns, status, status_message, attributes, links, events)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (trace_id, span_id) DO NOTHING`
+		VALUES `,
+		cols:   14,
+		dedupe: true,
+	}
 	// upsertTrace folds a batch's new spans of one trace into its summary.
 	// The root is the earliest span without a parent (rank 0), else the
 	// earliest span. SQLite evaluates every SET expression on the row as it
 	// was.
-	upsertTrace = `INSERT INTO traces (trace_id, start_ns, end_ns, spans, error, root_rank, root_start_ns, root_name, root_resource)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (trace_id) DO UPDATE SET
+	upsertTrace = insert{
+		head: `INSERT INTO traces (trace_id, start_ns, end_ns, spans, error, root_rank, root_start_ns, root_name, root_resource)
+		VALUES `,
+		cols: 9,
+		tail: ` ON CONFLICT (trace_id) DO UPDATE SET
 			start_ns = min(start_ns, excluded.start_ns),
 			end_ns = max(end_ns, excluded.end_ns),
 			spans = spans + excluded.spans,
@@ -53,75 +74,225 @@ const (
 			root_rank = CASE WHEN (excluded.root_rank, excluded.root_start_ns) < (root_rank, root_start_ns) THEN excluded.root_rank ELSE root_rank END,
 			root_start_ns = CASE WHEN (excluded.root_rank, excluded.root_start_ns) < (root_rank, root_start_ns) THEN excluded.root_start_ns ELSE root_start_ns END,
 			root_name = CASE WHEN (excluded.root_rank, excluded.root_start_ns) < (root_rank, root_start_ns) THEN excluded.root_name ELSE root_name END,
-			root_resource = CASE WHEN (excluded.root_rank, excluded.root_start_ns) < (root_rank, root_start_ns) THEN excluded.root_resource ELSE root_resource END`
-	insertInvocation = `INSERT OR REPLACE INTO invocations
+			root_resource = CASE WHEN (excluded.root_rank, excluded.root_start_ns) < (root_rank, root_start_ns) THEN excluded.root_resource ELSE root_resource END`,
+	}
+	insertInvocation = insert{
+		head: `INSERT OR REPLACE INTO invocations
 		(function, version, deployment, request_id, trace_id, trigger, start_ns, queue_wait_ns, init_ns, duration_ns,
 		 billed_ns, memory_mb, max_memory_mb, cold, outcome, retries, gb_seconds, cost)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES `,
+		cols: 18,
+	}
 )
 
-func (s *Store) writeTx(batch []item) (err error) {
-	ctx := context.Background()
-	tx, err := s.db.BeginTx(ctx, nil)
+// insert is an INSERT statement that takes any number of rows.
+type insert struct {
+	head string
+	cols int
+	tail string
+	// dedupe: a row already stored is not written again, and its chunk is
+	// errDuplicate.
+	dedupe bool
+}
+
+// query is the statement for rows rows.
+func (in insert) query(rows int) string {
+	one := "(" + strings.Repeat("?, ", in.cols-1) + "?)"
+	return in.head + strings.Repeat(one+", ", rows-1) + one + in.tail
+}
+
+// errDuplicate is a chunk of spans that stored fewer rows than it had: some
+// were stored before.
+var errDuplicate = errors.New("a span stored before")
+
+// writer writes batches on a connection of its own through the driver,
+// with statements prepared once: database/sql's work per statement
+// (checking and converting every argument, its locks) is a good part of
+// a row's cost. It is used only by the writer goroutine, and by Close once
+// that has stopped.
+type writer struct {
+	conn  *sql.Conn
+	stmts map[string]driver.Stmt // by query, prepared on conn
+	args  []driver.NamedValue
+	rows  int // rows in args
+}
+
+// writerCacheKiB is the writer connection's page cache, in KiB.
+const writerCacheKiB = 32 << 10
+
+// driverConn is what the writer needs of the SQLite driver's connection.
+type driverConn interface {
+	driver.ConnPrepareContext
+	driver.ConnBeginTx
+}
+
+func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
+	conn, err := db.Conn(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
+	// Each connection has a page cache of its own. The writer's is larger
+	// than SQLite's 2 MB default: an index of random keys (invocation
+	// records' request ids) touches a page anywhere in it for every row,
+	// and a page found in the cache is not read again.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", -writerCacheKiB)); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &writer{conn: conn, stmts: map[string]driver.Stmt{}}, nil
+}
+
+// close closes the statements and gives the connection back.
+func (w *writer) close() error {
+	err := w.conn.Raw(func(any) error {
+		var errs []error
+		for _, st := range w.stmts {
+			errs = append(errs, st.Close())
 		}
-	}()
-	spanStmt, err := tx.PrepareContext(ctx, insertSpan)
-	if err != nil {
-		return err
-	}
-	defer spanStmt.Close()
-	traceStmt, err := tx.PrepareContext(ctx, upsertTrace)
-	if err != nil {
-		return err
-	}
-	defer traceStmt.Close()
-	invStmt, err := tx.PrepareContext(ctx, insertInvocation)
-	if err != nil {
-		return err
-	}
-	defer invStmt.Close()
-	sums := traceSums{}
-	for _, it := range batch {
-		switch {
-		case it.span != nil:
+		clear(w.stmts)
+		return errors.Join(errs...)
+	})
+	return errors.Join(err, w.conn.Close())
+}
+
+// writeTx writes a batch in one transaction, chunk rows a statement. With
+// chunk > 1 it fails with errDuplicate when a span was stored before, as
+// only a statement of one row tells which.
+func (w *writer) writeTx(batch []item, chunk int) error {
+	ctx := context.Background()
+	return w.conn.Raw(func(dc any) (err error) {
+		c, ok := dc.(driverConn)
+		if !ok {
+			return fmt.Errorf("sqlite driver connection %T cannot prepare or begin", dc)
+		}
+		tx, err := c.BeginTx(ctx, driver.TxOptions{})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err != nil {
+				_ = tx.Rollback()
+			}
+		}()
+		clear(w.args)
+		w.args, w.rows = w.args[:0], 0
+		x := exec{w: w, c: c, ctx: ctx, chunk: chunk}
+		sums := traceSums{}
+		// Spans first, so that an error of a chunk stops the batch early.
+		for _, it := range batch {
 			sp := it.span
-			attrs, links, events := encodeJSON(sp.Attributes, "{}"), encodeJSON(sp.Links, "[]"), encodeJSON(sp.Events, "[]")
+			if sp == nil {
+				continue
+			}
 			status := sp.Status
 			if status == "" {
 				status = model.StatusUnset
 			}
-			res, err := spanStmt.ExecContext(ctx, sp.TraceID, sp.SpanID, sp.ParentID, sp.Name, string(sp.Kind), sp.Resource, sp.Function,
-				sp.Start.UnixNano(), sp.End.UnixNano(), string(status), sp.StatusMessage, attrs, links, events)
+			added, err := x.row(insertSpan, sp.TraceID, sp.SpanID, sp.ParentID, sp.Name, string(sp.Kind), sp.Resource, sp.Function,
+				sp.Start.UnixNano(), sp.End.UnixNano(), string(status), sp.StatusMessage,
+				encodeJSON(sp.Attributes, "{}"), encodeJSON(sp.Links, "[]"), encodeJSON(sp.Events, "[]"))
 			if err != nil {
 				return err
 			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if chunk == 1 && added == 0 {
 				continue // a duplicate: its trace already counts it
 			}
 			sums.add(sp, status == model.StatusError)
-		case it.inv != nil:
+		}
+		if _, err := x.flush(insertSpan); err != nil {
+			return err
+		}
+		for _, it := range batch {
 			v := it.inv
-			if _, err = invStmt.ExecContext(ctx, v.Function, v.Version, v.Deployment, v.RequestID, v.TraceID, v.Trigger,
+			if v == nil {
+				continue
+			}
+			if _, err := x.row(insertInvocation, v.Function, v.Version, v.Deployment, v.RequestID, v.TraceID, v.Trigger,
 				v.Start.UnixNano(), int64(v.QueueWait), int64(v.InitDuration), int64(v.Duration), int64(v.BilledDuration),
-				v.MemorySizeMB, v.MaxMemoryMB, v.Cold, string(v.Outcome), v.Retries, v.GBSeconds, v.Cost); err != nil {
+				int64(v.MemorySizeMB), int64(v.MaxMemoryMB), v.Cold, string(v.Outcome), int64(v.Retries), v.GBSeconds, v.Cost); err != nil {
 				return err
 			}
 		}
-	}
-	// One summary update per trace rather than per span: a trace's spans
-	// mostly arrive in the same batch.
-	for id, t := range sums {
-		if _, err := traceStmt.ExecContext(ctx, id, t.start, t.end, t.spans, t.err, t.rootRank, t.rootStart, t.rootName, t.rootResource); err != nil {
+		if _, err := x.flush(insertInvocation); err != nil {
 			return err
 		}
+		// One summary update per trace rather than per span: a trace's spans
+		// mostly arrive in the same batch.
+		x.chunk = chunkRows
+		for id, t := range sums {
+			if _, err := x.row(upsertTrace, id, t.start, t.end, int64(t.spans), t.err, int64(t.rootRank), t.rootStart, t.rootName, t.rootResource); err != nil {
+				return err
+			}
+		}
+		if _, err := x.flush(upsertTrace); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+}
+
+// exec gathers rows of one insert at a time and executes them chunk rows a
+// statement.
+type exec struct {
+	w     *writer
+	c     driverConn
+	ctx   context.Context
+	chunk int
+}
+
+// row adds a row of in, executing the chunk when it is full. It returns the
+// rows the statement changed, 0 when none was executed. With chunk > 1 a
+// chunk of spans that changed fewer rows than it had is errDuplicate.
+func (x exec) row(in insert, vals ...any) (int64, error) {
+	for _, v := range vals {
+		x.w.args = append(x.w.args, driver.NamedValue{Ordinal: len(x.w.args) + 1, Value: v})
 	}
-	return tx.Commit()
+	x.w.rows++
+	if x.w.rows < x.chunk {
+		return 0, nil
+	}
+	return x.flush(in)
+}
+
+// flush executes the rows gathered.
+func (x exec) flush(in insert) (int64, error) {
+	rows := x.w.rows
+	if rows == 0 {
+		return 0, nil
+	}
+	defer func() {
+		clear(x.w.args)
+		x.w.args, x.w.rows = x.w.args[:0], 0
+	}()
+	q := in.query(rows)
+	st := x.w.stmts[q]
+	if st == nil {
+		var err error
+		if st, err = x.c.PrepareContext(x.ctx, q); err != nil {
+			return 0, err
+		}
+		if rows == 1 || rows == x.chunk {
+			x.w.stmts[q] = st // the statements every batch uses
+		} else {
+			defer st.Close()
+		}
+	}
+	ex, ok := st.(driver.StmtExecContext)
+	if !ok {
+		return 0, fmt.Errorf("sqlite driver statement %T cannot execute with a context", st)
+	}
+	res, err := ex.ExecContext(x.ctx, x.w.args)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	if in.dedupe && rows > 1 && n < int64(rows) {
+		return n, errDuplicate
+	}
+	return n, nil
 }
 
 // traceSum is what a batch adds to one trace's summary row.
@@ -155,28 +326,4 @@ func (m traceSums) add(sp *model.Span, isErr bool) {
 	if rank < t.rootRank || (rank == t.rootRank && start < t.rootStart) {
 		t.rootRank, t.rootStart, t.rootName, t.rootResource = rank, start, sp.Name, sp.Resource
 	}
-}
-
-// encodeJSON encodes v, or returns empty for nil, empty or unencodable values
-// (an attribute that cannot be encoded must not cost the whole span).
-func encodeJSON(v any, empty string) string {
-	switch x := v.(type) {
-	case map[string]any:
-		if len(x) == 0 {
-			return empty
-		}
-	case []model.Link:
-		if len(x) == 0 {
-			return empty
-		}
-	case []model.Event:
-		if len(x) == 0 {
-			return empty
-		}
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return empty
-	}
-	return string(b)
 }
