@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/stacklab/stacklab/internal/dashboard"
 	"github.com/stacklab/stacklab/internal/diag"
 	"github.com/stacklab/stacklab/internal/platform"
 	"github.com/stacklab/stacklab/internal/server"
@@ -180,8 +181,10 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 	// for them.
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
-	// /metrics needs no token: Prometheus scrapes it (it holds counts only).
-	ctlSrv := &http.Server{Handler: met.WithEndpoint(&server.Control{Token: token, Platform: p}), ReadHeaderTimeout: 10 * time.Second,
+	// /metrics needs no token: Prometheus scrapes it (it holds counts only);
+	// nor does the dashboard's page (its data comes from /v1/ with the token).
+	ctl := &server.Control{Token: token, Platform: p, UI: dashboard.Handler()}
+	ctlSrv := &http.Server{Handler: met.WithEndpoint(ctl), ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return streams }}
 	ctlSrv.RegisterOnShutdown(endStreams)
 	errc := make(chan error, 2)
@@ -233,6 +236,11 @@ func printEndpoints(w io.Writer, file string, p *platform.Platform, ep server.En
 		fmt.Fprintf(w, "    %-24s %s, %d MB, %ds\n", f.Name, f.Runtime, f.MemoryMB, f.TimeoutS)
 	}
 	fmt.Fprintf(w, "  control API  %s (token in %s)\n", ep.Control, filepath.Join(p.StateDir(), "token"))
+	built := ""
+	if !dashboard.Built() {
+		built = " (not built into this binary: make ui)"
+	}
+	fmt.Fprintf(w, "  dashboard    %s/%s\n", ep.Control, built)
 	fmt.Fprintf(w, "  metrics      %s%s (Prometheus, no token)\n", ep.Control, metrics.Path)
 	fmt.Fprintf(w, "  state        %s (async events in NATS JetStream under %s)\n", p.StateDir(), filepath.Join(p.StateDir(), "nats"))
 	sandbox := "off"
