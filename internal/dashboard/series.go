@@ -81,7 +81,14 @@ func bucketCount(since, until time.Time, step time.Duration) (int, time.Time) {
 	if !until.After(start) {
 		return 0, start
 	}
-	return int((until.Sub(start) + step - 1) / step), start
+	// Sub saturates for spans past ~292 years; rounding up must not
+	// overflow it.
+	span := until.Sub(start)
+	n := span / step
+	if span%step != 0 {
+		n++
+	}
+	return int(n), start
 }
 
 // Busy is when an invocation occupied its instance: from when it got one

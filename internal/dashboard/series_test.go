@@ -142,3 +142,19 @@ func TestBusy(t *testing.T) {
 		t.Errorf("a throttled invocation is busy")
 	}
 }
+
+// Windows as long as time allows neither overflow nor panic.
+func TestBucketsHugeWindow(t *testing.T) {
+	since := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	until := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := CheckStep(since, until, time.Second); err == nil {
+		t.Errorf("CheckStep over 9998 years by the second: no error")
+	}
+	step := DefaultStep(since, until)
+	if err := CheckStep(since, until, step); err != nil {
+		t.Fatalf("DefaultStep %s over 9998 years: %v", step, err)
+	}
+	if s := Buckets("f", nil, since, until, step); len(s.T) == 0 || len(s.T) > MaxBuckets {
+		t.Errorf("%d buckets", len(s.T))
+	}
+}
