@@ -309,3 +309,34 @@ func TestLiveWithoutTracing(t *testing.T) {
 		t.Errorf("events %v, want error then deployment", seen)
 	}
 }
+
+// FuzzDashboardParams: any query of any dashboard endpoint is answered or
+// refused with an error, never a panic.
+func FuzzDashboardParams(f *testing.F) {
+	for _, s := range []string{"version=1", "from=1&to=2", "resource=Echo&since=1h&step=1m", "since=0001-01-01T00:00:00Z&step=1s",
+		"until=9999-12-31T23:59:59Z&since=0001-01-01T00:00:00Z", "limit=10000&since=-1s", "step=2562047h", "resource=x&step=1ns"} {
+		f.Add(s)
+	}
+	paths := []string{"/v1/graph", "/v1/deployments/diff", "/v1/series", "/v1/invocations", "/v1/cost", "/v1/experiments"}
+	d := newFakeDashboardF(f)
+	f.Fuzz(func(t *testing.T, query string) {
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return
+		}
+		if q.Get("function") == "" {
+			q.Set("function", q.Get("resource"))
+		}
+		for _, p := range paths {
+			serveDashboard(t.Context(), d, p, q, time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+		}
+	})
+}
+
+func newFakeDashboardF(f *testing.F) *fakeDashboard {
+	rt := runtime.New(runtime.Options{Logs: runtime.NewLogs("")})
+	f.Cleanup(rt.Close)
+	d := &fakeDashboard{platformOf: platformOf{rt}, expDir: f.TempDir()}
+	d.version.Store(2)
+	return d
+}
