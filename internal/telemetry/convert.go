@@ -2,6 +2,11 @@ package telemetry
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -34,6 +39,23 @@ type endedSpan struct{ sdktrace.ReadOnlySpan }
 // Span converts the span to the store's record.
 func (e endedSpan) Span() model.Span { return toModel(e.ReadOnlySpan) }
 
+// EncodedSpan converts the span to the store's record with its attributes
+// encoded straight from the span's, without the map Span builds.
+func (e endedSpan) EncodedSpan() (model.Span, string) {
+	out := convert(e.ReadOnlySpan)
+	attrs := e.Attributes()
+	if len(attrs) == 0 {
+		return out, ""
+	}
+	b, ok := appendAttrs(make([]byte, 0, 256), attrs)
+	if !ok {
+		return out, "{}" // as the store encodes a map it cannot encode
+	}
+	return out, string(b)
+}
+
+var _ store.EncodedSpanSource = endedSpan{}
+
 // Shutdown does nothing: Telemetry.Close closes the store after the tracer
 // provider has shut down.
 func (p storeProcessor) Shutdown(context.Context) error { return nil }
@@ -45,6 +67,13 @@ func (p storeProcessor) ForceFlush(context.Context) error { return nil }
 // resource is the stacklab.resource attribute, else faas.name, else
 // messaging.destination.name.
 func toModel(s sdktrace.ReadOnlySpan) model.Span {
+	out := convert(s)
+	out.Attributes = attrMap(s.Attributes())
+	return out
+}
+
+// convert is toModel without the attributes' map.
+func convert(s sdktrace.ReadOnlySpan) model.Span {
 	sc := s.SpanContext()
 	out := model.Span{
 		TraceID: sc.TraceID().String(),
@@ -67,7 +96,6 @@ func toModel(s sdktrace.ReadOnlySpan) model.Span {
 	}
 	var fallback string
 	if attrs := s.Attributes(); len(attrs) > 0 {
-		out.Attributes = attrMap(attrs)
 		for _, kv := range attrs {
 			switch kv.Key {
 			case ResourceKey:
@@ -107,6 +135,60 @@ func attrMap(attrs []attribute.KeyValue) map[string]any {
 		m[string(kv.Key)] = kv.Value.AsInterface()
 	}
 	return m
+}
+
+// appendAttrs appends attrs as the JSON object json.Marshal makes of
+// attrMap(attrs), byte for byte: keys sorted, the last value of a key
+// repeated, strings, integers and booleans encoded here and other values by
+// json.Marshal. It reports false when a value cannot be encoded.
+func appendAttrs(b []byte, attrs []attribute.KeyValue) ([]byte, bool) {
+	var buf [16]attribute.KeyValue
+	kvs := append(buf[:0], attrs...)
+	slices.SortStableFunc(kvs, func(x, y attribute.KeyValue) int { return strings.Compare(string(x.Key), string(y.Key)) })
+	b = append(b, '{')
+	first := true
+	for i, kv := range kvs {
+		if i+1 < len(kvs) && kvs[i+1].Key == kv.Key {
+			continue // a later value of the key replaces this one, as in the map
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, string(kv.Key))
+		b = append(b, ':')
+		switch kv.Value.Type() {
+		case attribute.STRING:
+			b = appendString(b, kv.Value.AsString())
+		case attribute.INT64:
+			b = strconv.AppendInt(b, kv.Value.AsInt64(), 10)
+		case attribute.BOOL:
+			b = strconv.AppendBool(b, kv.Value.AsBool())
+		default:
+			v, err := json.Marshal(kv.Value.AsInterface())
+			if err != nil {
+				return b, false
+			}
+			b = append(b, v...)
+		}
+	}
+	return append(b, '}'), true
+}
+
+// appendString appends s as a JSON string. Printable ASCII without the
+// characters json.Marshal escapes (" \ < > &) is copied; anything else goes
+// through json.Marshal, so the bytes are the same.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			v, _ := json.Marshal(s) // a string always encodes
+			return append(b, v...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func modelKind(k trace.SpanKind) model.Kind {

@@ -126,6 +126,7 @@ type Store struct {
 type item struct {
 	span  *model.Span
 	src   SpanSource // a span to convert into span
+	attrs string     // span's attributes encoded by src, "" to encode them here
 	inv   *model.Invocation
 	flush chan struct{}
 	prune chan error
@@ -217,6 +218,16 @@ func (s *Store) AddSpan(sp model.Span) bool {
 // after it is handed over.
 type SpanSource interface {
 	Span() model.Span
+}
+
+// An EncodedSpanSource is a SpanSource that can also give its span with
+// the attributes already encoded, which spares the writer building
+// Span.Attributes and encoding it.
+type EncodedSpanSource interface {
+	SpanSource
+	// EncodedSpan is Span with Attributes nil, and the attributes as the
+	// bytes json.Marshal makes of Span().Attributes; "" when there are none.
+	EncodedSpan() (model.Span, string)
 }
 
 // AddSpanFrom is AddSpan for a span the writer converts itself, which
@@ -379,7 +390,12 @@ func (s *Store) run() {
 			it.prune <- s.prune(context.Background())
 		default:
 			if it.src != nil {
-				sp := it.src.Span()
+				var sp model.Span
+				if e, ok := it.src.(EncodedSpanSource); ok {
+					sp, it.attrs = e.EncodedSpan()
+				} else {
+					sp = it.src.Span()
+				}
 				it.span, it.src = &sp, nil
 			}
 			batch = append(batch, it)

@@ -184,13 +184,17 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 			if sp == nil {
 				continue
 			}
+			attrs := it.attrs
+			if attrs == "" {
+				attrs = encodeJSON(sp.Attributes, "{}")
+			}
 			status := sp.Status
 			if status == "" {
 				status = model.StatusUnset
 			}
 			added, err := x.row(insertSpan, sp.TraceID, sp.SpanID, sp.ParentID, sp.Name, string(sp.Kind), sp.Resource, sp.Function,
 				sp.Start.UnixNano(), sp.End.UnixNano(), string(status), sp.StatusMessage,
-				encodeJSON(sp.Attributes, "{}"), encodeJSON(sp.Links, "[]"), encodeJSON(sp.Events, "[]"))
+				attrs, encodeJSON(sp.Links, "[]"), encodeJSON(sp.Events, "[]"))
 			if err != nil {
 				return err
 			}
