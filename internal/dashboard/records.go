@@ -11,9 +11,11 @@ import (
 )
 
 // Invocation is one invocation record as the page lists it (GET
-// /v1/invocations). Version is the deployment number that ran it.
+// /v1/invocations). Function is the function's name, Resource its logical
+// id (the graph's node id); Version is the deployment number that ran it.
 type Invocation struct {
 	Function         string    `json:"function"`
+	Resource         string    `json:"resource"`
 	Version          string    `json:"version"`
 	FunctionVersion  string    `json:"functionVersion,omitempty"`
 	RequestID        string    `json:"requestId"`
@@ -33,12 +35,13 @@ type Invocation struct {
 }
 
 // Invocations turns records into the page's shape, in their order; never
-// nil.
-func Invocations(records []model.Invocation) []Invocation {
+// nil. ids maps a function's name to its logical id; a name it lacks is
+// its own id.
+func Invocations(records []model.Invocation, ids map[string]string) []Invocation {
 	out := make([]Invocation, 0, len(records))
 	msOf := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	for _, r := range records {
-		out = append(out, Invocation{Function: r.Function, Version: r.Deployment, FunctionVersion: r.Version, RequestID: r.RequestID,
+		out = append(out, Invocation{Function: r.Function, Resource: cmp.Or(ids[r.Function], r.Function), Version: r.Deployment, FunctionVersion: r.Version, RequestID: r.RequestID,
 			TraceID: r.TraceID, Trigger: r.Trigger, Start: r.Start.UTC(), QueueWaitMS: msOf(r.QueueWait), DurationMS: msOf(r.Duration),
 			BilledDurationMS: msOf(r.BilledDuration), InitDurationMS: msOf(r.InitDuration), Cold: r.Cold, Outcome: string(r.Outcome),
 			Retries: r.Retries, MemorySizeMB: r.MemorySizeMB, MaxMemoryMB: r.MaxMemoryMB, Cost: r.Cost})
@@ -55,9 +58,11 @@ type Cost struct {
 	Total     float64        `json:"total"`
 }
 
-// ResourceCost is one function's share, most expensive first.
+// ResourceCost is one function's share, most expensive first: Resource
+// is its logical id (the graph's node id), Function its name.
 type ResourceCost struct {
 	Resource    string  `json:"resource"`
+	Function    string  `json:"function"`
 	Invocations int     `json:"invocations"`
 	GBSeconds   float64 `json:"gbSeconds"`
 	Cost        float64 `json:"cost"`
@@ -73,11 +78,11 @@ type VersionCost struct {
 
 // CostOf sums stats by function (byFunction, one line a function) and by
 // deployment (byVersion, lines whose Version is the deployment number;
-// other lines are skipped).
-func CostOf(since, until time.Time, byFunction, byVersion []store.FunctionStats) Cost {
+// other lines are skipped). ids maps a function's name to its logical id.
+func CostOf(since, until time.Time, byFunction, byVersion []store.FunctionStats, ids map[string]string) Cost {
 	c := Cost{Since: since.UTC(), Until: until.UTC(), Resources: []ResourceCost{}, Versions: []VersionCost{}}
 	for _, s := range byFunction {
-		c.Resources = append(c.Resources, ResourceCost{Resource: s.Function, Invocations: s.Invocations, GBSeconds: s.GBSeconds, Cost: s.Cost})
+		c.Resources = append(c.Resources, ResourceCost{Resource: cmp.Or(ids[s.Function], s.Function), Function: s.Function, Invocations: s.Invocations, GBSeconds: s.GBSeconds, Cost: s.Cost})
 		c.Total += s.Cost
 	}
 	slices.SortFunc(c.Resources, func(a, b ResourceCost) int {

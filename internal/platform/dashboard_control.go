@@ -101,7 +101,11 @@ func (p *Platform) DashboardCost(ctx context.Context, since, until time.Time) (d
 	if until.IsZero() {
 		until = time.Now()
 	}
-	return dashboard.CostOf(since, until, byFunction, byVersion), nil
+	ids := map[string]string{}
+	for _, fn := range p.Functions() {
+		ids[fn.Name] = fn.ID
+	}
+	return dashboard.CostOf(since, until, byFunction, byVersion, ids), nil
 }
 
 // DashboardCurrent is the running deployment; 0 and nil before the first.

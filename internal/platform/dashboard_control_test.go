@@ -122,13 +122,13 @@ func TestDashboardControl(t *testing.T) {
 	}
 	var invs []dashboard.Invocation
 	code, body = getJSON(t, srv.URL, "/v1/invocations?function=Echo&limit=3", &invs)
-	if code != http.StatusOK || len(invs) != 3 || invs[0].Version != "2" || invs[0].Function != fn || invs[0].MemorySizeMB != 256 ||
+	if code != http.StatusOK || len(invs) != 3 || invs[0].Version != "2" || invs[0].Function != fn || invs[0].Resource != "Echo" || invs[0].MemorySizeMB != 256 ||
 		invs[0].Start.Before(invs[1].Start) || invs[0].RequestID == "" {
 		t.Errorf("GET /v1/invocations: %d, want deployment 2's 3 newest records\n%s", code, body)
 	}
 	var cost dashboard.Cost
 	code, body = getJSON(t, srv.URL, "/v1/cost?since=1h", &cost)
-	if code != http.StatusOK || len(cost.Resources) != 1 || cost.Resources[0].Invocations != 5 || cost.Total <= 0 ||
+	if code != http.StatusOK || len(cost.Resources) != 1 || cost.Resources[0].Resource != "Echo" || cost.Resources[0].Invocations != 5 || cost.Total <= 0 ||
 		len(cost.Versions) != 2 || cost.Versions[0].Version != 1 || cost.Versions[0].Invocations != 2 || cost.Versions[1].Invocations != 3 {
 		t.Errorf("GET /v1/cost: %d, want 5 invocations, 2 by deployment 1 and 3 by 2\n%s", code, body)
 	}

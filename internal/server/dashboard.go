@@ -109,6 +109,17 @@ func (c *Control) dashboard(w http.ResponseWriter, r *http.Request, path string)
 		}
 	}
 	v, err := serveDashboard(r.Context(), dp, path, q, time.Now())
+	if invs, ok := v.([]dashboard.Invocation); ok {
+		ids := map[string]string{}
+		for _, f := range c.Platform.Functions() {
+			ids[f.Name] = f.ID
+		}
+		for i := range invs {
+			if id := ids[invs[i].Function]; id != "" {
+				invs[i].Resource = id
+			}
+		}
+	}
 	if err != nil {
 		writeDashboardError(w, err)
 		return
@@ -201,7 +212,7 @@ func serveDashboard(ctx context.Context, dp Dashboard, path string, q url.Values
 		if err != nil {
 			return nil, err
 		}
-		return dashboard.Invocations(recs), nil
+		return dashboard.Invocations(recs, nil), nil
 	case path == "/v1/cost":
 		since, until := p.window(DefaultTelemetryWindow)
 		if p.err != nil {

@@ -46,7 +46,7 @@ func (f *fakeDashboard) DashboardInvocations(_ context.Context, flt store.Invoca
 	return []model.Invocation{{Function: flt.Function, Start: time.Now().Add(-time.Second), Duration: time.Millisecond, Outcome: model.OutcomeOK}}, nil
 }
 func (f *fakeDashboard) DashboardCost(_ context.Context, since, until time.Time) (dashboard.Cost, error) {
-	return dashboard.CostOf(since, until, nil, nil), nil
+	return dashboard.CostOf(since, until, nil, nil, nil), nil
 }
 func (f *fakeDashboard) DashboardCurrent(context.Context) (int, any, error) {
 	v := int(f.version.Load())
