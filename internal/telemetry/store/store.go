@@ -107,6 +107,8 @@ type Store struct {
 	log  *slog.Logger
 
 	ch     chan item
+	wake   chan struct{} // tells the writer to take what waits in ch
+	kickAt int           // records waiting in ch that wake the writer
 	quit   chan struct{}
 	done   chan struct{}
 	closed atomic.Bool
@@ -175,8 +177,12 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		opts: opts,
 		log:  opts.Logger.With("component", "telemetry-store", "path", path),
 		ch:   make(chan item, opts.Buffer),
-		quit: make(chan struct{}),
-		done: make(chan struct{}),
+		wake: make(chan struct{}, 1),
+		// A full batch, or half the buffer when that is smaller, so that
+		// the writer empties it well before it overflows.
+		kickAt: min(opts.BatchSize, max(opts.Buffer/2, 1)),
+		quit:   make(chan struct{}),
+		done:   make(chan struct{}),
 	}
 	if used, err := s.used(ctx); err == nil {
 		s.usedBytes.Store(used)
@@ -250,11 +256,25 @@ func (s *Store) add(it item, dropped *atomic.Uint64) bool {
 	}
 	select {
 	case s.ch <- it:
+		if len(s.ch) >= s.kickAt {
+			s.kick()
+		}
 		return true
 	default:
 		dropped.Add(1)
 		s.dropping.Store(true)
+		s.kick()
 		return false
+	}
+}
+
+// kick wakes the writer, which otherwise takes what is buffered every
+// FlushInterval. Records do not wake it one by one: waking a goroutine (and
+// often a thread) for each would cost more than writing the record.
+func (s *Store) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default: // a wake-up is pending
 	}
 }
 
@@ -296,8 +316,10 @@ func (s *Store) send(ctx context.Context, it item) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
+	s.kick() // the buffer may be full
 	select {
 	case s.ch <- it:
+		s.kick()
 		return nil
 	case <-s.done:
 		return ErrClosed
@@ -364,7 +386,9 @@ func (s *Store) dropClosed(it item) {
 }
 
 // run is the writer goroutine: it batches records into transactions, answers
-// flush and prune requests in order, and runs retention on a ticker.
+// flush and prune requests in order, and runs retention on a ticker. It
+// takes what is buffered every FlushInterval, or sooner when kicked: by a
+// full batch waiting, a full buffer, a flush or a prune.
 func (s *Store) run() {
 	defer close(s.done)
 	flush := time.NewTicker(s.opts.FlushInterval)
@@ -404,14 +428,26 @@ func (s *Store) run() {
 			}
 		}
 	}
+	// drain handles what is buffered, and writes it.
+	drain := func() {
+		for {
+			select {
+			case it := <-s.ch:
+				handle(it)
+			default:
+				write()
+				return
+			}
+		}
+	}
 	for {
 		select {
-		case it := <-s.ch:
-			handle(it)
+		case <-s.wake:
+			drain()
 		case <-flush.C:
-			write()
+			drain()
 		case <-retain.C:
-			write()
+			drain()
 			_ = s.prune(context.Background())
 		case <-s.quit:
 			for {
