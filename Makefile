@@ -58,6 +58,7 @@ test: ui vet
 	@command -v python3 >/dev/null || $(APT) install -y python3 >/dev/null 2>&1 || true
 	@command -v node >/dev/null || $(APT) install -y nodejs >/dev/null 2>&1 || true
 	@command -v prometheus >/dev/null || $(APT) install -y prometheus >/dev/null 2>&1 || ($(APT) update >/dev/null 2>&1 && $(APT) install -y prometheus >/dev/null 2>&1) || echo "prometheus not installed: the metrics scrape test skips (and fails when CI is set)"
+	@command -v chromium >/dev/null || $(APT) install -y chromium >/dev/null 2>&1 || ($(APT) update >/dev/null 2>&1 && $(APT) install -y chromium >/dev/null 2>&1) || echo "chromium not installed: the dashboard tests skip (and fail when CI is set)"
 	cd web && npm test
 	$(GO) test -race -count=1 ./...
 

@@ -25,7 +25,12 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
-require github.com/aws/aws-sdk-go-v2/service/eventbridge v1.55.9 // indirect
+require (
+	github.com/aws/aws-sdk-go-v2/service/eventbridge v1.55.9 // indirect
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/chromedp v0.23.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+)
 
 require (
 	github.com/aws/aws-sdk-go-v2/service/internal/checksum v1.11.11 // indirect
