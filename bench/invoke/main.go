@@ -51,6 +51,7 @@ var (
 	colds   = flag.Int("cold", 20, "cold starts to measure")
 	sandbox = flag.Bool("sandbox", false, "run the function under bubblewrap")
 	profile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE`")
+	memprof = flag.String("memprofile", "", "write an allocation profile of the whole run to `FILE` when it ends")
 	only    = flag.String("only", "", "run only these comma-separated parts: latency, throughput, cold")
 	tracing = flag.String("tracing", "on", "on: the platform's default, every hop traced into the span store; off: Tracing.Off; both: compare on and off in alternating rounds (see -rounds)")
 	payload = []byte(`{"hello":"world","n":42}`)
@@ -69,6 +70,18 @@ func main() {
 		}
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
+	}
+	if *memprof != "" {
+		defer func() {
+			f, err := os.Create(*memprof)
+			if err != nil {
+				log.Fatal(err)
+			}
+			defer f.Close()
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				log.Fatal(err)
+			}
+		}()
 	}
 	dir, _ := filepath.Abs("bench/invoke")
 	if _, err := os.Stat(filepath.Join(dir, "template.yaml")); err != nil {

@@ -76,6 +76,8 @@ type invTrace struct {
 	done    bool
 	res     invoke.Result
 	errType string
+
+	trace string // the trace id, once traceID has formatted it
 }
 
 // beginTrace starts an invocation's span, or returns nil when tracing is
@@ -237,7 +239,16 @@ func (t *invTrace) end(p *pool, err error) string {
 		t.span.RecordError(err)
 	}
 	t.span.End()
-	return t.span.TraceID()
+	return t.traceID()
+}
+
+// traceID is the invocation span's trace id, formatted once for the
+// record and the result.
+func (t *invTrace) traceID() string {
+	if t.trace == "" {
+		t.trace = t.span.TraceID()
+	}
+	return t.trace
 }
 
 func (t *invTrace) record(p *pool, o model.Outcome) {
@@ -246,7 +257,7 @@ func (t *invTrace) record(p *pool, o model.Outcome) {
 		Version:      p.spec.version(),
 		Deployment:   p.rt.deployment(),
 		RequestID:    t.id,
-		TraceID:      t.span.TraceID(),
+		TraceID:      t.traceID(),
 		Trigger:      t.req.Trigger,
 		Start:        t.start,
 		QueueWait:    t.acquired.Sub(t.start),

@@ -112,9 +112,15 @@ var errDuplicate = errors.New("a span stored before")
 // that has stopped.
 type writer struct {
 	conn  *sql.Conn
-	stmts map[string]driver.Stmt // by query, prepared on conn
+	stmts map[stmtKey]driver.Stmt // prepared on conn
 	args  []driver.NamedValue
 	rows  int // rows in args
+}
+
+// stmtKey names a prepared statement: an insert for a number of rows.
+type stmtKey struct {
+	in   *insert
+	rows int
 }
 
 // writerCacheKiB is the writer connection's page cache, in KiB.
@@ -139,7 +145,7 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 		conn.Close()
 		return nil, err
 	}
-	return &writer{conn: conn, stmts: map[string]driver.Stmt{}}, nil
+	return &writer{conn: conn, stmts: map[stmtKey]driver.Stmt{}}, nil
 }
 
 // close closes the statements and gives the connection back.
@@ -192,7 +198,7 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 			if status == "" {
 				status = model.StatusUnset
 			}
-			added, err := x.row(insertSpan, sp.TraceID, sp.SpanID, sp.ParentID, sp.Name, string(sp.Kind), sp.Resource, sp.Function,
+			added, err := x.row(&insertSpan, sp.TraceID, sp.SpanID, sp.ParentID, sp.Name, string(sp.Kind), sp.Resource, sp.Function,
 				sp.Start.UnixNano(), sp.End.UnixNano(), string(status), sp.StatusMessage,
 				attrs, encodeJSON(sp.Links, "[]"), encodeJSON(sp.Events, "[]"))
 			if err != nil {
@@ -203,7 +209,7 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 			}
 			sums.add(sp, status == model.StatusError)
 		}
-		if _, err := x.flush(insertSpan); err != nil {
+		if _, err := x.flush(&insertSpan); err != nil {
 			return err
 		}
 		for _, it := range batch {
@@ -211,24 +217,24 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 			if v == nil {
 				continue
 			}
-			if _, err := x.row(insertInvocation, v.Function, v.Version, v.Deployment, v.RequestID, v.TraceID, v.Trigger,
+			if _, err := x.row(&insertInvocation, v.Function, v.Version, v.Deployment, v.RequestID, v.TraceID, v.Trigger,
 				v.Start.UnixNano(), int64(v.QueueWait), int64(v.InitDuration), int64(v.Duration), int64(v.BilledDuration),
 				int64(v.MemorySizeMB), int64(v.MaxMemoryMB), v.Cold, string(v.Outcome), int64(v.Retries), v.GBSeconds, v.Cost); err != nil {
 				return err
 			}
 		}
-		if _, err := x.flush(insertInvocation); err != nil {
+		if _, err := x.flush(&insertInvocation); err != nil {
 			return err
 		}
 		// One summary update per trace rather than per span: a trace's spans
 		// mostly arrive in the same batch.
 		x.chunk = chunkRows
 		for id, t := range sums {
-			if _, err := x.row(upsertTrace, id, t.start, t.end, int64(t.spans), t.err, int64(t.rootRank), t.rootStart, t.rootName, t.rootResource); err != nil {
+			if _, err := x.row(&upsertTrace, id, t.start, t.end, int64(t.spans), t.err, int64(t.rootRank), t.rootStart, t.rootName, t.rootResource); err != nil {
 				return err
 			}
 		}
-		if _, err := x.flush(upsertTrace); err != nil {
+		if _, err := x.flush(&upsertTrace); err != nil {
 			return err
 		}
 		return tx.Commit()
@@ -244,10 +250,10 @@ type exec struct {
 	chunk int
 }
 
-// row adds a row of in, executing the chunk when it is full. It returns the
+// row adds a row of *in, executing the chunk when it is full. It returns the
 // rows the statement changed, 0 when none was executed. With chunk > 1 a
 // chunk of spans that changed fewer rows than it had is errDuplicate.
-func (x exec) row(in insert, vals ...any) (int64, error) {
+func (x exec) row(in *insert, vals ...any) (int64, error) {
 	for _, v := range vals {
 		x.w.args = append(x.w.args, driver.NamedValue{Ordinal: len(x.w.args) + 1, Value: v})
 	}
@@ -259,7 +265,7 @@ func (x exec) row(in insert, vals ...any) (int64, error) {
 }
 
 // flush executes the rows gathered.
-func (x exec) flush(in insert) (int64, error) {
+func (x exec) flush(in *insert) (int64, error) {
 	rows := x.w.rows
 	if rows == 0 {
 		return 0, nil
@@ -268,15 +274,15 @@ func (x exec) flush(in insert) (int64, error) {
 		clear(x.w.args)
 		x.w.args, x.w.rows = x.w.args[:0], 0
 	}()
-	q := in.query(rows)
-	st := x.w.stmts[q]
+	key := stmtKey{in, rows}
+	st := x.w.stmts[key]
 	if st == nil {
 		var err error
-		if st, err = x.c.PrepareContext(x.ctx, q); err != nil {
+		if st, err = x.c.PrepareContext(x.ctx, in.query(rows)); err != nil {
 			return 0, err
 		}
 		if rows == 1 || rows == x.chunk {
-			x.w.stmts[q] = st // the statements every batch uses
+			x.w.stmts[key] = st // the statements every batch uses
 		} else {
 			defer st.Close()
 		}
