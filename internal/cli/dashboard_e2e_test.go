@@ -210,6 +210,57 @@ func TestDashboardEndToEnd(t *testing.T) {
 	evalUntil(t, ctx, 20*time.Second, "the scorer's cost", `document.querySelector('#cost-resources .bar-row[data-resource="Scorer"]') !== null`)
 	screenshot(t, ctx, "cost")
 
+	// A new version: comparing v1 and v2 draws the change set on the graph
+	// and the versions' numbers side by side.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#tab-architecture"))); err != nil {
+		t.Fatal(err)
+	}
+	if stdout, stderr, code := run("deploy", genomeTemplate, "--state", state, "--param", "TopTargets=50"); code != exitOK {
+		t.Fatalf("deploy v2: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	evalUntil(t, ctx, 30*time.Second, "version 2 listed", `document.querySelector('#versions input[data-version="2"]') !== null && document.querySelector('#markers .marker[data-version="2"]') !== null`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#versions input[data-version="1"]`)), chromedp.Click(chromedp.CSS(`#versions input[data-version="2"]`))); err != nil {
+		t.Fatal(err)
+	}
+	evalUntil(t, ctx, 30*time.Second, "the change set", `document.body.dataset.diff === "1-2" && document.querySelectorAll('#diff li[data-change="modify"]').length > 0 && +document.querySelector('#graph').dataset.diff > 0`)
+	diffText, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#diff")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"modify", "Scorer", "v1", "v2"} {
+		if !strings.Contains(diffText, want) {
+			t.Errorf("the comparison lacks %q:\n%s", want, diffText)
+		}
+	}
+	screenshot(t, ctx, "versions")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#diff-clear"))); err != nil {
+		t.Fatal(err)
+	}
+
+	// Experiment runs kept in the state folder are listed, with their report.
+	run1 := filepath.Join(state, "experiments", "fast-scorer-1")
+	if err := os.MkdirAll(run1, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"report.json", "report.html"} {
+		b, err := os.ReadFile(filepath.Join("../../docs/experiments/fast-scorer", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(run1, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#tab-experiments"))); err != nil {
+		t.Fatal(err)
+	}
+	evalUntil(t, ctx, 20*time.Second, "the experiment run", `document.querySelector('#experiments li[data-id="fast-scorer-1"]') !== null`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#experiments li[data-id="fast-scorer-1"]`))); err != nil {
+		t.Fatal(err)
+	}
+	evalUntil(t, ctx, 20*time.Second, "the verdicts and the report", `/supported/.test(document.querySelector('#verdicts').textContent) && /Where the difference comes from/.test(document.querySelector('iframe#report').srcdoc)`)
+	screenshot(t, ctx, "experiments")
+
 	// A phone-sized window shows the graph too.
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Click(chromedp.CSS("#tab-architecture"))); err != nil {
 		t.Fatal(err)
@@ -235,4 +286,32 @@ func fasta(n int) string {
 	}
 	b.WriteByte('\n')
 	return b.String()
+}
+
+// TestGraphHTMLInChromium: `stacklab graph --format html` is one offline
+// file that draws the architecture with no token and no request.
+func TestGraphHTMLInChromium(t *testing.T) {
+	if !dashboard.Built() {
+		if os.Getenv("CI") != "" {
+			t.Fatal("the dashboard is not built; make test runs make ui first")
+		}
+		t.Skip("the dashboard is not built (make ui)")
+	}
+	out := filepath.Join(t.TempDir(), "graph.html")
+	if stdout, stderr, code := run("graph", genomeTemplate, "--format", "html", "-o", out); code != exitOK {
+		t.Fatalf("graph --format html: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	ctx, cancel := browser(t, 1200, 800)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+out)); err != nil {
+		t.Fatal(err)
+	}
+	evalUntil(t, ctx, 20*time.Second, "the offline graph", `window.stacklab && window.stacklab.offline && window.stacklab.nodes().length >= 9`)
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`performance.getEntriesByType('resource').length`)); err != nil || n != 0 {
+		t.Errorf("the offline page made %d requests (%v); want none", n, err)
+	}
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#token-input') === null || document.querySelector('#token-input').offsetParent === null`)); err != nil || !v {
+		t.Errorf("the offline page asks for a token (%v)", err)
+	}
+	screenshot(t, ctx, "offline-graph")
 }
