@@ -191,10 +191,6 @@ func TestDashboardEndToEnd(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#slider').dispatchEvent(new Event('input')); document.querySelector('#slider').dispatchEvent(new Event('change')); true`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx,
-	); err != nil {
-		t.Fatal(err)
-	}
 	evalUntil(t, ctx, 20*time.Second, "replay mode", `document.body.dataset.mode === "replay"`)
 	evalUntil(t, ctx, 20*time.Second, "no traffic in the past window", `(window.stacklab.edgeTraffic()["ChunkQueue->Scorer"] || 0) === 0`)
 	screenshot(t, ctx, "replay")
