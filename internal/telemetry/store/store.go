@@ -165,7 +165,13 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open telemetry store %s: %w (delete the file to start afresh)", path, err)
 	}
-	w, err := newWriter(ctx, db)
+	// The WAL grows to about walPages pages of 4096 bytes between
+	// checkpoints; a hard limit on the file keeps SQLite's default.
+	walPages := 8000
+	if opts.HardLimitBytes > 0 {
+		walPages = 1000
+	}
+	w, err := newWriter(ctx, db, walPages)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open telemetry store %s: %w", path, err)

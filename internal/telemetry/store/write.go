@@ -132,7 +132,7 @@ type driverConn interface {
 	driver.ConnBeginTx
 }
 
-func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
+func newWriter(ctx context.Context, db *sql.DB, walPages int) (*writer, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -141,9 +141,19 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 	// than SQLite's 2 MB default: an index of random keys (invocation
 	// records' request ids) touches a page anywhere in it for every row,
 	// and a page found in the cache is not read again.
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", -writerCacheKiB)); err != nil {
-		conn.Close()
-		return nil, err
+	//
+	// Its commits copy the WAL into the database every walPages pages
+	// rather than SQLite's 1000: a page written by many commits in between
+	// (the end of an index, a page of the random request ids) is copied
+	// once. Retention empties the WAL every RetentionInterval.
+	for _, q := range []string{
+		fmt.Sprintf("PRAGMA cache_size = %d", -writerCacheKiB),
+		fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walPages),
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			conn.Close()
+			return nil, err
+		}
 	}
 	return &writer{conn: conn, stmts: map[stmtKey]driver.Stmt{}}, nil
 }
