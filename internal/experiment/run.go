@@ -234,6 +234,11 @@ func (r *runner) runBlock(ctx context.Context, round, slot, vi, count int) *bloc
 		if wait > 0 {
 			select {
 			case <-ctx.Done():
+				// Stopped: the requests under way end (their context is
+				// ctx) before the block is given back.
+				b.sent = b.sent[:len(b.sent)-1]
+				wg.Wait()
+				b.end = time.Now()
 				return b
 			case <-time.After(wait):
 			}
