@@ -28,6 +28,14 @@ func (s *Store) write(batch []item) {
 		// again a row at a time, which tells which spans are new.
 		err = s.w.writeTx(batch, 1)
 	}
+	if errors.Is(err, sql.ErrConnDone) {
+		// The driver gave up the writer's connection: this batch is lost,
+		// the next ones go through a new one.
+		if w, werr := newWriter(context.Background(), s.db, s.w.walPages); werr == nil {
+			_ = s.w.close()
+			s.w = w
+		}
+	}
 	if err != nil {
 		s.droppedSpans.Add(spans)
 		s.droppedInvocations.Add(invs)
@@ -111,10 +119,11 @@ var errDuplicate = errors.New("a span stored before")
 // a row's cost. It is used only by the writer goroutine, and by Close once
 // that has stopped.
 type writer struct {
-	conn  *sql.Conn
-	stmts map[stmtKey]driver.Stmt // prepared on conn
-	args  []driver.NamedValue
-	rows  int // rows in args
+	conn     *sql.Conn
+	walPages int
+	stmts    map[stmtKey]driver.Stmt // prepared on conn
+	args     []driver.NamedValue
+	rows     int // rows in args
 }
 
 // stmtKey names a prepared statement: an insert for a number of rows.
@@ -155,7 +164,7 @@ func newWriter(ctx context.Context, db *sql.DB, walPages int) (*writer, error) {
 			return nil, err
 		}
 	}
-	return &writer{conn: conn, stmts: map[stmtKey]driver.Stmt{}}, nil
+	return &writer{conn: conn, walPages: walPages, stmts: map[stmtKey]driver.Stmt{}}, nil
 }
 
 // close closes the statements and gives the connection back.
