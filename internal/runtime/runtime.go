@@ -466,9 +466,22 @@ func (rt *Runtime) Close() {
 	rt.async.Wait()
 }
 
-func newRequestID() string {
+// newRequestID returns a request id in the form AWS gives them (a
+// lowercase UUID, 8-4-4-4-12 hex digits).
+func newRequestID() string { return uuidV7(time.Now()) }
+
+// uuidV7 is a UUID version 7 (RFC 9562) made at now: 48 bits of Unix
+// milliseconds, then the version, 74 random bits from crypto/rand and the
+// variant. Ids made in a later millisecond sort after earlier ones, so the
+// span store's index on request ids is appended to rather than written all
+// over; the random bits keep them unique and unguessable.
+func uuidV7(now time.Time) string {
 	var b [16]byte
-	rand.Read(b[:])
+	rand.Read(b[6:])
+	ms := uint64(now.UnixMilli())
+	b[0], b[1], b[2], b[3], b[4], b[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	b[6] = 0x70 | b[6]&0x0f // version 7
+	b[8] = 0x80 | b[8]&0x3f // variant 10xx
 	var s [36]byte
 	hex.Encode(s[0:8], b[0:4])
 	s[8] = '-'

@@ -106,9 +106,11 @@ func BenchmarkWrite(b *testing.B) {
 		tid := fmt.Sprintf("%08x%024x", now.Unix()+int64(i/5000), uint64(i)*0x9e3779b97f4a7c15)
 		id := func(j int) string { return fmt.Sprintf("%016x", (uint64(i)*8+uint64(j))*0xbf58476d1ce4e5b9) }
 		t := now.Add(time.Duration(i) * 100 * time.Microsecond)
-		// Request ids are random UUIDs, as the runtime makes them.
+		// Request ids are UUIDv7s, as the runtime makes them: the time's
+		// milliseconds, then random bits.
 		h := uint64(i) * 0x94d049bb133111eb
-		reqID := fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x", uint32(h>>32), uint16(h>>16), uint16(h)&0xfff, uint16(h*31), (h*0xbf58476d1ce4e5b9)>>16)
+		ms := uint64(t.UnixMilli())
+		reqID := fmt.Sprintf("%08x-%04x-7%03x-%04x-%012x", uint32(ms>>16), uint16(ms), uint16(h)&0xfff, uint16(h*31)&0x3fff|0x8000, (h*0xbf58476d1ce4e5b9)>>16)
 		add(func() bool {
 			return s.AddSpan(model.Span{TraceID: tid, SpanID: id(0), Name: "POST /echo", Kind: model.KindServer, Resource: "ServerlessHttpApi",
 				Start: t, End: t.Add(150 * time.Microsecond), Status: model.StatusUnset,
