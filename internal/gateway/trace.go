@@ -40,6 +40,7 @@ func (g *Gateway) startSpan(w http.ResponseWriter, r *http.Request, name, route,
 	ctx, span := g.tel.StartSpan(tracectx.Extract(r.Context(), tracectx.HTTP(r.Header)), name, telemetry.Server, attrs...)
 	tracectx.Inject(ctx, tracectx.HTTP(w.Header()))
 	sw := &spanWriter{ResponseWriter: w, span: span}
+	sw.late = sw.buf[:0]
 	return ctx, sw, sw
 }
 
@@ -49,12 +50,17 @@ type spanWriter struct {
 	http.ResponseWriter
 	span   telemetry.Span
 	status int
+	// late holds the attributes set after the start, set on the span in
+	// one call as it ends (each SetAttributes copies the SDK's attributes);
+	// buf is its room, for the status and error type too.
+	late []attribute.KeyValue
+	buf  [4]attribute.KeyValue
 }
 
-// set adds attributes to the span.
+// set adds attributes to the span (as it ends).
 func (s *spanWriter) set(attrs ...attribute.KeyValue) {
 	if s != nil {
-		s.span.SetAttributes(attrs...)
+		s.late = append(s.late, attrs...)
 	}
 }
 
@@ -68,9 +74,11 @@ func (s *spanWriter) end() {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	s.span.SetAttributes(telemetry.HTTPStatus(status))
+	attrs := append(s.late, telemetry.HTTPStatus(status))
 	if status >= 500 {
-		s.span.Fail(strconv.Itoa(status), http.StatusText(status))
+		s.span.Fail(strconv.Itoa(status), http.StatusText(status), attrs...)
+	} else {
+		s.span.SetAttributes(attrs...)
 	}
 	s.span.End()
 }

@@ -73,9 +73,11 @@ type invTrace struct {
 	acquired time.Time // a slot was free
 
 	// Set by ran once an instance ran (or failed to start) the invocation.
-	done    bool
-	res     invoke.Result
-	errType string
+	done     bool
+	res      invoke.Result
+	errType  string
+	instance string // the instance's id, set on the span as it ends
+	late     [3]attribute.KeyValue
 
 	trace string // the trace id, once traceID has formatted it
 }
@@ -202,13 +204,13 @@ func (t *invTrace) startRun(req invoke.Request) (telemetry.Span, string) {
 	return s, tracectx.XRay(ctx)
 }
 
-// ran notes what the instance made of the invocation.
+// ran notes what the instance made of the invocation; end sets it on the
+// span.
 func (t *invTrace) ran(in *instance, res invoke.Result, errType string) {
 	if t == nil {
 		return
 	}
-	t.done, t.res, t.errType = true, res, errType
-	t.span.SetAttributes(telemetry.FaaSColdstart(res.Cold), telemetry.FaaSInstance(in.id))
+	t.done, t.res, t.errType, t.instance = true, res, errType, in.id
 }
 
 // end ends the invocation span with its outcome and records the
@@ -225,11 +227,14 @@ func (t *invTrace) end(p *pool, err error) string {
 	t.waited() // when the slot never came
 	switch {
 	case t.done:
+		// What ran tells is set in one call with the error type, if any.
+		late := append(t.late[:0], telemetry.FaaSColdstart(t.res.Cold), telemetry.FaaSInstance(t.instance))
 		o := model.OutcomeOf(t.errType)
 		if o == model.OutcomeOK {
+			t.span.SetAttributes(late...)
 			t.span.OK()
 		} else {
-			t.span.Fail(string(o), t.errType)
+			t.span.Fail(string(o), t.errType, late...)
 		}
 		t.record(p, o)
 	case errors.Is(err, invoke.ErrTooManyRequests):

@@ -56,7 +56,9 @@ func (s Span) EndAt(t time.Time) {
 	}
 }
 
-// SetAttributes adds or replaces attributes.
+// SetAttributes adds or replaces attributes. Give attributes known at the
+// start to StartSpan instead, and set late ones in one call: each call
+// copies or grows the SDK's attribute slice.
 func (s Span) SetAttributes(attrs ...attribute.KeyValue) {
 	if s.s != nil {
 		s.s.SetAttributes(attrs...)
@@ -64,14 +66,17 @@ func (s Span) SetAttributes(attrs ...attribute.KeyValue) {
 }
 
 // Fail marks the span as failed with a message (an outcome such as
-// "timeout", an error's text) and sets error.type to kind when given.
-func (s Span) Fail(kind, msg string) {
+// "timeout", an error's text) and sets error.type to kind when given, with
+// attrs in the same call (each SetAttributes after the start copies the
+// SDK's attributes; Fail may append to attrs).
+func (s Span) Fail(kind, msg string, attrs ...attribute.KeyValue) {
 	if s.s == nil {
 		return
 	}
 	if kind != "" {
-		s.s.SetAttributes(ErrorType(kind))
+		attrs = append(attrs, ErrorType(kind))
 	}
+	s.s.SetAttributes(attrs...)
 	s.s.SetStatus(codes.Error, msg)
 }
 

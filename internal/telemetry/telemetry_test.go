@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -269,5 +270,41 @@ func TestTraceIDsAreXRayRoots(t *testing.T) {
 	}
 	if d := time.Since(time.Unix(epoch, 0)); d < -24*time.Hour || d > 24*time.Hour {
 		t.Errorf("trace id %s starts with epoch %d, not today's", tid, epoch)
+	}
+}
+
+// Fail sets the attributes given with it as well as error.type; with no
+// kind, only those.
+func TestFailSetsAttributes(t *testing.T) {
+	tel := newTelemetry(t, Config{Dir: t.TempDir()})
+	ctx, s := tel.StartSpan(context.Background(), "fn", Server, Resource("Fn"), FaaSName("Fn"))
+	_, c := tel.StartSpan(ctx, "run", Internal, Resource("Fn"))
+	s.Fail("timeout", "Task timed out", FaaSColdstart(true), FaaSInstance("i-1"))
+	c.Fail("", "stopped", HTTPStatus(503))
+	c.End()
+	s.End()
+	ctxT, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := tel.Flush(ctxT); err != nil {
+		t.Fatal(err)
+	}
+	view, err := tel.Trace(ctxT, s.TraceID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]any{
+		"fn":  {"stacklab.resource": "Fn", "faas.name": "Fn", "faas.coldstart": true, "faas.instance": "i-1", "error.type": "timeout"},
+		"run": {"stacklab.resource": "Fn", "http.response.status_code": 503.0},
+	}
+	for _, sp := range view.Spans {
+		if sp.Status != model.StatusError {
+			t.Errorf("%s: got status %v, want error", sp.Name, sp.Status)
+		}
+		if fmt.Sprint(sp.Attributes) != fmt.Sprint(want[sp.Name]) {
+			t.Errorf("%s: got attributes %v, want %v", sp.Name, sp.Attributes, want[sp.Name])
+		}
+	}
+	if len(view.Spans) != 2 {
+		t.Errorf("got %d spans, want 2", len(view.Spans))
 	}
 }
