@@ -3,11 +3,13 @@
 // function logs. Reflection-based encoding cost more than the rest of an
 // invocation on those paths. The output is byte for byte what
 // encoding/json writes with HTML escaping off: map keys sorted, the same
-// string escapes (the tests check both). It knows nothing of what the
-// documents mean.
+// string escapes (the tests check both); AppendMarshalString writes a
+// string as json.Marshal does, HTML escaping on, for the span store's
+// columns. It knows nothing of what the documents mean.
 package jsonw
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -184,5 +186,22 @@ func AppendString(b []byte, s string) []byte {
 		i += size
 	}
 	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// AppendMarshalString appends s as json.Marshal writes it, HTML escaping
+// included (<, > and & as \u003c, \u003e, \u0026): printable ASCII without
+// those characters is copied, anything else is encoded by encoding/json,
+// so the bytes are always the same as json.Marshal's.
+func AppendMarshalString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			v, _ := json.Marshal(s) // a string always encodes
+			return append(b, v...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
 	return append(b, '"')
 }

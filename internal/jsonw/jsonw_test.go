@@ -66,3 +66,13 @@ func mustMarshal(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+// TestAppendMarshalString: the bytes are json.Marshal's for every string.
+func TestAppendMarshalString(t *testing.T) {
+	for _, s := range []string{"", "plain", `q"uote\`, "<a&b>", "tab\there", "é ünïcode", "\u2028", "bad \xff utf8", "ctl \x01"} {
+		want, _ := json.Marshal(s)
+		if got := AppendMarshalString(nil, s); string(got) != string(want) {
+			t.Errorf("AppendMarshalString(%q) = %s, want %s", s, got, want)
+		}
+	}
+}

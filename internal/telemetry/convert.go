@@ -3,10 +3,10 @@ package telemetry
 import (
 	"context"
 	"encoding/json"
+	"github.com/stacklab/stacklab/internal/jsonw"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -155,11 +155,11 @@ func appendAttrs(b []byte, attrs []attribute.KeyValue) ([]byte, bool) {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendString(b, string(kv.Key))
+		b = jsonw.AppendMarshalString(b, string(kv.Key))
 		b = append(b, ':')
 		switch kv.Value.Type() {
 		case attribute.STRING:
-			b = appendString(b, kv.Value.AsString())
+			b = jsonw.AppendMarshalString(b, kv.Value.AsString())
 		case attribute.INT64:
 			b = strconv.AppendInt(b, kv.Value.AsInt64(), 10)
 		case attribute.BOOL:
@@ -173,22 +173,6 @@ func appendAttrs(b []byte, attrs []attribute.KeyValue) ([]byte, bool) {
 		}
 	}
 	return append(b, '}'), true
-}
-
-// appendString appends s as a JSON string. Printable ASCII without the
-// characters json.Marshal escapes (" \ < > &) is copied; anything else goes
-// through json.Marshal, so the bytes are the same.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			v, _ := json.Marshal(s) // a string always encodes
-			return append(b, v...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
 
 func modelKind(k trace.SpanKind) model.Kind {

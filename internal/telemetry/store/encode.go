@@ -2,9 +2,9 @@ package store
 
 import (
 	"encoding/json"
+	"github.com/stacklab/stacklab/internal/jsonw"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/stacklab/stacklab/internal/telemetry/model"
 )
@@ -55,11 +55,11 @@ func appendAttrs(b []byte, m map[string]any) ([]byte, bool) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonw.AppendMarshalString(b, k)
 		b = append(b, ':')
 		switch x := m[k].(type) {
 		case string:
-			b = appendString(b, x)
+			b = jsonw.AppendMarshalString(b, x)
 		case int64:
 			b = strconv.AppendInt(b, x, 10)
 		case int:
@@ -75,20 +75,4 @@ func appendAttrs(b []byte, m map[string]any) ([]byte, bool) {
 		}
 	}
 	return append(b, '}'), true
-}
-
-// appendString appends s as a JSON string. Printable ASCII without the
-// characters json.Marshal escapes (" \ < > &) is copied; anything else goes
-// through json.Marshal, so the bytes are the same.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			v, _ := json.Marshal(s) // a string always encodes
-			return append(b, v...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
