@@ -62,6 +62,15 @@ func (f *experimentFlags) add(cmd *cobra.Command) {
 	fl.IntVar(&f.rounds, "rounds", 0, "override the design's number of rounds")
 }
 
+// runDir is where a run's report goes: --out, or a new folder under the
+// state's experiments named after the run and the time.
+func (f *experimentFlags) runDir(name string) string {
+	if f.out != "" {
+		return f.out
+	}
+	return filepath.Join(f.state, "experiments", name+"-"+time.Now().UTC().Format("20060102-150405"))
+}
+
 func newExperimentRun() *cobra.Command {
 	var f experimentFlags
 	var out outputFlag
@@ -83,10 +92,7 @@ verdicts to stdout. Every variant stack is removed at the end, also on Ctrl-C.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			dir := f.out
-			if dir == "" {
-				dir = filepath.Join(f.state, "experiments", plan.Spec.Name+"-"+time.Now().UTC().Format("20060102-150405"))
-			}
+			dir := f.runDir(plan.Spec.Name)
 			rep, err := runExperiment(ctx, cmd.ErrOrStderr(), plan, dir, f, func(ctx context.Context, p experiment.Platform) (any, error) {
 				return experiment.Run(ctx, plan, p, experiment.Options{Progress: cmd.ErrOrStderr()})
 			})
@@ -187,10 +193,7 @@ confidence and the given --power.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			dir := f.out
-			if dir == "" {
-				dir = filepath.Join(f.state, "experiments", plan.Spec.Name+"-power-"+time.Now().UTC().Format("20060102-150405"))
-			}
+			dir := f.runDir(plan.Spec.Name + "-power")
 			res, err := runExperiment(ctx, cmd.ErrOrStderr(), plan, dir, f, func(ctx context.Context, p experiment.Platform) (any, error) {
 				return experiment.Power(ctx, plan, p, experiment.Options{Progress: cmd.ErrOrStderr()}, ratio, power)
 			})
