@@ -7,6 +7,6 @@
 //
 // The package starts and stops the server and hands out connections, names
 // things safely for JetStream, and holds what every service that delivers
-// stored messages shares (work.go: the delivery loop, back-off, ids); it
+// stored messages shares (work.go: the delivery loop, back-off); it
 // knows nothing about what is stored.
 package bus

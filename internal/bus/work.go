@@ -2,10 +2,7 @@ package bus
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/hex"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -91,19 +88,6 @@ func Deliveries(meta *jetstream.MsgMetadata) uint64 {
 		return 0
 	}
 	return meta.NumDelivered
-}
-
-// NewID is a random (version 4) UUID. Ids need to be unique, not secret,
-// so they come from math/rand/v2's per-thread generator rather than a
-// system call each.
-func NewID() string {
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
-	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // Sleep waits for d or until ctx ends.

@@ -2,10 +2,8 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"io"
+	"github.com/stacklab/stacklab/internal/ids"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -104,7 +102,7 @@ func New(cfg Config) (*Gateway, error) {
 		g.now = time.Now
 	}
 	if g.newID == nil {
-		g.newID = newUUID
+		g.newID = ids.V4
 	}
 	var problems []error
 	g.router, problems = NewRouter(cfg.APIs)
@@ -217,23 +215,4 @@ func (g *Gateway) serveRoute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp.write(w)
-}
-
-// newUUID is a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = io.ReadFull(rand.Reader, b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:36], b[10:16])
-	return string(s[:])
 }

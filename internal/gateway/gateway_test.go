@@ -245,10 +245,3 @@ func TestNewLogsConflicts(t *testing.T) {
 		t.Error("New without an invoker: got no error")
 	}
 }
-
-func TestNewUUID(t *testing.T) {
-	a, b := newUUID(), newUUID()
-	if len(a) != 36 || a == b || a[14] != '4' {
-		t.Errorf("got %q and %q", a, b)
-	}
-}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/stacklab/stacklab/internal/ids"
 	"log/slog"
 	"sort"
 	"strings"
@@ -468,32 +469,7 @@ func (rt *Runtime) Close() {
 
 // newRequestID returns a request id in the form AWS gives them (a
 // lowercase UUID, 8-4-4-4-12 hex digits).
-func newRequestID() string { return uuidV7(time.Now()) }
-
-// uuidV7 is a UUID version 7 (RFC 9562) made at now: 48 bits of Unix
-// milliseconds, then the version, 74 random bits from crypto/rand and the
-// variant. Ids made in a later millisecond sort after earlier ones, so the
-// span store's index on request ids is appended to rather than written all
-// over; the random bits keep them unique and unguessable.
-func uuidV7(now time.Time) string {
-	var b [16]byte
-	rand.Read(b[6:])
-	ms := uint64(now.UnixMilli())
-	b[0], b[1], b[2], b[3], b[4], b[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
-	b[6] = 0x70 | b[6]&0x0f // version 7
-	b[8] = 0x80 | b[8]&0x3f // variant 10xx
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:36], b[10:16])
-	return string(s[:])
-}
+func newRequestID() string { return ids.V7(time.Now()) }
 
 // newTraceID returns an X-Ray trace header for an invocation that came
 // without one: Root=1-{8 hex digits of epoch seconds}-{24 hex

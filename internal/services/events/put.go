@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/stacklab/stacklab/internal/ids"
 	"math"
 	"strconv"
 	"strings"
@@ -13,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/stacklab/stacklab/internal/bus"
 	"github.com/stacklab/stacklab/internal/telemetry"
 	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
@@ -228,7 +228,7 @@ func (s *Service) prepare(e Entry, buses map[string]Bus, now time.Time) (stored,
 	if err := json.Compact(&detail, []byte(e.Detail)); err != nil {
 		return stored{}, CodeMalformedDetail, err.Error()
 	}
-	id := bus.NewID()
+	id := ids.V4()
 	ev := Event{Version: "0", ID: id, DetailType: e.DetailType, Source: e.Source, Account: s.opts.AccountID,
 		Time: t.UTC().Format("2006-01-02T15:04:05Z"), Region: s.opts.Region, Resources: resources, Detail: detail.Bytes()}
 	raw, err := json.Marshal(ev)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/stacklab/stacklab/internal/ids"
 	"log/slog"
 	"sort"
 	"strconv"
@@ -350,7 +351,7 @@ func (s *Service) message(ctx context.Context, q *queue, in SendInput) (*nats.Ms
 	if delay < 0 || delay > 15*time.Minute {
 		return nil, SendOutput{}, "", fmt.Errorf("%w: the delay must be 0 to 900 s, not %s", ErrInvalid, delay)
 	}
-	id := bus.NewID()
+	id := ids.V4()
 	msgID := ""
 	if q.cfg.Fifo {
 		if in.GroupID == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/stacklab/stacklab/internal/ids"
 	"log/slog"
 	"sort"
 	"strings"
@@ -294,7 +295,7 @@ func (s *Service) Publish(ctx context.Context, name string, in PublishInput) (_ 
 	if size := publishSize(in); size > MaxMessageSize {
 		return PublishOutput{}, fmt.Errorf("%w: the message and its attributes are %d bytes, more than the %d bytes SNS allows", ErrInvalid, size, MaxMessageSize)
 	}
-	rec := stored{Topic: t.cfg.ID, MessageID: bus.NewID(), Timestamp: time.Now().UTC(), Message: in.Message, Subject: in.Subject,
+	rec := stored{Topic: t.cfg.ID, MessageID: ids.V4(), Timestamp: time.Now().UTC(), Message: in.Message, Subject: in.Subject,
 		Attributes: in.MessageAttributes, GroupID: in.GroupID, DedupID: in.DeduplicationID}
 	data, err := json.Marshal(rec)
 	if err != nil {
