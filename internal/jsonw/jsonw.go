@@ -9,7 +9,6 @@
 package jsonw
 
 import (
-	"encoding/json"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -190,18 +189,58 @@ func AppendString(b []byte, s string) []byte {
 }
 
 // AppendMarshalString appends s as json.Marshal writes it, HTML escaping
-// included (<, > and & as \u003c, \u003e, \u0026): printable ASCII without
-// those characters is copied, anything else is encoded by encoding/json,
-// so the bytes are always the same as json.Marshal's.
+// included: ", \ and control characters escaped, <, > and & as \u003c,
+// \u003e and \u0026, U+2028 and U+2029 as \u2028 and \u2029, and each
+// byte of invalid UTF-8 as \ufffd (the SQS event and the span store's
+// columns).
 func AppendMarshalString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			v, _ := json.Marshal(s) // a string always encodes
-			return append(b, v...)
-		}
-	}
 	b = append(b, '"')
-	b = append(b, s...)
+	done := 0 // s[:done] is in b
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= ' ' && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[done:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, `\b`...)
+			case '\f':
+				b = append(b, `\f`...)
+			case '\n':
+				b = append(b, `\n`...)
+			case '\r':
+				b = append(b, `\r`...)
+			case '\t':
+				b = append(b, `\t`...)
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigit[c>>4], hexDigit[c&0xf])
+			}
+			i++
+			done = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[done:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[done:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigit[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		done = i
+	}
+	b = append(b, s[done:]...)
 	return append(b, '"')
 }
+
+const hexDigit = "0123456789abcdef"

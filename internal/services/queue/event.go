@@ -3,7 +3,8 @@ package queue
 import (
 	"encoding/base64"
 	"slices"
-	"unicode/utf8"
+
+	"github.com/stacklab/stacklab/internal/jsonw"
 )
 
 // Event is the SQS event Lambda delivers to a function.
@@ -62,23 +63,23 @@ func appendEvent(b []byte, rs []Record) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"messageId":`...)
-		b = appendString(b, r.MessageID)
+		b = jsonw.AppendMarshalString(b, r.MessageID)
 		b = append(b, `,"receiptHandle":`...)
-		b = appendString(b, r.ReceiptHandle)
+		b = jsonw.AppendMarshalString(b, r.ReceiptHandle)
 		b = append(b, `,"body":`...)
-		b = appendString(b, r.Body)
+		b = jsonw.AppendMarshalString(b, r.Body)
 		b = append(b, `,"attributes":`...)
 		b = appendStringMap(b, r.Attributes)
 		b = append(b, `,"messageAttributes":`...)
 		b = appendAttributes(b, r.MessageAttributes)
 		b = append(b, `,"md5OfBody":`...)
-		b = appendString(b, r.MD5OfBody)
+		b = jsonw.AppendMarshalString(b, r.MD5OfBody)
 		b = append(b, `,"eventSource":`...)
-		b = appendString(b, r.EventSource)
+		b = jsonw.AppendMarshalString(b, r.EventSource)
 		b = append(b, `,"eventSourceARN":`...)
-		b = appendString(b, r.EventSourceARN)
+		b = jsonw.AppendMarshalString(b, r.EventSourceARN)
 		b = append(b, `,"awsRegion":`...)
-		b = appendString(b, r.AWSRegion)
+		b = jsonw.AppendMarshalString(b, r.AWSRegion)
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)
@@ -93,9 +94,9 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonw.AppendMarshalString(b, k)
 		b = append(b, ':')
-		b = appendString(b, m[k])
+		b = jsonw.AppendMarshalString(b, m[k])
 	}
 	return append(b, '}')
 }
@@ -110,11 +111,11 @@ func appendAttributes(b []byte, m map[string]RecordAttribute) []byte {
 			b = append(b, ',')
 		}
 		a := m[k]
-		b = appendString(b, k)
+		b = jsonw.AppendMarshalString(b, k)
 		b = append(b, ":{"...)
 		if a.StringValue != nil {
 			b = append(b, `"stringValue":`...)
-			b = appendString(b, *a.StringValue)
+			b = jsonw.AppendMarshalString(b, *a.StringValue)
 			b = append(b, ',')
 		}
 		if len(a.BinaryValue) > 0 {
@@ -123,11 +124,11 @@ func appendAttributes(b []byte, m map[string]RecordAttribute) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `"stringListValues":`...)
-		b = appendList(b, a.StringListValues, appendString)
+		b = appendList(b, a.StringListValues, jsonw.AppendMarshalString)
 		b = append(b, `,"binaryListValues":`...)
 		b = appendList(b, a.BinaryListValues, appendBytes)
 		b = append(b, `,"dataType":`...)
-		b = appendString(b, a.DataType)
+		b = jsonw.AppendMarshalString(b, a.DataType)
 		b = append(b, '}')
 	}
 	return append(b, '}')
@@ -150,62 +151,6 @@ func appendBytes(b, v []byte) []byte {
 	}
 	b = append(b, '"')
 	b = base64.StdEncoding.AppendEncode(b, v)
-	return append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string the way encoding/json.Marshal
-// writes it: ", \ and control characters escaped, <, > and & as \u003c,
-// \u003e and \u0026, U+2028 and U+2029 as \u2028 and \u2029, and each
-// byte of invalid UTF-8 as \ufffd.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	done := 0 // s[:done] is in b
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= ' ' && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[done:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, `\b`...)
-			case '\f':
-				b = append(b, `\f`...)
-			case '\n':
-				b = append(b, `\n`...)
-			case '\r':
-				b = append(b, `\r`...)
-			case '\t':
-				b = append(b, `\t`...)
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			done = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[done:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[done:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		done = i
-	}
-	b = append(b, s[done:]...)
 	return append(b, '"')
 }
 

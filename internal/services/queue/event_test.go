@@ -32,17 +32,3 @@ func TestAppendEventMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
-
-// FuzzAppendString checks that strings are written as encoding/json
-// writes them, whatever their bytes.
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain", `"quoted" \ <tag> &`, "\x00\x1f\x7f\b\f\n\r\t", "\u2028\u2029é日本", "\xff\xc3(", "\xed\xa0\x80"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendString(nil, s); string(got) != string(want) {
-			t.Errorf("%q: got %s, want %s", s, got, want)
-		}
-	})
-}
