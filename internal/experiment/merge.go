@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -169,7 +170,7 @@ func (s *Spec) override(root *template.Value, i int) error {
 	v := &s.Variants[i]
 	params := root.Get("Parameters")
 	set := func(values map[string]string, where ...any) error {
-		for _, k := range sortedKeys(values) {
+		for _, k := range slices.Sorted(maps.Keys(values)) {
 			p := params.Get(k)
 			if p == nil {
 				return &Error{Pos: s.at(append(where, k)...), Message: fmt.Sprintf("variant %s: the template has no parameter %s", v.Name, k), Fix: "name one of its parameters: " + strings.Join(keysOf(params), ", ")}
@@ -184,7 +185,7 @@ func (s *Spec) override(root *template.Value, i int) error {
 	if err := set(v.Parameters, "variants", i, "parameters"); err != nil {
 		return err
 	}
-	for _, path := range sortedKeys(v.Patch) {
+	for _, path := range slices.Sorted(maps.Keys(v.Patch)) {
 		if err := patch(root, path, v.Patch[path]); err != nil {
 			return &Error{Pos: s.at("variants", i, "patch", path), Message: fmt.Sprintf("variant %s: patch %s: %v", v.Name, path, err), Fix: "patch a path of the template: Resources.<Id>.Properties.<Property>"}
 		}
@@ -246,10 +247,10 @@ func describe(s *Spec, v *Variant) string {
 	if v.Template != "" {
 		parts = append(parts, "template "+v.Template)
 	}
-	for _, k := range sortedKeys(v.Parameters) {
+	for _, k := range slices.Sorted(maps.Keys(v.Parameters)) {
 		parts = append(parts, k+"="+v.Parameters[k])
 	}
-	for _, k := range sortedKeys(v.Patch) {
+	for _, k := range slices.Sorted(maps.Keys(v.Patch)) {
 		parts = append(parts, fmt.Sprintf("%s=%v", k, v.Patch[k]))
 	}
 	if len(parts) == 0 {

@@ -35,16 +35,12 @@ const MaxRounds = 200
 // per-round values to detect a change of ratio with the given power at the
 // design's confidence (corrected for the number of clauses).
 func Power(ctx context.Context, plan *Plan, p Platform, opts Options, ratio, power float64) ([]PowerRow, error) {
-	r, blocks, err := execute(ctx, plan, p, opts)
+	r, err := execute(ctx, plan, p, opts)
 	if err != nil {
 		return nil, err
 	}
-	spans, invs, err := r.telemetry(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s := plan.Spec
-	ix := newTraceIndex(spans, invs)
+	s, blocks := plan.Spec, r.blocks
+	ix := newTraceIndex(r.spans, r.invs)
 	a := &analysis{plan: plan, blocks: blocks, ix: ix, rng: rand.New(rand.NewPCG(s.Design.Seed, 0x90e))}
 	a.res = measure(plan, blocks, ix, durationOr(s.Workload.Timeout, 60*time.Second))
 	base := a.variantIndex(s.Baseline)

@@ -69,21 +69,18 @@ type block struct {
 // the others finish. When ctx ends, Run stops and returns ctx's error.
 func Run(ctx context.Context, plan *Plan, p Platform, opts Options) (*report.Report, error) {
 	started := time.Now()
-	r, blocks, err := execute(ctx, plan, p, opts)
+	r, err := execute(ctx, plan, p, opts)
 	if err != nil {
 		return nil, err
 	}
-	spans, invs, err := r.telemetry(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rep := analyze(plan, blocks, spans, invs, r.failed)
+	rep := analyze(plan, r.blocks, r.spans, r.invs, r.failed)
 	rep.Started, rep.Finished = started, time.Now()
 	return rep, nil
 }
 
-// execute deploys, warms up and runs the rounds.
-func execute(ctx context.Context, plan *Plan, p Platform, opts Options) (*runner, []*block, error) {
+// execute deploys, warms up, runs the rounds and reads what they caused
+// from the span store.
+func execute(ctx context.Context, plan *Plan, p Platform, opts Options) (*runner, error) {
 	s := plan.Spec
 	r := &runner{plan: plan, p: p, opts: opts, failed: map[int]string{}}
 	if r.opts.Progress == nil {
@@ -96,7 +93,7 @@ func execute(ctx context.Context, plan *Plan, p Platform, opts Options) (*runner
 	r.quiet = durationOr(s.Workload.Quiet, time.Second)
 	r.progress("deploying %d variants (%s) as one stack ...", len(plan.Merged.Variants), strings.Join(s.variantNames(), ", "))
 	if err := p.Deploy(ctx, plan.File, plan.Merged.Source); err != nil {
-		return nil, nil, r.deployError(err)
+		return nil, r.deployError(err)
 	}
 	if s.Workload.Warmup > 0 {
 		for vi := range plan.Targets {
@@ -111,7 +108,7 @@ func execute(ctx context.Context, plan *Plan, p Platform, opts Options) (*runner
 		order := roundOrder(s.Design.Order, len(plan.Targets), round, rng)
 		for slot, vi := range order {
 			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
+				return nil, ctx.Err()
 			}
 			if _, bad := r.failed[vi]; bad {
 				continue
@@ -122,9 +119,13 @@ func execute(ctx context.Context, plan *Plan, p Platform, opts Options) (*runner
 		}
 	}
 	if ctx.Err() != nil {
-		return nil, nil, ctx.Err()
+		return nil, ctx.Err()
 	}
-	return r, r.blocks, nil
+	var err error
+	if r.spans, r.invs, err = r.telemetry(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // telemetry reads the spans and invocation records of the measured rounds.
@@ -152,8 +153,11 @@ type runner struct {
 	failed  map[int]string
 	// measured is when the first measured round began.
 	measured time.Time
-	errors   int
-	seq      int
+	// spans and invs are what the measured rounds caused.
+	spans  [][]model.Span
+	invs   []model.Invocation
+	errors int
+	seq    int
 }
 
 func (r *runner) progress(format string, args ...any) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -341,7 +342,8 @@ func (s *Spec) check() Errors {
 	for i, c := range s.Hypothesis {
 		where := func(k string) diag.Pos { return s.at("hypothesis", i, k) }
 		if _, ok := Metrics[c.Metric]; !ok {
-			add(where("metric"), "use one of "+strings.Join(sortedKeys(Metrics), ", ")+suggest(c.Metric, sortedKeys(Metrics)), "clause %d: unknown metric %q", i+1, c.Metric)
+			known := slices.Sorted(maps.Keys(Metrics))
+			add(where("metric"), "use one of "+strings.Join(known, ", ")+suggest(c.Metric, known), "clause %d: unknown metric %q", i+1, c.Metric)
 		}
 		if !slices.Contains(statNames, c.Stat) {
 			add(where("stat"), "use one of "+strings.Join(statNames, ", "), "clause %d: unknown statistic %q", i+1, c.Stat)
@@ -562,15 +564,6 @@ func splitRoute(r string) (method, path string, err error) {
 		return "", "", fmt.Errorf("route %q is not METHOD /path", r)
 	}
 	return strings.ToUpper(method), path, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func suggest(name string, names []string) string { return diag.Suggest(name, names) }

@@ -3,6 +3,7 @@ package experiment
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -106,7 +107,7 @@ func (p *Plan) templates() error {
 	if p.key, err = parse("key", firstNonEmpty(w.Key, "{{.ID}}")); err != nil {
 		return err
 	}
-	for _, k := range sortedKeys(w.Params) {
+	for _, k := range slices.Sorted(maps.Keys(w.Params)) {
 		if p.params[k], err = parse("params", w.Params[k]); err != nil {
 			return err
 		}
