@@ -5,10 +5,14 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/stack"
+	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/store"
 )
 
 // benchRequest is the request of bench/invoke's route: a small JSON POST.
@@ -35,6 +39,52 @@ func benchGateway(b *testing.B) *Gateway {
 		b.Fatal(err)
 	}
 	return g
+}
+
+// BenchmarkServeTraced is the gateway's part of tracing a request: its
+// Server span, made, stored and written (the process's CPU per request,
+// the store's writer included), against the same request untraced.
+func BenchmarkServeTraced(b *testing.B) {
+	for _, traced := range []bool{false, true} {
+		name := "off"
+		if traced {
+			name = "on"
+		}
+		b.Run(name, func(b *testing.B) {
+			api := &stack.API{ID: "ServerlessHttpApi", HTTP: true, Implicit: true, Stage: "$default", Routes: []stack.Route{stackRoute("POST", "/echo", "Echo")}}
+			cfg := Config{Invoker: echo(), APIs: []*stack.API{api}}
+			if traced {
+				tel, err := telemetry.New(context.Background(), telemetry.Config{Dir: b.TempDir(), Store: store.Options{Buffer: 1 << 16}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer tel.Close(context.Background())
+				cfg.Telemetry = tel
+			}
+			g, err := New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			cpu0 := processCPU()
+			for b.Loop() {
+				g.ServeHTTP(&discardWriter{h: http.Header{}}, benchRequest("/echo"))
+			}
+			if cfg.Telemetry != nil {
+				if err := cfg.Telemetry.Flush(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/1e3/float64(b.N), "cpu-µs/op")
+		})
+	}
+}
+
+// processCPU is the CPU time the process has used, every goroutine's.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // discardWriter is a ResponseWriter that keeps nothing.

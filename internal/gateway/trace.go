@@ -37,10 +37,10 @@ func (g *Gateway) startSpan(w http.ResponseWriter, r *http.Request, name, route,
 		telemetry.HTTPRoute(route),
 		telemetry.URLPath(r.URL.Path),
 	)
-	ctx, span := g.tel.StartSpan(tracectx.Extract(r.Context(), tracectx.HTTP(r.Header)), name, telemetry.Server, attrs...)
+	// Made without the tracer: this span is on the path of every request.
+	ctx, span := g.tel.Begin(tracectx.Extract(r.Context(), tracectx.HTTP(r.Header)), name, telemetry.Server, attrs...)
 	tracectx.Inject(ctx, tracectx.HTTP(w.Header()))
 	sw := &spanWriter{ResponseWriter: w, span: span}
-	sw.late = sw.buf[:0]
 	return ctx, sw, sw
 }
 
@@ -48,19 +48,14 @@ func (g *Gateway) startSpan(w http.ResponseWriter, r *http.Request, name, route,
 // for its span.
 type spanWriter struct {
 	http.ResponseWriter
-	span   telemetry.Span
+	span   *telemetry.LocalSpan
 	status int
-	// late holds the attributes set after the start, set on the span in
-	// one call as it ends (each SetAttributes copies the SDK's attributes);
-	// buf is its room, for the status and error type too.
-	late []attribute.KeyValue
-	buf  [4]attribute.KeyValue
 }
 
-// set adds attributes to the span (as it ends).
+// set adds attributes to the span.
 func (s *spanWriter) set(attrs ...attribute.KeyValue) {
 	if s != nil {
-		s.late = append(s.late, attrs...)
+		s.span.SetAttributes(attrs...)
 	}
 }
 
@@ -74,11 +69,9 @@ func (s *spanWriter) end() {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	attrs := append(s.late, telemetry.HTTPStatus(status))
+	s.span.SetAttributes(telemetry.HTTPStatus(status))
 	if status >= 500 {
-		s.span.Fail(strconv.Itoa(status), http.StatusText(status), attrs...)
-	} else {
-		s.span.SetAttributes(attrs...)
+		s.span.Fail(strconv.Itoa(status), http.StatusText(status))
 	}
 	s.span.End()
 }

@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/stacklab/stacklab/internal/invoke"
-	"github.com/stacklab/stacklab/internal/telemetry"
-	"github.com/stacklab/stacklab/internal/telemetry/model"
 )
 
 // Options configure a Runtime.
@@ -378,19 +376,14 @@ func (rt *Runtime) runOn(ctx context.Context, p *pool, in *instance, cold bool, 
 	if cold {
 		t.initDone(in, ready, o)
 	}
-	var run telemetry.Span
+	var run runSpan
 	if ready {
 		run, inv.traceID = t.startRun(req)
 		o, err = in.invoke(ctx, inv)
 	}
 	end := time.Now()
 	if err != nil {
-		if errors.Is(err, errInstanceGone) {
-			run.Fail("", "the instance stopped before it took the event; it runs on another")
-		} else {
-			run.RecordError(err)
-		}
-		run.EndAt(end)
+		t.runFailed(run, err, end)
 		p.put(in, true)
 		return invoke.Result{}, errors.Is(err, errInstanceGone), err
 	}
@@ -429,11 +422,7 @@ func (rt *Runtime) runOn(ctx context.Context, p *pool, in *instance, cold bool, 
 		res.LogTail = inv.tail.bytes()
 	}
 	rt.observeRun(p, res, o.errType)
-	t.ran(in, res, o.errType)
-	if o.errType != "" {
-		run.Fail(string(model.OutcomeOf(o.errType)), o.errType)
-	}
-	run.EndAt(end)
+	t.ran(in, res, o.errType, run, end)
 	p.put(in, o.fatal)
 	return res, false, nil
 }

@@ -3,10 +3,13 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/telemetry"
@@ -60,30 +63,42 @@ const (
 	RetryDelayKey = attribute.Key("stacklab.async.retry_delay_ms")
 )
 
-// invTrace is the tracing of one invocation: its span and the times its
-// record needs. Every method is safe on a nil *invTrace (tracing off).
+// invTrace is the tracing of one invocation: the ids and times of its
+// spans, which it makes without the tracer (see telemetry.AddSpan), and
+// what its record needs. Every method is safe on a nil *invTrace (tracing
+// off).
 type invTrace struct {
 	tel      *telemetry.Telemetry
-	ctx      context.Context // carries the invocation span
-	span     telemetry.Span
-	resource attribute.KeyValue
+	traceID  trace.TraceID
+	spanID   trace.SpanID // the invocation span's
+	parentID string       // hex; "" for a root
+	resource string
 	req      *invoke.Request
 	id       string
 	start    time.Time // the record's Start: accepted, or queued
 	acquired time.Time // a slot was free
+	attrs    map[string]any
+	events   []model.Event
 
 	// Set by ran once an instance ran (or failed to start) the invocation.
 	done     bool
 	res      invoke.Result
 	errType  string
-	instance string // the instance's id, set on the span as it ends
-	late     [3]attribute.KeyValue
+	instance string
+	run      runSpan // the run that answered; zero when none did
+	runEnd   time.Time
 
-	trace string // the trace id, once traceID has formatted it
+	trace string // the trace id, once traceHex has formatted it
 }
 
-// beginTrace starts an invocation's span, or returns nil when tracing is
-// off.
+// runSpan is a "run" span begun: the event handed to an instance.
+type runSpan struct {
+	id    trace.SpanID
+	start time.Time
+}
+
+// beginTrace begins an invocation's tracing, or returns nil when tracing
+// is off.
 func (rt *Runtime) beginTrace(ctx context.Context, p *pool, req *invoke.Request, id string) *invTrace {
 	tel := rt.trace.tel.Load()
 	if tel == nil {
@@ -93,29 +108,21 @@ func (rt *Runtime) beginTrace(ctx context.Context, p *pool, req *invoke.Request,
 	if !req.Queued.IsZero() && req.Queued.Before(start) {
 		start = req.Queued
 	}
-	trigger := req.Trigger
-	if trigger == "" {
-		trigger = telemetry.TriggerOther
-	}
-	t := &invTrace{tel: tel, resource: telemetry.Resource(resourceOf(p.spec)), req: req, id: id, start: start}
-	attrs := []attribute.KeyValue{
-		t.resource,
-		telemetry.FaaSName(p.spec.Name),
-		telemetry.FaaSVersion(p.spec.version()),
-		telemetry.FaaSTrigger(trigger),
-		telemetry.FaaSInvocationID(id),
-		telemetry.FaaSMaxMemory(p.spec.MemoryMB),
+	t := &invTrace{tel: tel, spanID: telemetry.NewSpanID(), resource: resourceOf(p.spec), req: req, id: id, start: start}
+	if sc := trace.SpanContextFromContext(tracectx.FromXRay(ctx, req.TraceID)); sc.IsValid() {
+		t.traceID, t.parentID = sc.TraceID(), sc.SpanID().String()
+	} else {
+		t.traceID = telemetry.NewTraceID()
 	}
 	if req.Attempt > 0 {
-		attrs = append(attrs, AttemptKey.Int(req.Attempt))
+		t.attrs = map[string]any{string(AttemptKey): int64(req.Attempt)}
 	}
-	t.ctx, t.span = tel.StartSpanAt(tracectx.FromXRay(ctx, req.TraceID), p.spec.Name, telemetry.Server, start, attrs...)
 	if req.Attempt > 1 {
-		ev := []attribute.KeyValue{AttemptKey.Int(req.Attempt)}
+		ev := model.Event{Name: "retry", Time: time.Now(), Attributes: map[string]any{string(AttemptKey): int64(req.Attempt)}}
 		if !req.Queued.IsZero() {
-			ev = append(ev, RetryDelayKey.Int64(time.Since(req.Queued).Milliseconds()))
+			ev.Attributes[string(RetryDelayKey)] = time.Since(req.Queued).Milliseconds()
 		}
-		t.span.AddEvent("retry", ev...)
+		t.events = []model.Event{ev}
 	}
 	return t
 }
@@ -151,10 +158,17 @@ func resourceOf(s *Spec) string {
 }
 
 // child records a measured phase of the invocation as a child span.
-func (t *invTrace) child(name string, from, to time.Time) telemetry.Span {
-	_, s := t.tel.StartSpanAt(t.ctx, name, telemetry.Internal, from, t.resource)
-	s.EndAt(to)
-	return s
+func (t *invTrace) child(name string, from, to time.Time, fail ...string) {
+	sp := model.Span{
+		TraceID: t.traceHex(), SpanID: telemetry.NewSpanID().String(), ParentID: t.spanID.String(),
+		Name: name, Kind: model.KindInternal, Resource: t.resource, Start: from, End: to, Status: model.StatusUnset,
+		Attributes: map[string]any{string(telemetry.ResourceKey): t.resource},
+	}
+	if len(fail) == 2 {
+		sp.Status, sp.StatusMessage = model.StatusError, fail[1]
+		sp.Attributes[string(semconv.ErrorTypeKey)] = fail[0]
+	}
+	t.tel.AddSpan(sp)
 }
 
 // minQueueWait is the shortest wait for a slot recorded as a "queue wait"
@@ -184,40 +198,62 @@ func (t *invTrace) initDone(in *instance, ok bool, o outcome) {
 	if ok {
 		end = in.born.Add(in.initDur)
 	}
-	s := t.child("init", in.born, end)
 	if !ok && o.errType != "" {
-		s.Fail(string(model.OutcomeOf(o.errType)), o.errType)
+		t.child("init", in.born, end, string(model.OutcomeOf(o.errType)), o.errType)
+		return
 	}
+	t.child("init", in.born, end)
 }
 
-// startRun starts the run span and returns the X-Ray header the function
+// startRun begins the run span and returns the X-Ray header the function
 // is given: the run span's context. Without tracing it is the request's
 // header, or a new unsampled one.
-func (t *invTrace) startRun(req invoke.Request) (telemetry.Span, string) {
+func (t *invTrace) startRun(req invoke.Request) (runSpan, string) {
 	if t == nil {
 		if req.TraceID != "" {
-			return telemetry.Span{}, req.TraceID
+			return runSpan{}, req.TraceID
 		}
-		return telemetry.Span{}, newTraceID()
+		return runSpan{}, newTraceID()
 	}
-	ctx, s := t.tel.StartSpan(t.ctx, "run", telemetry.Internal, t.resource)
-	return s, tracectx.XRay(ctx)
+	r := runSpan{id: telemetry.NewSpanID(), start: time.Now()}
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: t.traceID, SpanID: r.id, TraceFlags: trace.FlagsSampled})
+	return r, tracectx.FormatXRay(sc)
 }
 
-// ran notes what the instance made of the invocation; end sets it on the
-// span.
-func (t *invTrace) ran(in *instance, res invoke.Result, errType string) {
+// runFailed records a run that ended without an answer: err says why (the
+// instance stopped before it took the event, and it runs on another).
+func (t *invTrace) runFailed(r runSpan, err error, end time.Time) {
+	if t == nil || !r.id.IsValid() {
+		return
+	}
+	msg := err.Error()
+	if errors.Is(err, errInstanceGone) {
+		msg = "the instance stopped before it took the event; it runs on another"
+	}
+	t.tel.AddSpan(model.Span{
+		TraceID: t.traceHex(), SpanID: r.id.String(), ParentID: t.spanID.String(),
+		Name: "run", Kind: model.KindInternal, Resource: t.resource, Start: r.start, End: end,
+		Status: model.StatusError, StatusMessage: msg,
+		Attributes: map[string]any{string(telemetry.ResourceKey): t.resource},
+	})
+}
+
+// ran notes what the instance made of the invocation, in the run r that
+// ended at end; the record says it.
+func (t *invTrace) ran(in *instance, res invoke.Result, errType string, r runSpan, end time.Time) {
 	if t == nil {
 		return
 	}
 	t.done, t.res, t.errType, t.instance = true, res, errType, in.id
+	t.run, t.runEnd = r, end
 }
 
-// end ends the invocation span with its outcome and records the
-// invocation: one that ran, or one throttled. An invocation that never
-// reached an instance for another reason (the caller gave up, an instance
-// could not start) fails the span and leaves no record, as it is not
-// counted by the metrics either.
+// end ends the invocation's tracing: an invocation that ran, or one
+// throttled, is recorded, and its record carries its spans (the
+// invocation's and the run's). An invocation that never reached an
+// instance for another reason (the caller gave up, an instance could not
+// start) leaves no record, as it is not counted by the metrics either: its
+// span, failed, is recorded on its own.
 //
 // It returns the trace id, for the invocation's result.
 func (t *invTrace) end(p *pool, err error) string {
@@ -225,57 +261,77 @@ func (t *invTrace) end(p *pool, err error) string {
 		return ""
 	}
 	t.waited() // when the slot never came
+	now := time.Now()
 	switch {
 	case t.done:
-		// What ran tells is set in one call with the error type, if any.
-		late := append(t.late[:0], telemetry.FaaSColdstart(t.res.Cold), telemetry.FaaSInstance(t.instance))
-		o := model.OutcomeOf(t.errType)
-		if o == model.OutcomeOK {
-			t.span.SetAttributes(late...)
-			t.span.OK()
-		} else {
-			t.span.Fail(string(o), t.errType, late...)
-		}
-		t.record(p, o)
+		t.record(p, model.OutcomeOf(t.errType), t.errType, now)
 	case errors.Is(err, invoke.ErrTooManyRequests):
-		t.span.Fail(string(model.OutcomeThrottled), err.Error())
-		t.record(p, model.OutcomeThrottled)
-	case err != nil:
-		t.span.RecordError(err)
+		t.record(p, model.OutcomeThrottled, err.Error(), now)
+	default:
+		inv := t.invocation(p, model.OutcomeUnhandled, now)
+		sp := inv.Spans()[0]
+		delete(sp.Attributes, string(semconv.ErrorTypeKey))
+		sp.Status = model.StatusUnset
+		if err != nil {
+			sp.Status, sp.StatusMessage = model.StatusError, err.Error()
+			sp.Events = append(sp.Events, model.Event{Name: "exception", Time: now, Attributes: map[string]any{
+				string(semconv.ExceptionTypeKey): fmt.Sprintf("%T", err), string(semconv.ExceptionMessageKey): err.Error(),
+			}})
+		}
+		t.tel.AddSpan(sp)
 	}
-	t.span.End()
-	return t.traceID()
+	return t.traceHex()
 }
 
-// traceID is the invocation span's trace id, formatted once for the
-// record and the result.
-func (t *invTrace) traceID() string {
+// traceHex is the trace id, formatted once for the record and the result.
+func (t *invTrace) traceHex() string {
 	if t.trace == "" {
-		t.trace = t.span.TraceID()
+		t.trace = t.traceID.String()
 	}
 	return t.trace
 }
 
-func (t *invTrace) record(p *pool, o model.Outcome) {
+// invocation is the invocation's record as far as it is known, ended at end.
+func (t *invTrace) invocation(p *pool, o model.Outcome, end time.Time) model.Invocation {
 	inv := model.Invocation{
 		Function:     p.spec.Name,
 		Version:      p.spec.version(),
 		Deployment:   p.rt.deployment(),
 		RequestID:    t.id,
-		TraceID:      t.traceID(),
+		TraceID:      t.traceHex(),
 		Trigger:      t.req.Trigger,
 		Start:        t.start,
 		QueueWait:    t.acquired.Sub(t.start),
 		MemorySizeMB: p.spec.MemoryMB,
 		Outcome:      o,
 		Retries:      max(0, t.req.Attempt-1),
+		SpanID:       t.spanID.String(),
+		ParentID:     t.parentID,
+		Resource:     t.resource,
+		End:          end,
+		Attributes:   t.attrs,
+		Events:       t.events,
 	}
 	if inv.Trigger == "" {
 		inv.Trigger = telemetry.TriggerOther
 	}
+	return inv
+}
+
+// record records the invocation, with its spans, as ending in o (msg says
+// why when it failed).
+func (t *invTrace) record(p *pool, o model.Outcome, msg string, end time.Time) {
+	inv := t.invocation(p, o, end)
+	if o != model.OutcomeOK {
+		inv.StatusMessage = msg
+	}
 	if t.done {
 		r := t.res
 		inv.Version, inv.Cold, inv.InitDuration, inv.Duration, inv.MaxMemoryMB = r.Version, r.Cold, r.InitDuration, r.Duration, r.MaxMemoryMB
+		inv.Instance = t.instance
+		if t.run.id.IsValid() {
+			inv.RunID, inv.RunStart, inv.RunEnd = t.run.id.String(), t.run.start, t.runEnd
+		}
 	}
 	t.tel.Record(inv)
 }

@@ -48,7 +48,11 @@ type Telemetry struct {
 	store    *store.Store
 	exporter *export.Processor
 	prices   model.Prices
+	res      *resource.Resource // service.name and cloud.region, for export
 }
+
+// tracerName is the instrumentation scope of stacklab's spans.
+const tracerName = "github.com/stacklab/stacklab/internal/telemetry"
 
 // New opens the store (when cfg.Dir is set), starts the exporter (when
 // cfg.Export is set) and builds the tracer. Close releases them.
@@ -100,9 +104,10 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 	if cfg.Region != "" {
 		attrs = append(attrs, CloudRegion(cfg.Region))
 	}
-	opts = append(opts, sdktrace.WithResource(resource.NewSchemaless(attrs...)))
+	t.res = resource.NewSchemaless(attrs...)
+	opts = append(opts, sdktrace.WithResource(t.res))
 	t.tp = sdktrace.NewTracerProvider(opts...)
-	t.tracer = t.tp.Tracer("github.com/stacklab/stacklab/internal/telemetry")
+	t.tracer = t.tp.Tracer(tracerName)
 	return t, nil
 }
 
@@ -129,13 +134,15 @@ func (t *Telemetry) StartSpanAt(ctx context.Context, name string, kind Kind, sta
 }
 
 // Record bills an invocation record at the configured prices and hands it to
-// the store. It never blocks; it returns false when the record was dropped
-// (buffer full, store closed or no store).
+// the store, and exports the spans it stands for (model.Invocation.Spans)
+// when export is on. It never blocks; it returns false when the record was
+// dropped (buffer full, store closed or no store).
 func (t *Telemetry) Record(inv model.Invocation) bool {
 	if t == nil {
 		return false
 	}
 	t.prices.Bill(&inv)
+	t.exportRecord(&inv)
 	if t.store == nil {
 		return false
 	}

@@ -73,6 +73,113 @@ type Invocation struct {
 	// GBSeconds and Cost are filled by Prices.Bill.
 	GBSeconds float64
 	Cost      float64
+
+	// The invocation's own spans, when SpanID is set: the record is then
+	// also the invocation span (a server span named by the function, from
+	// Start to End, child of ParentID) and, when RunID is set, its "run"
+	// child (RunStart to RunEnd: the event handed over to the answer). The
+	// store keeps them in the record's row instead of rows of their own,
+	// and gives them back among the trace's spans; Spans says what they
+	// are. Ids are lower-case hex as in Span.
+	SpanID, ParentID, RunID string
+	// Resource is the spans' stack resource (the function's logical id).
+	Resource string
+	// Instance is the instance that ran the invocation ("" if none did).
+	Instance         string
+	End              time.Time
+	RunStart, RunEnd time.Time
+	// StatusMessage says why a failed invocation failed (the error type,
+	// or the throttling error).
+	StatusMessage string
+	// Attributes are the invocation span's attributes beyond those the
+	// record implies (see Spans), such as an async attempt's number.
+	Attributes map[string]any
+	// Events are the invocation span's events (an async retry).
+	Events []Event
+}
+
+// SpanCount is len(inv.Spans()), without making them.
+func (inv *Invocation) SpanCount() int {
+	switch {
+	case inv.SpanID == "":
+		return 0
+	case inv.RunID == "":
+		return 1
+	}
+	return 2
+}
+
+// The attributes of an invocation span that its record implies.
+const (
+	attrResource     = "stacklab.resource"
+	attrName         = "faas.name"
+	attrVersion      = "faas.version"
+	attrTrigger      = "faas.trigger"
+	attrInvocationID = "faas.invocation_id"
+	attrMaxMemory    = "faas.max_memory"
+	attrColdstart    = "faas.coldstart"
+	attrInstance     = "faas.instance"
+	attrErrorType    = "error.type"
+)
+
+// Spans are the spans the record stands for (see SpanID): none without a
+// SpanID, else the invocation span and, with a RunID, its run span.
+//
+// The invocation span has the attributes stacklab.resource, faas.name,
+// faas.version, faas.trigger, faas.invocation_id, faas.max_memory (bytes),
+// with faas.coldstart and faas.instance when an instance ran it, error.type
+// (the outcome) when it failed, and Attributes; its status is ok, or error
+// with StatusMessage. The run span has stacklab.resource, and error.type
+// with status error and StatusMessage when the invocation failed.
+//
+// Integers are int64 here; read back from the store, as every span
+// attribute, they are float64.
+func (inv *Invocation) Spans() []Span {
+	if inv.SpanID == "" {
+		return nil
+	}
+	failed := inv.Outcome != OutcomeOK
+	attrs := make(map[string]any, 9+len(inv.Attributes))
+	attrs[attrResource] = inv.Resource
+	attrs[attrName] = inv.Function
+	attrs[attrVersion] = inv.Version
+	attrs[attrTrigger] = inv.Trigger
+	attrs[attrInvocationID] = inv.RequestID
+	attrs[attrMaxMemory] = int64(inv.MemorySizeMB) << 20
+	if inv.Instance != "" {
+		attrs[attrColdstart] = inv.Cold
+		attrs[attrInstance] = inv.Instance
+	}
+	if failed {
+		attrs[attrErrorType] = string(inv.Outcome)
+	}
+	for k, v := range inv.Attributes {
+		attrs[k] = v
+	}
+	sp := Span{
+		TraceID: inv.TraceID, SpanID: inv.SpanID, ParentID: inv.ParentID,
+		Name: inv.Function, Kind: KindServer, Resource: inv.Resource, Function: inv.Function,
+		Start: inv.Start, End: inv.End, Status: StatusOK,
+		Attributes: attrs, Events: inv.Events,
+	}
+	if failed {
+		sp.Status, sp.StatusMessage = StatusError, inv.StatusMessage
+	}
+	out := []Span{sp}
+	if inv.RunID != "" {
+		run := Span{
+			TraceID: inv.TraceID, SpanID: inv.RunID, ParentID: inv.SpanID,
+			Name: "run", Kind: KindInternal, Resource: inv.Resource,
+			Start: inv.RunStart, End: inv.RunEnd, Status: StatusUnset,
+			Attributes: map[string]any{attrResource: inv.Resource},
+		}
+		if failed {
+			run.Status, run.StatusMessage = StatusError, inv.StatusMessage
+			run.Attributes[attrErrorType] = string(inv.Outcome)
+		}
+		out = append(out, run)
+	}
+	return out
 }
 
 // Prices turns invocations into a cost the way AWS Lambda bills on demand.

@@ -83,9 +83,9 @@ func BenchmarkQueries(b *testing.B) {
 }
 
 // BenchmarkWrite measures the writer's cost per traced invocation as the
-// invoke benchmark makes them: a gateway span, an invocation span with its
-// queue wait and run, and an invocation record, in traces whose ids start
-// with the time as the platform's do.
+// invoke benchmark makes them: a gateway span, and an invocation record
+// that also holds the invocation span and its run (model.Invocation
+// Spans), in traces whose ids start with the time as the platform's do.
 func BenchmarkWrite(b *testing.B) {
 	s, err := Open(context.Background(), b.TempDir(), Options{Buffer: 1 << 16})
 	if err != nil {
@@ -117,20 +117,10 @@ func BenchmarkWrite(b *testing.B) {
 				Attributes: map[string]any{"stacklab.resource": "ServerlessHttpApi", "http.request.method": "POST", "http.route": "/echo", "url.path": "/echo", "http.response.status_code": int64(200)}})
 		})
 		add(func() bool {
-			return s.AddSpan(model.Span{TraceID: tid, SpanID: id(1), ParentID: id(0), Name: "Echo", Kind: model.KindServer, Resource: "Echo", Function: "Echo",
-				Start: t.Add(10 * time.Microsecond), End: t.Add(140 * time.Microsecond), Status: model.StatusOK,
-				Attributes: map[string]any{"stacklab.resource": "Echo", "faas.name": "Echo", "faas.version": "$LATEST", "faas.trigger": "http", "faas.invocation_id": tid[:8] + "-4a6b-8f5e-" + id(1)[:12], "faas.max_memory": int64(128 << 20)}})
-		})
-		for j, name := range []string{"queue wait", "run"} {
-			add(func() bool {
-				return s.AddSpan(model.Span{TraceID: tid, SpanID: id(2 + j), ParentID: id(1), Name: name, Kind: model.KindInternal, Resource: "Echo",
-					Start: t.Add(20 * time.Microsecond), End: t.Add(130 * time.Microsecond), Status: model.StatusUnset,
-					Attributes: map[string]any{"stacklab.resource": "Echo"}})
-			})
-		}
-		add(func() bool {
 			return s.AddInvocation(model.Invocation{Function: "Echo", Version: "$LATEST", Deployment: "1", RequestID: reqID, TraceID: tid,
-				Trigger: "http", Start: t, Duration: 100 * time.Microsecond, BilledDuration: time.Millisecond, MemorySizeMB: 128, Outcome: model.OutcomeOK})
+				Trigger: "http", Start: t, Duration: 100 * time.Microsecond, BilledDuration: time.Millisecond, MemorySizeMB: 128, Outcome: model.OutcomeOK,
+				SpanID: id(1), ParentID: id(0), RunID: id(2), Resource: "Echo", Instance: "Echo-1", End: t.Add(140 * time.Microsecond),
+				RunStart: t.Add(20 * time.Microsecond), RunEnd: t.Add(130 * time.Microsecond)})
 		})
 	}
 	if err := s.Flush(context.Background()); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -35,7 +36,7 @@ func TestInvocations(t *testing.T) {
 	}
 	g := got[1]
 	g.Start, in.Start = g.Start.UTC(), in.Start.UTC()
-	if g != in {
+	if !reflect.DeepEqual(g, in) {
 		t.Errorf("stored record\n%+v\nwant\n%+v", g, in)
 	}
 	byTrace, err := s.Invocations(context.Background(), InvocationFilter{TraceID: "1-00000000-000000000000000000000006", Function: "Fn", Version: "3"})

@@ -51,8 +51,10 @@ func (s *Store) ListTraces(ctx context.Context, f TraceFilter) ([]TraceSummary, 
 		q += ` AND error = 1`
 	}
 	if f.Function != "" {
-		q += ` AND EXISTS (SELECT 1 FROM spans x WHERE x.trace_id = t.trace_id AND x.function = ?)`
-		args = append(args, f.Function)
+		// Not through all_spans, which SQLite would scan for each trace.
+		q += ` AND (EXISTS (SELECT 1 FROM spans x WHERE x.trace_id = t.trace_id AND x.function = ?)
+			OR EXISTS (SELECT 1 FROM invocations x WHERE x.trace_id = t.trace_id AND x.trace_id <> '' AND x.span_id <> '' AND x.function = ?))`
+		args = append(args, f.Function, f.Function)
 	}
 	q += ` ORDER BY start_ns DESC LIMIT ?`
 	args = append(args, f.Limit)
@@ -104,7 +106,7 @@ func (s *Store) Trace(ctx context.Context, traceID string) ([]model.Span, error)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT trace_id, span_id, parent_id, name, kind, resource, function,
 		start_ns, end_ns, status, status_message, attributes, links, events
-		FROM spans WHERE trace_id = ? ORDER BY start_ns, span_id`, id)
+		FROM all_spans WHERE trace_id = ? ORDER BY start_ns, span_id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("read trace %s: %w", id, err)
 	}

@@ -1,7 +1,8 @@
 package store
 
-// schemaVersion is stored in PRAGMA user_version.
-const schemaVersion = 1
+// schemaVersion is stored in PRAGMA user_version. Version 2 keeps an
+// invocation's own spans in its record's row (see all_spans).
+const schemaVersion = 2
 
 // schema creates the tables and the indexes the queries use. Times are Unix
 // nanoseconds; durations are nanoseconds.
@@ -64,9 +65,73 @@ CREATE TABLE IF NOT EXISTS invocations (
 	retries        INTEGER NOT NULL DEFAULT 0,
 	gb_seconds     REAL    NOT NULL DEFAULT 0,
 	cost           REAL    NOT NULL DEFAULT 0,
+	-- The invocation's own spans (model.Invocation.Spans), '' when the
+	-- record has none: written with the record, one row instead of three.
+	span_id        TEXT    NOT NULL DEFAULT '',
+	parent_id      TEXT    NOT NULL DEFAULT '',
+	run_id         TEXT    NOT NULL DEFAULT '',
+	resource       TEXT    NOT NULL DEFAULT '',
+	instance       TEXT    NOT NULL DEFAULT '',
+	end_ns         INTEGER NOT NULL DEFAULT 0,
+	run_start_ns   INTEGER NOT NULL DEFAULT 0,
+	run_end_ns     INTEGER NOT NULL DEFAULT 0,
+	status_message TEXT    NOT NULL DEFAULT '',
+	attributes     TEXT    NOT NULL DEFAULT '{}',
+	events         TEXT    NOT NULL DEFAULT '[]',
 	UNIQUE (request_id, retries)
 );
 CREATE INDEX IF NOT EXISTS invocations_start    ON invocations (start_ns);
 CREATE INDEX IF NOT EXISTS invocations_function ON invocations (function, start_ns);
 CREATE INDEX IF NOT EXISTS invocations_trace    ON invocations (trace_id) WHERE trace_id <> '';
+
+-- Every span: those written as spans, and those of invocation records
+-- (model.Invocation.Spans says what they are; TestInvocationSpans holds the
+-- two to the same). Queries read spans here. "trace_id <> ''" lets a
+-- lookup by trace use the partial index invocations_trace.
+CREATE VIEW IF NOT EXISTS all_spans AS
+SELECT trace_id, span_id, parent_id, name, kind, resource, function, start_ns, end_ns,
+	status, status_message, attributes, links, events
+FROM spans
+UNION ALL
+SELECT trace_id, span_id, parent_id, function, 'server', resource, function, start_ns, end_ns,
+	CASE outcome WHEN 'ok' THEN 'ok' ELSE 'error' END,
+	CASE outcome WHEN 'ok' THEN '' ELSE status_message END,
+	json_patch(json_patch(json_object(
+		'stacklab.resource', resource, 'faas.name', function, 'faas.version', version,
+		'faas.trigger', trigger, 'faas.invocation_id', request_id, 'faas.max_memory', memory_mb * 1048576),
+		CASE
+			WHEN instance = '' AND outcome = 'ok' THEN '{}'
+			WHEN instance = '' THEN json_object('error.type', outcome)
+			WHEN outcome = 'ok' THEN json_object('faas.coldstart', json(CASE cold WHEN 0 THEN 'false' ELSE 'true' END), 'faas.instance', instance)
+			ELSE json_object('faas.coldstart', json(CASE cold WHEN 0 THEN 'false' ELSE 'true' END), 'faas.instance', instance, 'error.type', outcome)
+		END), attributes),
+	'[]', events
+FROM invocations WHERE trace_id <> '' AND span_id <> ''
+UNION ALL
+SELECT trace_id, run_id, span_id, 'run', 'internal', resource, '', run_start_ns, run_end_ns,
+	CASE outcome WHEN 'ok' THEN 'unset' ELSE 'error' END,
+	CASE outcome WHEN 'ok' THEN '' ELSE status_message END,
+	CASE outcome WHEN 'ok' THEN json_object('stacklab.resource', resource)
+		ELSE json_object('stacklab.resource', resource, 'error.type', outcome) END,
+	'[]', '[]'
+FROM invocations WHERE trace_id <> '' AND run_id <> '';
 `
+
+// migrations bring a store written by an older stacklab up to
+// schemaVersion: migrations[v] goes from version v to v+1, before schema
+// runs (which creates what is missing).
+var migrations = map[int]string{
+	1: `
+ALTER TABLE invocations ADD COLUMN span_id        TEXT    NOT NULL DEFAULT '';
+ALTER TABLE invocations ADD COLUMN parent_id      TEXT    NOT NULL DEFAULT '';
+ALTER TABLE invocations ADD COLUMN run_id         TEXT    NOT NULL DEFAULT '';
+ALTER TABLE invocations ADD COLUMN resource       TEXT    NOT NULL DEFAULT '';
+ALTER TABLE invocations ADD COLUMN instance       TEXT    NOT NULL DEFAULT '';
+ALTER TABLE invocations ADD COLUMN end_ns         INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE invocations ADD COLUMN run_start_ns   INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE invocations ADD COLUMN run_end_ns     INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE invocations ADD COLUMN status_message TEXT    NOT NULL DEFAULT '';
+ALTER TABLE invocations ADD COLUMN attributes     TEXT    NOT NULL DEFAULT '{}';
+ALTER TABLE invocations ADD COLUMN events         TEXT    NOT NULL DEFAULT '[]';
+`,
+}

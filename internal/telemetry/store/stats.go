@@ -193,10 +193,7 @@ func (s *Store) ServiceMap(ctx context.Context, since, until time.Time) (Map, er
 	if until.IsZero() {
 		m.Until = time.Now()
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT c.resource, coalesce(p.resource, ''), c.end_ns - c.start_ns, c.status = 'error', c.links
-		FROM spans c LEFT JOIN spans p ON p.trace_id = c.trace_id AND p.span_id = c.parent_id
-		WHERE c.start_ns >= ? AND c.start_ns < ? AND c.resource <> ''
-			AND (p.resource IS NULL OR p.resource <> c.resource OR c.links <> '[]')`, lo, hi)
+	spans, err := s.windowSpans(ctx, lo, hi)
 	if err != nil {
 		return Map{}, fmt.Errorf("service map: %w", err)
 	}
@@ -227,61 +224,62 @@ func (s *Store) ServiceMap(ctx context.Context, since, until time.Time) (Map, er
 		}
 		e.durs = append(e.durs, d)
 	}
-	type linked struct {
-		to    string
-		links []model.Link
-		d     time.Duration
-		isErr bool
+	// The resource of each span in the window, to find parents in; a
+	// parent outside it (the window began after it) is looked up.
+	resources := make(map[spanKey]string, len(spans))
+	for _, sp := range spans {
+		resources[spanKey{sp.trace, sp.id}] = sp.resource
 	}
-	var withLinks []linked
-	for rows.Next() {
-		var (
-			res, parentRes, links string
-			dur                   int64
-			isErr                 bool
-		)
-		if err := rows.Scan(&res, &parentRes, &dur, &isErr, &links); err != nil {
-			rows.Close()
-			return Map{}, fmt.Errorf("service map: %w", err)
+	resourceOf := func(trace, span string) string {
+		k := spanKey{trace, span}
+		if r, ok := resources[k]; ok {
+			return r
 		}
-		if parentRes != res {
-			n := nodes[res]
+		var r string
+		if err := s.db.QueryRowContext(ctx, `SELECT resource FROM all_spans WHERE trace_id = ? AND span_id = ?`, trace, span).Scan(&r); err != nil {
+			r = "" // the span is gone, or never came
+		}
+		resources[k] = r
+		return r
+	}
+	for _, sp := range spans {
+		if sp.parentOnly || sp.resource == "" {
+			continue
+		}
+		parentRes := ""
+		if sp.parent != "" {
+			parentRes = resourceOf(sp.trace, sp.parent)
+		}
+		if parentRes != sp.resource {
+			n := nodes[sp.resource]
 			if n == nil {
-				n = &nodeAcc{n: Node{Resource: res}}
-				nodes[res] = n
+				n = &nodeAcc{n: Node{Resource: sp.resource}}
+				nodes[sp.resource] = n
 			}
 			n.n.Calls++
-			if isErr {
+			if sp.err {
 				n.n.Errors++
 			}
-			n.durs = append(n.durs, time.Duration(dur))
+			n.durs = append(n.durs, sp.dur)
 		}
-		if parentRes != "" && parentRes != res {
-			addEdge(parentRes, res, time.Duration(dur), isErr, false)
+		if parentRes != "" && parentRes != sp.resource {
+			addEdge(parentRes, sp.resource, sp.dur, sp.err, false)
 		}
-		if links != "[]" && links != "" {
-			var ls []model.Link
-			if json.Unmarshal([]byte(links), &ls) == nil && len(ls) > 0 {
-				withLinks = append(withLinks, linked{to: res, links: ls, d: time.Duration(dur), isErr: isErr})
-			}
+		if sp.links == "[]" || sp.links == "" {
+			continue
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Map{}, fmt.Errorf("service map: %w", err)
-	}
-	for _, w := range withLinks {
+		var ls []model.Link
+		if json.Unmarshal([]byte(sp.links), &ls) != nil {
+			continue
+		}
 		froms := map[string]bool{}
-		for _, l := range w.links {
-			var from string
-			err := s.db.QueryRowContext(ctx, `SELECT resource FROM spans WHERE trace_id = ? AND span_id = ?`, l.TraceID, l.SpanID).Scan(&from)
-			if err != nil || from == "" || from == w.to {
-				continue // the linked span is gone or is not in another resource
+		for _, l := range ls {
+			if from := resourceOf(l.TraceID, l.SpanID); from != "" && from != sp.resource {
+				froms[from] = true
 			}
-			froms[from] = true
 		}
 		for from := range froms {
-			addEdge(from, w.to, w.d, w.isErr, true)
+			addEdge(from, sp.resource, sp.dur, sp.err, true)
 		}
 	}
 	secs := m.Until.Sub(m.Since).Seconds()
@@ -303,6 +301,64 @@ func (s *Store) ServiceMap(ctx context.Context, since, until time.Time) (Map, er
 	slices.SortFunc(m.Nodes, func(a, b Node) int { return cmp.Compare(a.Resource, b.Resource) })
 	slices.SortFunc(m.Edges, func(a, b Edge) int { return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To)) })
 	return m, nil
+}
+
+type spanKey struct{ trace, span string }
+
+// mapSpan is what the service map reads of a span.
+type mapSpan struct {
+	trace, id, parent, resource string
+	dur                         time.Duration
+	err                         bool
+	links                       string
+	// parentOnly: a run span, read to be found as a parent (its parent is
+	// in its own resource, so it is neither a node's call nor an edge).
+	parentOnly bool
+}
+
+// windowSpans reads the spans that started in [lo, hi) with what the
+// service map needs, from the spans table and from invocation records
+// (not through all_spans: a join or a correlated lookup on that view
+// makes SQLite materialise all of it).
+func (s *Store) windowSpans(ctx context.Context, lo, hi int64) ([]mapSpan, error) {
+	var out []mapSpan
+	rows, err := s.db.QueryContext(ctx, `SELECT trace_id, span_id, parent_id, resource, end_ns - start_ns, status = 'error', links
+		FROM spans WHERE start_ns >= ? AND start_ns < ?`, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var sp mapSpan
+		if err := rows.Scan(&sp.trace, &sp.id, &sp.parent, &sp.resource, &sp.dur, &sp.err, &sp.links); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, sp)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT trace_id, span_id, parent_id, run_id, resource, end_ns - start_ns, outcome <> 'ok'
+		FROM invocations WHERE start_ns >= ? AND start_ns < ? AND trace_id <> '' AND span_id <> ''`, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			sp  mapSpan
+			run string
+		)
+		if err := rows.Scan(&sp.trace, &sp.id, &sp.parent, &run, &sp.resource, &sp.dur, &sp.err); err != nil {
+			return nil, err
+		}
+		out = append(out, sp)
+		if run != "" {
+			out = append(out, mapSpan{trace: sp.trace, id: run, parent: sp.id, resource: sp.resource, parentOnly: true})
+		}
+	}
+	return out, rows.Err()
 }
 
 // window turns optional bounds into Unix nanoseconds; a zero until is open.

@@ -205,11 +205,25 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if v > schemaVersion {
 		return fmt.Errorf("schema version %d is newer than this stacklab understands (%d)", v, schemaVersion)
 	}
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	// All of it or nothing: SQLite's schema changes are transactional.
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate schema: %w", err)
+	}
+	defer tx.Rollback()
+	for ; v > 0 && v < schemaVersion; v++ {
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("migrate schema from version %d: %w", v, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
-	if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 		return fmt.Errorf("write schema version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate schema: %w", err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/stacklab/stacklab/internal/telemetry/model"
 )
@@ -14,12 +15,13 @@ import (
 // write stores a batch in one transaction. On failure the whole batch is
 // dropped and counted: telemetry never holds up the hops.
 func (s *Store) write(batch []item) {
-	var spans, invs uint64
+	var spans, invs, invSpans uint64 // invSpans: kept in invocation records
 	for _, it := range batch {
 		if it.span != nil {
 			spans++
 		} else if it.inv != nil {
 			invs++
+			invSpans += uint64(it.inv.SpanCount())
 		}
 	}
 	err := s.w.writeTx(batch, chunkRows)
@@ -37,12 +39,12 @@ func (s *Store) write(batch []item) {
 		}
 	}
 	if err != nil {
-		s.droppedSpans.Add(spans)
+		s.droppedSpans.Add(spans + invSpans)
 		s.droppedInvocations.Add(invs)
 		s.fail(fmt.Errorf("write %d spans and %d invocation records: %w", spans, invs, err))
 		return
 	}
-	s.writtenSpans.Add(spans)
+	s.writtenSpans.Add(spans + invSpans)
 	s.writtenInvocations.Add(invs)
 	if s.dropping.Swap(false) {
 		s.log.Info("telemetry store writing again")
@@ -87,9 +89,10 @@ var (
 	insertInvocation = insert{
 		head: `INSERT OR REPLACE INTO invocations
 		(function, version, deployment, request_id, trace_id, trigger, start_ns, queue_wait_ns, init_ns, duration_ns,
-		 billed_ns, memory_mb, max_memory_mb, cold, outcome, retries, gb_seconds, cost)
+		 billed_ns, memory_mb, max_memory_mb, cold, outcome, retries, gb_seconds, cost,
+		 span_id, parent_id, run_id, resource, instance, end_ns, run_start_ns, run_end_ns, status_message, attributes, events)
 		VALUES `,
-		cols: 18,
+		cols: 29,
 	}
 )
 
@@ -236,9 +239,16 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 			if v == nil {
 				continue
 			}
+			var end, runStart, runEnd int64
+			if v.SpanID != "" {
+				end, runStart, runEnd = v.End.UnixNano(), unixNano(v.RunStart), unixNano(v.RunEnd)
+				sums.addInvocation(v)
+			}
 			if _, err := x.row(&insertInvocation, v.Function, v.Version, v.Deployment, v.RequestID, v.TraceID, v.Trigger,
 				v.Start.UnixNano(), int64(v.QueueWait), int64(v.InitDuration), int64(v.Duration), int64(v.BilledDuration),
-				int64(v.MemorySizeMB), int64(v.MaxMemoryMB), v.Cold, string(v.Outcome), int64(v.Retries), v.GBSeconds, v.Cost); err != nil {
+				int64(v.MemorySizeMB), int64(v.MaxMemoryMB), v.Cold, string(v.Outcome), int64(v.Retries), v.GBSeconds, v.Cost,
+				v.SpanID, v.ParentID, v.RunID, v.Resource, v.Instance, end, runStart, runEnd, v.StatusMessage,
+				encodeJSON(v.Attributes, "{}"), encodeJSON(v.Events, "[]")); err != nil {
 				return err
 			}
 		}
@@ -334,6 +344,24 @@ type traceSum struct {
 
 // traceSums are the summaries of a batch's traces, by trace id.
 type traceSums map[string]*traceSum
+
+// addInvocation folds the spans of an invocation record (model.Invocation
+// Spans) into its trace's summary, without making them.
+func (m traceSums) addInvocation(v *model.Invocation) {
+	failed := v.Outcome != model.OutcomeOK
+	m.add(&model.Span{TraceID: v.TraceID, ParentID: v.ParentID, Name: v.Function, Resource: v.Resource, Start: v.Start, End: v.End}, failed)
+	if v.RunID != "" {
+		m.add(&model.Span{TraceID: v.TraceID, ParentID: v.SpanID, Start: v.RunStart, End: v.RunEnd}, failed)
+	}
+}
+
+// unixNano is t in Unix nanoseconds, 0 for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
 
 // add folds a newly stored span into its trace's summary: the root
 // candidate is the earliest span without a parent (rank 0), else the

@@ -83,7 +83,42 @@ func XRay(ctx context.Context) string {
 }
 
 // HTTP adapts HTTP headers as a carrier.
-func HTTP(h http.Header) propagation.TextMapCarrier { return propagation.HeaderCarrier(h) }
+func HTTP(h http.Header) propagation.TextMapCarrier { return HTTPCarrier(h) }
+
+// HTTPCarrier adapts HTTP headers as propagation.HeaderCarrier does, with
+// the propagator's own header names looked up and written in their
+// canonical form without canonicalising them again (on the path of every
+// traced request).
+type HTTPCarrier http.Header
+
+var _ propagation.TextMapCarrier = HTTPCarrier(nil)
+
+// canonical is the canonical form of the headers the propagator uses.
+func canonical(key string) string {
+	switch key {
+	case TraceparentHeader:
+		return "Traceparent"
+	case TracestateHeader:
+		return "Tracestate"
+	case XRayHeader:
+		return XRayHeader // already canonical
+	}
+	return http.CanonicalHeaderKey(key)
+}
+
+// Get returns the first value for key.
+func (c HTTPCarrier) Get(key string) string {
+	if v := c[canonical(key)]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Set sets key to value, replacing what it had.
+func (c HTTPCarrier) Set(key, value string) { c[canonical(key)] = []string{value} }
+
+// Keys lists the keys.
+func (c HTTPCarrier) Keys() []string { return propagation.HeaderCarrier(c).Keys() }
 
 // NATSCarrier adapts NATS message headers. NATS header keys are case-sensitive;
 // Get falls back to a case-insensitive match so headers written by other

@@ -71,11 +71,18 @@ func FormatTraceparent(sc trace.SpanContext) string {
 	if !sc.IsValid() {
 		return ""
 	}
-	flags := "00"
+	tid, sid := sc.TraceID(), sc.SpanID()
+	b := make([]byte, 0, 55)
+	b = append(b, "00-"...)
+	b = hex.AppendEncode(b, tid[:])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, sid[:])
 	if sc.IsSampled() {
-		flags = "01"
+		b = append(b, "-01"...)
+	} else {
+		b = append(b, "-00"...)
 	}
-	return "00-" + sc.TraceID().String() + "-" + sc.SpanID().String() + "-" + flags
+	return string(b)
 }
 
 // WithTracestate returns sc with its tracestate taken from a W3C tracestate

@@ -1,6 +1,7 @@
 package tracectx
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -94,9 +95,18 @@ func FormatXRay(sc trace.SpanContext) string {
 	if !sc.IsValid() {
 		return ""
 	}
-	sampled := "0"
+	tid, sid := sc.TraceID(), sc.SpanID()
+	b := make([]byte, 0, 81)
+	b = append(b, "Root=1-"...)
+	b = hex.AppendEncode(b, tid[:4])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, tid[4:])
+	b = append(b, ";Parent="...)
+	b = hex.AppendEncode(b, sid[:])
 	if sc.IsSampled() {
-		sampled = "1"
+		b = append(b, ";Sampled=1"...)
+	} else {
+		b = append(b, ";Sampled=0"...)
 	}
-	return "Root=" + XRayRoot(sc.TraceID()) + ";Parent=" + sc.SpanID().String() + ";Sampled=" + sampled
+	return string(b)
 }
