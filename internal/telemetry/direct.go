@@ -149,7 +149,7 @@ func (t *Telemetry) Begin(ctx context.Context, name string, kind Kind, attrs ...
 	s := &LocalSpan{tel: t}
 	cfg := trace.SpanContextConfig{SpanID: newSpanID(), TraceFlags: trace.FlagsSampled}
 	if parent := trace.SpanContextFromContext(ctx); parent.IsValid() {
-		cfg.TraceID = parent.TraceID()
+		cfg.TraceID, cfg.TraceState = parent.TraceID(), parent.TraceState()
 		s.span.ParentID = parent.SpanID().String()
 	} else {
 		cfg.TraceID = NewTraceID()
