@@ -79,6 +79,7 @@ type invTrace struct {
 	acquired time.Time // a slot was free
 	attrs    map[string]any
 	events   []model.Event
+	host     *telemetry.LocalSpan // the caller's span, which the record goes with
 
 	// Set by ran once an instance ran (or failed to start) the invocation.
 	done     bool
@@ -111,6 +112,13 @@ func (rt *Runtime) beginTrace(ctx context.Context, p *pool, req *invoke.Request,
 	t := &invTrace{tel: tel, spanID: telemetry.NewSpanID(), resource: resourceOf(p.spec), req: req, id: id, start: start}
 	if sc := trace.SpanContextFromContext(tracectx.FromXRay(ctx, req.TraceID)); sc.IsValid() {
 		t.traceID, t.parentID = sc.TraceID(), sc.SpanID().String()
+		// The record is kept with the caller's span when it is that span
+		// (the gateway's request), and stored with it.
+		if h := telemetry.LocalSpanFrom(ctx); h != nil {
+			if hc := h.SpanContext(); hc.SpanID() == sc.SpanID() && hc.TraceID() == sc.TraceID() {
+				t.host = h
+			}
+		}
 	} else {
 		t.traceID = telemetry.NewTraceID()
 	}
@@ -333,5 +341,5 @@ func (t *invTrace) record(p *pool, o model.Outcome, msg string, end time.Time) {
 			inv.RunID, inv.RunStart, inv.RunEnd = t.run.id.String(), t.run.start, t.runEnd
 		}
 	}
-	t.tel.Record(inv)
+	t.tel.RecordUnder(t.host, inv)
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -135,6 +136,48 @@ type LocalSpan struct {
 	span  model.Span // without Attributes until Span is called
 	attrs []attribute.KeyValue
 	buf   [10]attribute.KeyValue
+
+	mu    sync.Mutex
+	ended bool
+	rec   *model.Invocation // the record of the invocation the span called, see RecordUnder
+}
+
+// localSpanKey is the context key of the LocalSpan Begin began.
+type localSpanKey struct{}
+
+// LocalSpanFrom is the span Begin began in ctx, nil if none.
+func LocalSpanFrom(ctx context.Context) *LocalSpan {
+	s, _ := ctx.Value(localSpanKey{}).(*LocalSpan)
+	return s
+}
+
+// RecordUnder is Record for an invocation made by the call host is the
+// span of (the gateway's request, from LocalSpanFrom; the record's
+// ParentID must be host's id): while host has not ended, the record is kept
+// with it and stored with it as it ends, in one row of the store instead
+// of two. Otherwise, or with a nil host, it is Record.
+func (t *Telemetry) RecordUnder(host *LocalSpan, inv model.Invocation) bool {
+	if t == nil {
+		return false
+	}
+	if host == nil || host.tel != t || inv.SpanID == "" {
+		return t.Record(inv)
+	}
+	t.prices.Bill(&inv)
+	host.mu.Lock()
+	kept := !host.ended && host.rec == nil
+	if kept {
+		host.rec = &inv
+	}
+	host.mu.Unlock()
+	if kept {
+		return true
+	}
+	t.exportRecord(&inv)
+	if t.store == nil {
+		return false
+	}
+	return t.store.AddInvocation(inv)
 }
 
 // Begin begins a span named name as the child of the span context in ctx
@@ -157,7 +200,7 @@ func (t *Telemetry) Begin(ctx context.Context, name string, kind Kind, attrs ...
 	s.sc = trace.NewSpanContext(cfg)
 	s.span.Name, s.span.Kind, s.span.Start = name, kind, time.Now()
 	s.attrs = append(s.buf[:0], attrs...)
-	return trace.ContextWithSpanContext(ctx, s.sc), s
+	return context.WithValue(trace.ContextWithSpanContext(ctx, s.sc), localSpanKey{}, s), s
 }
 
 // SetAttributes adds attributes (a later value of a key replaces an
@@ -189,11 +232,22 @@ func (s *LocalSpan) End() {
 	if s.span.Status == "" {
 		s.span.Status = model.StatusUnset
 	}
+	s.mu.Lock()
+	s.ended = true
+	rec := s.rec
+	s.mu.Unlock()
 	t := s.tel
 	if t.exporter != nil {
 		t.exporter.OnEnd(t.snapshot(s.Span()))
+		if rec != nil {
+			t.exportRecord(rec)
+		}
 	}
-	if t.store != nil {
+	switch {
+	case t.store == nil:
+	case rec != nil:
+		t.store.AddInvocationWithEntry(rec, s)
+	default:
 		t.store.AddSpanFrom(s)
 	}
 }

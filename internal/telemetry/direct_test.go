@@ -40,7 +40,10 @@ func TestDirectSpans(t *testing.T) {
 		SpanID: NewSpanID().String(), ParentID: sc.SpanID().String(), RunID: NewSpanID().String(), Resource: "EchoFunction",
 		Instance: "i-1", End: start.Add(2 * time.Millisecond), RunStart: start, RunEnd: start.Add(time.Millisecond),
 		StatusMessage: "Runtime.ExitError"}
-	tel.Record(inv)
+	if LocalSpanFrom(ctx) != gw {
+		t.Fatal("the begun span is not in its context")
+	}
+	tel.RecordUnder(gw, inv) // kept with the gateway span, stored as it ends
 	gw.SetAttributes(HTTPStatus(502))
 	gw.Fail("502", "Bad Gateway")
 	gw.End()
@@ -72,6 +75,19 @@ func TestDirectSpans(t *testing.T) {
 	if run.ParentID != fn.SpanID || run.Status != model.StatusError {
 		t.Errorf("run span %+v", run)
 	}
+	if st := tel.Status().Store; st.WrittenSpans != 3 || st.WrittenInvocations != 1 {
+		t.Errorf("store wrote %d spans and %d records, want 3 and 1", st.WrittenSpans, st.WrittenInvocations)
+	}
+	// A record made after its caller's span ended is stored on its own.
+	late := inv
+	late.RequestID, late.SpanID, late.RunID = "req-2", NewSpanID().String(), ""
+	tel.RecordUnder(gw, late)
+	if err := tel.Flush(ctxT); err != nil {
+		t.Fatal(err)
+	}
+	if view, err := tel.Trace(ctxT, sc.TraceID().String()); err != nil || len(view.Spans) != 4 {
+		t.Errorf("after a late record the trace has %d spans (%v), want 4", len(view.Spans), err)
+	}
 	if err := tel.tp.ForceFlush(ctxT); err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +96,11 @@ func TestDirectSpans(t *testing.T) {
 		rec.mu.Lock()
 		got := rec.names["POST /echo"] + rec.names["Echo"] + rec.names["run"]
 		rec.mu.Unlock()
-		if got == 3 {
+		if got == 4 { // with the late record's span
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the collector got %v, want the 3 spans", rec.names)
+			t.Fatalf("the collector got %v, want the 4 spans", rec.names)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

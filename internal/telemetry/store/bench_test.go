@@ -83,9 +83,10 @@ func BenchmarkQueries(b *testing.B) {
 }
 
 // BenchmarkWrite measures the writer's cost per traced invocation as the
-// invoke benchmark makes them: a gateway span, and an invocation record
-// that also holds the invocation span and its run (model.Invocation
-// Spans), in traces whose ids start with the time as the platform's do.
+// invoke benchmark makes them: an invocation record that also holds the
+// invocation span and its run (model.Invocation.Spans) and the gateway's
+// span it served (AddInvocationWithEntry), in traces whose ids start with
+// the time as the platform's do.
 func BenchmarkWrite(b *testing.B) {
 	s, err := Open(context.Background(), b.TempDir(), Options{Buffer: 1 << 16})
 	if err != nil {
@@ -111,17 +112,14 @@ func BenchmarkWrite(b *testing.B) {
 		h := uint64(i) * 0x94d049bb133111eb
 		ms := uint64(t.UnixMilli())
 		reqID := fmt.Sprintf("%08x-%04x-7%03x-%04x-%012x", uint32(ms>>16), uint16(ms), uint16(h)&0xfff, uint16(h*31)&0x3fff|0x8000, (h*0xbf58476d1ce4e5b9)>>16)
-		add(func() bool {
-			return s.AddSpan(model.Span{TraceID: tid, SpanID: id(0), Name: "POST /echo", Kind: model.KindServer, Resource: "ServerlessHttpApi",
-				Start: t, End: t.Add(150 * time.Microsecond), Status: model.StatusUnset,
-				Attributes: map[string]any{"stacklab.resource": "ServerlessHttpApi", "http.request.method": "POST", "http.route": "/echo", "url.path": "/echo", "http.response.status_code": int64(200)}})
-		})
-		add(func() bool {
-			return s.AddInvocation(model.Invocation{Function: "Echo", Version: "$LATEST", Deployment: "1", RequestID: reqID, TraceID: tid,
-				Trigger: "http", Start: t, Duration: 100 * time.Microsecond, BilledDuration: time.Millisecond, MemorySizeMB: 128, Outcome: model.OutcomeOK,
-				SpanID: id(1), ParentID: id(0), RunID: id(2), Resource: "Echo", Instance: "Echo-1", End: t.Add(140 * time.Microsecond),
-				RunStart: t.Add(20 * time.Microsecond), RunEnd: t.Add(130 * time.Microsecond)})
-		})
+		gw := model.Span{TraceID: tid, SpanID: id(0), Name: "POST /echo", Kind: model.KindServer, Resource: "ServerlessHttpApi",
+			Start: t, End: t.Add(150 * time.Microsecond), Status: model.StatusUnset,
+			Attributes: map[string]any{"stacklab.resource": "ServerlessHttpApi", "http.request.method": "POST", "http.route": "/echo", "url.path": "/echo", "http.response.status_code": int64(200)}}
+		inv := &model.Invocation{Function: "Echo", Version: "$LATEST", Deployment: "1", RequestID: reqID, TraceID: tid,
+			Trigger: "http", Start: t, Duration: 100 * time.Microsecond, BilledDuration: time.Millisecond, MemorySizeMB: 128, Outcome: model.OutcomeOK,
+			SpanID: id(1), ParentID: id(0), RunID: id(2), Resource: "Echo", Instance: "Echo-1", End: t.Add(140 * time.Microsecond),
+			RunStart: t.Add(20 * time.Microsecond), RunEnd: t.Add(130 * time.Microsecond)}
+		add(func() bool { return s.AddInvocationWithEntry(inv, spanSource{gw}) })
 	}
 	if err := s.Flush(context.Background()); err != nil {
 		b.Fatal(err)

@@ -210,3 +210,48 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Errorf("the new record's trace: %d spans, %v; want 2", len(spans), err)
 	}
 }
+
+// spanSource hands the store a span as the telemetry package's spans do.
+type spanSource struct{ sp model.Span }
+
+func (s spanSource) Span() model.Span { return s.sp }
+
+// TestInvocationWithEntry: a record stored with the span of the call it
+// served (AddInvocationWithEntry) gives back that span too, counted in its
+// trace and on the service map, in one row.
+func TestInvocationWithEntry(t *testing.T) {
+	s := open(t, Options{})
+	inv := invocationWithSpans(0, model.OutcomeOK)
+	entry := model.Span{TraceID: traceID(0), SpanID: inv.ParentID, ParentID: "00000000000000ff", Name: "POST /echo", Kind: model.KindServer,
+		Resource: "Api", Start: t0, End: t0.Add(ms(9)), Status: model.StatusError, StatusMessage: "Bad Gateway",
+		Attributes: map[string]any{"http.route": "/echo", "http.response.status_code": int64(502)}}
+	if !s.AddInvocationWithEntry(&inv, spanSource{entry}) {
+		t.Fatal("refused")
+	}
+	flush(t, s)
+	got, err := s.Trace(context.Background(), traceID(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := jsonRoundTrip(t, append([]model.Span{entry}, inv.Spans()...))
+	if !reflect.DeepEqual(utc(got), want) {
+		gb, _ := json.MarshalIndent(got, "", " ")
+		wb, _ := json.MarshalIndent(want, "", " ")
+		t.Errorf("stored spans\n%s\nwant\n%s", gb, wb)
+	}
+	list, err := s.ListTraces(context.Background(), TraceFilter{ErrorsOnly: true})
+	if err != nil || len(list) != 1 || list[0].Spans != 3 || list[0].RootResource != "Api" || !list[0].Error {
+		t.Errorf("traces %+v, %v; want one failed trace of 3 spans under Api", list, err)
+	}
+	if st := s.Status(); st.WrittenSpans != 3 || st.WrittenInvocations != 1 {
+		t.Errorf("written %d spans, %d records; want 3 and 1", st.WrittenSpans, st.WrittenInvocations)
+	}
+	m, err := s.ServiceMap(context.Background(), t0.Add(-time.Second), t0.Add(time.Second))
+	if err != nil || len(m.Edges) != 1 || m.Edges[0].From != "Api" || m.Edges[0].To != "EchoFunction" || len(m.Nodes) != 2 {
+		t.Errorf("service map %+v, %v; want Api -> EchoFunction", m, err)
+	}
+	var rows int
+	if err := s.db.QueryRow("SELECT (SELECT count(*) FROM spans) + (SELECT count(*) FROM invocations)").Scan(&rows); err != nil || rows != 1 {
+		t.Errorf("%d rows (%v), want 1", rows, err)
+	}
+}

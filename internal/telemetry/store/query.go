@@ -53,8 +53,9 @@ func (s *Store) ListTraces(ctx context.Context, f TraceFilter) ([]TraceSummary, 
 	if f.Function != "" {
 		// Not through all_spans, which SQLite would scan for each trace.
 		q += ` AND (EXISTS (SELECT 1 FROM spans x WHERE x.trace_id = t.trace_id AND x.function = ?)
-			OR EXISTS (SELECT 1 FROM invocations x WHERE x.trace_id = t.trace_id AND x.trace_id <> '' AND x.span_id <> '' AND x.function = ?))`
-		args = append(args, f.Function, f.Function)
+			OR EXISTS (SELECT 1 FROM invocations x WHERE x.trace_id = t.trace_id AND x.trace_id <> '' AND x.span_id <> ''
+				AND (x.function = ? OR x.entry_function = ?)))`
+		args = append(args, f.Function, f.Function, f.Function)
 	}
 	q += ` ORDER BY start_ns DESC LIMIT ?`
 	args = append(args, f.Limit)

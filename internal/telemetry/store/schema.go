@@ -1,8 +1,9 @@
 package store
 
 // schemaVersion is stored in PRAGMA user_version. Version 2 keeps an
-// invocation's own spans in its record's row (see all_spans).
-const schemaVersion = 2
+// invocation's own spans in its record's row (see all_spans); version 3
+// also the span of the call it served (entry_*).
+const schemaVersion = 3
 
 // schema creates the tables and the indexes the queries use. Times are Unix
 // nanoseconds; durations are nanoseconds.
@@ -78,6 +79,19 @@ CREATE TABLE IF NOT EXISTS invocations (
 	status_message TEXT    NOT NULL DEFAULT '',
 	attributes     TEXT    NOT NULL DEFAULT '{}',
 	events         TEXT    NOT NULL DEFAULT '[]',
+	-- The span of the call the invocation served (the gateway's request),
+	-- when it was written with the record (AddInvocationWithEntry): its id is
+	-- parent_id; '' entry_name when there is none.
+	entry_parent_id      TEXT    NOT NULL DEFAULT '',
+	entry_name           TEXT    NOT NULL DEFAULT '',
+	entry_kind           TEXT    NOT NULL DEFAULT '',
+	entry_resource       TEXT    NOT NULL DEFAULT '',
+	entry_function       TEXT    NOT NULL DEFAULT '',
+	entry_start_ns       INTEGER NOT NULL DEFAULT 0,
+	entry_end_ns         INTEGER NOT NULL DEFAULT 0,
+	entry_status         TEXT    NOT NULL DEFAULT '',
+	entry_status_message TEXT    NOT NULL DEFAULT '',
+	entry_attributes     TEXT    NOT NULL DEFAULT '{}',
 	UNIQUE (request_id, retries)
 );
 CREATE INDEX IF NOT EXISTS invocations_start    ON invocations (start_ns);
@@ -114,7 +128,11 @@ SELECT trace_id, run_id, span_id, 'run', 'internal', resource, '', run_start_ns,
 	CASE outcome WHEN 'ok' THEN json_object('stacklab.resource', resource)
 		ELSE json_object('stacklab.resource', resource, 'error.type', outcome) END,
 	'[]', '[]'
-FROM invocations WHERE trace_id <> '' AND run_id <> '';
+FROM invocations WHERE trace_id <> '' AND run_id <> ''
+UNION ALL
+SELECT trace_id, parent_id, entry_parent_id, entry_name, entry_kind, entry_resource, entry_function, entry_start_ns, entry_end_ns,
+	entry_status, entry_status_message, entry_attributes, '[]', '[]'
+FROM invocations WHERE trace_id <> '' AND entry_name <> '';
 `
 
 // migrations bring a store written by an older stacklab up to
@@ -133,5 +151,18 @@ ALTER TABLE invocations ADD COLUMN run_end_ns     INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE invocations ADD COLUMN status_message TEXT    NOT NULL DEFAULT '';
 ALTER TABLE invocations ADD COLUMN attributes     TEXT    NOT NULL DEFAULT '{}';
 ALTER TABLE invocations ADD COLUMN events         TEXT    NOT NULL DEFAULT '[]';
+`,
+	2: `
+DROP VIEW IF EXISTS all_spans; -- made again by schema, with the entry spans
+ALTER TABLE invocations ADD COLUMN entry_parent_id      TEXT    NOT NULL DEFAULT '';
+ALTER TABLE invocations ADD COLUMN entry_name           TEXT    NOT NULL DEFAULT '';
+ALTER TABLE invocations ADD COLUMN entry_kind           TEXT    NOT NULL DEFAULT '';
+ALTER TABLE invocations ADD COLUMN entry_resource       TEXT    NOT NULL DEFAULT '';
+ALTER TABLE invocations ADD COLUMN entry_function       TEXT    NOT NULL DEFAULT '';
+ALTER TABLE invocations ADD COLUMN entry_start_ns       INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE invocations ADD COLUMN entry_end_ns         INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE invocations ADD COLUMN entry_status         TEXT    NOT NULL DEFAULT '';
+ALTER TABLE invocations ADD COLUMN entry_status_message TEXT    NOT NULL DEFAULT '';
+ALTER TABLE invocations ADD COLUMN entry_attributes     TEXT    NOT NULL DEFAULT '{}';
 `,
 }

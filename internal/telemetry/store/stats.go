@@ -339,7 +339,11 @@ func (s *Store) windowSpans(ctx context.Context, lo, hi int64) ([]mapSpan, error
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = s.db.QueryContext(ctx, `SELECT trace_id, span_id, parent_id, run_id, resource, end_ns - start_ns, outcome <> 'ok'
+	// An entry span (the call the invocation served) is read with its
+	// record, which started within it: one that started before lo with its
+	// record after it is counted, as if it had started at the record.
+	rows, err = s.db.QueryContext(ctx, `SELECT trace_id, span_id, parent_id, run_id, resource, end_ns - start_ns, outcome <> 'ok',
+			entry_name <> '', entry_parent_id, entry_resource, entry_end_ns - entry_start_ns, entry_status = 'error'
 		FROM invocations WHERE start_ns >= ? AND start_ns < ? AND trace_id <> '' AND span_id <> ''`, lo, hi)
 	if err != nil {
 		return nil, err
@@ -347,13 +351,19 @@ func (s *Store) windowSpans(ctx context.Context, lo, hi int64) ([]mapSpan, error
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			sp  mapSpan
-			run string
+			sp, entry mapSpan
+			run       string
+			hasEntry  bool
 		)
-		if err := rows.Scan(&sp.trace, &sp.id, &sp.parent, &run, &sp.resource, &sp.dur, &sp.err); err != nil {
+		if err := rows.Scan(&sp.trace, &sp.id, &sp.parent, &run, &sp.resource, &sp.dur, &sp.err,
+			&hasEntry, &entry.parent, &entry.resource, &entry.dur, &entry.err); err != nil {
 			return nil, err
 		}
 		out = append(out, sp)
+		if hasEntry {
+			entry.trace, entry.id = sp.trace, sp.parent
+			out = append(out, entry)
+		}
 		if run != "" {
 			out = append(out, mapSpan{trace: sp.trace, id: run, parent: sp.id, resource: sp.resource, parentOnly: true})
 		}

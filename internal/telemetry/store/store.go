@@ -267,6 +267,15 @@ func (s *Store) AddInvocation(inv model.Invocation) bool {
 	return s.add(item{inv: &inv}, &s.droppedInvocations)
 }
 
+// AddInvocationWithEntry is AddInvocation for a record written with the
+// span of the call the invocation served (the gateway's request), which is
+// kept in the record's row: entry's id must be the record's ParentID, and
+// it must be in the same trace. The writer converts entry as AddSpanFrom
+// does.
+func (s *Store) AddInvocationWithEntry(inv *model.Invocation, entry SpanSource) bool {
+	return s.add(item{inv: inv, src: entry}, &s.droppedInvocations)
+}
+
 // add hands a record to the writer without blocking, counting it in
 // dropped when it cannot.
 func (s *Store) add(it item, dropped *atomic.Uint64) bool {
@@ -394,10 +403,10 @@ func (s *Store) Close() error {
 // answers a flush or prune waiting on it.
 func (s *Store) dropClosed(it item) {
 	switch {
-	case it.span != nil, it.src != nil:
-		s.droppedSpans.Add(1)
 	case it.inv != nil:
 		s.droppedInvocations.Add(1)
+	case it.span != nil, it.src != nil:
+		s.droppedSpans.Add(1)
 	case it.flush != nil:
 		close(it.flush)
 	case it.prune != nil:

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -17,11 +18,15 @@ import (
 func (s *Store) write(batch []item) {
 	var spans, invs, invSpans uint64 // invSpans: kept in invocation records
 	for _, it := range batch {
-		if it.span != nil {
-			spans++
-		} else if it.inv != nil {
+		switch {
+		case it.inv != nil:
 			invs++
 			invSpans += uint64(it.inv.SpanCount())
+			if it.span != nil {
+				invSpans++ // its entry
+			}
+		case it.span != nil:
+			spans++
 		}
 	}
 	err := s.w.writeTx(batch, chunkRows)
@@ -90,11 +95,21 @@ var (
 		head: `INSERT OR REPLACE INTO invocations
 		(function, version, deployment, request_id, trace_id, trigger, start_ns, queue_wait_ns, init_ns, duration_ns,
 		 billed_ns, memory_mb, max_memory_mb, cold, outcome, retries, gb_seconds, cost,
-		 span_id, parent_id, run_id, resource, instance, end_ns, run_start_ns, run_end_ns, status_message, attributes, events)
+		 span_id, parent_id, run_id, resource, instance, end_ns, run_start_ns, run_end_ns, status_message, attributes, events,
+		 entry_parent_id, entry_name, entry_kind, entry_resource, entry_function, entry_start_ns, entry_end_ns,
+		 entry_status, entry_status_message, entry_attributes)
 		VALUES `,
-		cols: 29,
+		cols: 39,
 	}
 )
+
+// entryCols are the entry_* columns of an invocation row: the span of the
+// call it served, empty without one.
+type entryCols struct {
+	parent, name, kind, resource, function string
+	start, end                             int64
+	status, message, attrs                 string
+}
 
 // insert is an INSERT statement that takes any number of rows.
 type insert struct {
@@ -209,8 +224,8 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 		// Spans first, so that an error of a chunk stops the batch early.
 		for _, it := range batch {
 			sp := it.span
-			if sp == nil {
-				continue
+			if sp == nil || it.inv != nil && it.inv.SpanID != "" {
+				continue // none, or an entry kept in its record's row
 			}
 			attrs := it.attrs
 			if attrs == "" {
@@ -244,11 +259,18 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 				end, runStart, runEnd = v.End.UnixNano(), unixNano(v.RunStart), unixNano(v.RunEnd)
 				sums.addInvocation(v)
 			}
+			var e entryCols
+			if sp := it.span; sp != nil && v.SpanID != "" {
+				e = entryCols{sp.ParentID, sp.Name, string(sp.Kind), sp.Resource, sp.Function, sp.Start.UnixNano(), sp.End.UnixNano(),
+					string(cmp.Or(sp.Status, model.StatusUnset)), sp.StatusMessage, cmp.Or(it.attrs, encodeJSON(sp.Attributes, "{}"))}
+				sums.add(sp, sp.Status == model.StatusError)
+			}
 			if _, err := x.row(&insertInvocation, v.Function, v.Version, v.Deployment, v.RequestID, v.TraceID, v.Trigger,
 				v.Start.UnixNano(), int64(v.QueueWait), int64(v.InitDuration), int64(v.Duration), int64(v.BilledDuration),
 				int64(v.MemorySizeMB), int64(v.MaxMemoryMB), v.Cold, string(v.Outcome), int64(v.Retries), v.GBSeconds, v.Cost,
 				v.SpanID, v.ParentID, v.RunID, v.Resource, v.Instance, end, runStart, runEnd, v.StatusMessage,
-				encodeJSON(v.Attributes, "{}"), encodeJSON(v.Events, "[]")); err != nil {
+				encodeJSON(v.Attributes, "{}"), encodeJSON(v.Events, "[]"),
+				e.parent, e.name, e.kind, e.resource, e.function, e.start, e.end, e.status, e.message, cmp.Or(e.attrs, "{}")); err != nil {
 				return err
 			}
 		}
