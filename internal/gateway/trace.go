@@ -76,14 +76,17 @@ func (s *spanWriter) end() {
 	s.span.End()
 }
 
-// traceHeader is the X-Ray header the invocation continues: the request
-// span's context, or without telemetry the client's X-Amzn-Trace-Id as it
-// came.
+// traceHeader is the X-Ray header the invocation continues: without
+// telemetry the client's X-Amzn-Trace-Id as it came, with it none (the
+// request span's context is in ctx).
 func (g *Gateway) traceHeader(ctx context.Context, r *http.Request) string {
 	if g.tel == nil {
 		return r.Header.Get(tracectx.XRayHeader)
 	}
-	return tracectx.XRay(ctx)
+	// ctx carries the span; the runtime continues it from there (and
+	// formats it for an async event), which spares formatting it here and
+	// parsing it there on every request.
+	return ""
 }
 
 // routePath is http.route for a route key: "GET /items/{id}" ->

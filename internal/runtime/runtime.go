@@ -378,7 +378,7 @@ func (rt *Runtime) runOn(ctx context.Context, p *pool, in *instance, cold bool, 
 	}
 	var run runSpan
 	if ready {
-		run, inv.traceID = t.startRun(req)
+		run, inv.traceID = t.startRun(ctx, req)
 		o, err = in.invoke(ctx, inv)
 	}
 	end := time.Now()

@@ -215,11 +215,14 @@ func (t *invTrace) initDone(in *instance, ok bool, o outcome) {
 
 // startRun begins the run span and returns the X-Ray header the function
 // is given: the run span's context. Without tracing it is the request's
-// header, or a new unsampled one.
-func (t *invTrace) startRun(req invoke.Request) (runSpan, string) {
+// header, else the caller's span in ctx, else a new unsampled one.
+func (t *invTrace) startRun(ctx context.Context, req invoke.Request) (runSpan, string) {
 	if t == nil {
 		if req.TraceID != "" {
 			return runSpan{}, req.TraceID
+		}
+		if h := tracectx.XRay(ctx); h != "" {
+			return runSpan{}, h // the caller's span
 		}
 		return runSpan{}, newTraceID()
 	}

@@ -135,7 +135,7 @@ type LocalSpan struct {
 	sc    trace.SpanContext
 	span  model.Span // without Attributes until Span is called
 	attrs []attribute.KeyValue
-	buf   [10]attribute.KeyValue
+	buf   [6]attribute.KeyValue
 
 	mu    sync.Mutex
 	ended bool
