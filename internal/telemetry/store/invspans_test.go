@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -253,5 +254,31 @@ func TestInvocationWithEntry(t *testing.T) {
 	var rows int
 	if err := s.db.QueryRow("SELECT (SELECT count(*) FROM spans) + (SELECT count(*) FROM invocations)").Scan(&rows); err != nil || rows != 1 {
 		t.Errorf("%d rows (%v), want 1", rows, err)
+	}
+}
+
+// TestRetentionTakesRecordSpans: a trace removed by retention takes the
+// records that hold its spans, even one that started after the cutoff, so
+// that no trace is left half-drawn.
+func TestRetentionTakesRecordSpans(t *testing.T) {
+	now := t0.Add(8 * 24 * time.Hour)
+	s := open(t, Options{MaxAge: 7 * 24 * time.Hour, Now: func() time.Time { return now }})
+	old := invocationWithSpans(0, model.OutcomeOK)
+	old.Start = now.Add(-7*24*time.Hour + time.Millisecond) // within the age, its trace is not
+	entry := model.Span{TraceID: traceID(0), SpanID: old.ParentID, Name: "POST /echo", Kind: model.KindServer,
+		Resource: "Api", Start: now.Add(-7*24*time.Hour - time.Millisecond), End: now.Add(-7 * 24 * time.Hour), Status: model.StatusUnset}
+	s.AddInvocationWithEntry(&old, spanSource{entry})
+	kept := invocationWithSpans(1, model.OutcomeOK)
+	kept.Start, kept.RunStart, kept.RunEnd, kept.End = now, now.Add(ms(1)), now.Add(ms(2)), now.Add(ms(3))
+	s.AddInvocation(kept)
+	flush(t, s)
+	if err := s.Prune(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if spans, err := s.Trace(context.Background(), traceID(0)); !errors.Is(err, ErrTraceNotFound) {
+		t.Errorf("the expired trace still has %d spans (%v)", len(spans), err)
+	}
+	if spans, err := s.Trace(context.Background(), traceID(1)); err != nil || len(spans) != 2 {
+		t.Errorf("the kept trace has %d spans (%v), want 2", len(spans), err)
 	}
 }

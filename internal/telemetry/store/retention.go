@@ -67,7 +67,8 @@ func (s *Store) pruneTx(ctx context.Context) error {
 }
 
 // deleteTraces deletes, in one transaction, the traces the query selects
-// (one argument) with all their spans.
+// (one argument) with all their spans, those kept in invocation records
+// too (the records go with them).
 func (s *Store) deleteTraces(ctx context.Context, selectIDs string, arg any) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -84,6 +85,10 @@ func (s *Store) deleteTraces(ctx context.Context, selectIDs string, arg any) err
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM doomed)"); err != nil {
+		return err
+	}
+	// The records that hold spans of these traces go with them.
+	if _, err := tx.ExecContext(ctx, "DELETE FROM invocations WHERE trace_id <> '' AND trace_id IN (SELECT trace_id FROM doomed) AND span_id <> ''"); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM traces WHERE trace_id IN (SELECT trace_id FROM doomed)"); err != nil {
