@@ -66,6 +66,8 @@ CREATE TABLE IF NOT EXISTS invocations (
 	retries        INTEGER NOT NULL DEFAULT 0,
 	gb_seconds     REAL    NOT NULL DEFAULT 0,
 	cost           REAL    NOT NULL DEFAULT 0,
+	-- Every column that may be '' has a DEFAULT: the writer binds NULL
+	-- for '' and INSERT OR REPLACE stores the default (orDefault).
 	-- The invocation's own spans (model.Invocation.Spans), '' when the
 	-- record has none: written with the record, one row instead of three.
 	span_id        TEXT    NOT NULL DEFAULT '',

@@ -103,6 +103,16 @@ var (
 	}
 )
 
+// orDefault is s to bind, or nil for "": an INSERT OR REPLACE stores a
+// NULL in a NOT NULL column as the column's default, and binding NULL
+// spares the driver a C copy of the value.
+func orDefault(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // entryCols are the entry_* columns of an invocation row: the span of the
 // call it served, empty without one.
 type entryCols struct {
@@ -265,12 +275,12 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 					string(cmp.Or(sp.Status, model.StatusUnset)), sp.StatusMessage, cmp.Or(it.attrs, encodeJSON(sp.Attributes, "{}"))}
 				sums.add(sp, sp.Status == model.StatusError)
 			}
-			if _, err := x.row(&insertInvocation, v.Function, v.Version, v.Deployment, v.RequestID, v.TraceID, v.Trigger,
+			if _, err := x.row(&insertInvocation, v.Function, orDefault(v.Version), orDefault(v.Deployment), v.RequestID, orDefault(v.TraceID), orDefault(v.Trigger),
 				v.Start.UnixNano(), int64(v.QueueWait), int64(v.InitDuration), int64(v.Duration), int64(v.BilledDuration),
 				int64(v.MemorySizeMB), int64(v.MaxMemoryMB), v.Cold, string(v.Outcome), int64(v.Retries), v.GBSeconds, v.Cost,
-				v.SpanID, v.ParentID, v.RunID, v.Resource, v.Instance, end, runStart, runEnd, v.StatusMessage,
-				encodeJSON(v.Attributes, "{}"), encodeJSON(v.Events, "[]"),
-				e.parent, e.name, e.kind, e.resource, e.function, e.start, e.end, e.status, e.message, cmp.Or(e.attrs, "{}")); err != nil {
+				orDefault(v.SpanID), orDefault(v.ParentID), orDefault(v.RunID), orDefault(v.Resource), orDefault(v.Instance), end, runStart, runEnd, orDefault(v.StatusMessage),
+				orDefault(encodeJSON(v.Attributes, "")), orDefault(encodeJSON(v.Events, "")),
+				orDefault(e.parent), orDefault(e.name), orDefault(e.kind), orDefault(e.resource), orDefault(e.function), e.start, e.end, orDefault(e.status), orDefault(e.message), orDefault(e.attrs)); err != nil {
 				return err
 			}
 		}
