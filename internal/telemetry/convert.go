@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"github.com/stacklab/stacklab/internal/jsonw"
@@ -94,25 +95,7 @@ func convert(s sdktrace.ReadOnlySpan) model.Span {
 	default:
 		out.Status = model.StatusUnset
 	}
-	var fallback string
-	if attrs := s.Attributes(); len(attrs) > 0 {
-		for _, kv := range attrs {
-			switch kv.Key {
-			case ResourceKey:
-				out.Resource = kv.Value.AsString()
-			case semconv.FaaSNameKey:
-				out.Function = kv.Value.AsString()
-			case semconv.MessagingDestinationNameKey:
-				fallback = kv.Value.AsString()
-			}
-		}
-	}
-	if out.Resource == "" {
-		out.Resource = out.Function
-	}
-	if out.Resource == "" {
-		out.Resource = fallback
-	}
+	out.Resource, out.Function = resourceOf(s.Attributes())
 	for _, l := range s.Links() {
 		out.Links = append(out.Links, model.Link{
 			TraceID:    l.SpanContext.TraceID().String(),
@@ -124,6 +107,24 @@ func convert(s sdktrace.ReadOnlySpan) model.Span {
 		out.Events = append(out.Events, model.Event{Name: e.Name, Time: e.Time, Attributes: attrMap(e.Attributes)})
 	}
 	return out
+}
+
+// resourceOf finds a span's resource and function in its attributes: the
+// resource is stacklab.resource, else faas.name, else
+// messaging.destination.name; the function is faas.name.
+func resourceOf(attrs []attribute.KeyValue) (resource, function string) {
+	var fallback string
+	for _, kv := range attrs {
+		switch kv.Key {
+		case ResourceKey:
+			resource = kv.Value.AsString()
+		case semconv.FaaSNameKey:
+			function = kv.Value.AsString()
+		case semconv.MessagingDestinationNameKey:
+			fallback = kv.Value.AsString()
+		}
+	}
+	return cmp.Or(resource, function, fallback), function
 }
 
 func attrMap(attrs []attribute.KeyValue) map[string]any {

@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stacklab/stacklab/internal/telemetry/model"
@@ -285,18 +284,7 @@ func (s *LocalSpan) EncodedSpan() (model.Span, string) {
 func (s *LocalSpan) base() model.Span {
 	sp := s.span
 	sp.TraceID, sp.SpanID = s.sc.TraceID().String(), s.sc.SpanID().String()
-	var fallback string
-	for _, kv := range s.attrs {
-		switch kv.Key {
-		case ResourceKey:
-			sp.Resource = kv.Value.AsString()
-		case semconv.FaaSNameKey:
-			sp.Function = kv.Value.AsString()
-		case semconv.MessagingDestinationNameKey:
-			fallback = kv.Value.AsString()
-		}
-	}
-	sp.Resource = cmp.Or(sp.Resource, sp.Function, fallback)
+	sp.Resource, sp.Function = resourceOf(s.attrs)
 	return sp
 }
 
