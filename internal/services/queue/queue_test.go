@@ -71,7 +71,7 @@ func TestSendReceiveDeleteVisibility(t *testing.T) {
 	if st, err := s.Stats(ctx, "Jobs"); err != nil || st.Visible != 3 || st.InFlight != 0 || st.ARN != "arn:aws:sqs:us-east-1:123456789012:Jobs" {
 		t.Errorf("stats after sending 3: %+v, %v", st, err)
 	}
-	msgs := receive(t, s, "Jobs", 10, 0)
+	msgs := receive(t, s, "Jobs", 10, 2*time.Second)
 	if len(msgs) != 3 {
 		t.Fatalf("received %d messages, want 3", len(msgs))
 	}
@@ -283,9 +283,11 @@ func TestMessageSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := send(t, s, "Durable", SendInput{Body: "keep me"})
-	// One received and not deleted before the restart comes back too.
+	// One received and not deleted before the restart comes back too. A
+	// receive that does not wait may find nothing yet (as SQS's short
+	// polling may), so it waits for the first.
 	in := send(t, s, "Durable", SendInput{Body: "in flight"})
-	if got := receive(t, s, "Durable", 1, 0); len(got) != 1 {
+	if got := receive(t, s, "Durable", 1, 2*time.Second); len(got) != 1 {
 		t.Fatal("no message received before the restart")
 	}
 	s.Close()
