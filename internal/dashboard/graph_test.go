@@ -5,8 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/stacklab/stacklab/internal/stack"
-	"github.com/stacklab/stacklab/internal/template"
+	"github.com/stacklab/stacklab/internal/stack/stacktest"
 )
 
 const ordersTemplate = `Transform: AWS::Serverless-2016-10-31
@@ -50,21 +49,8 @@ Resources:
             BatchSize: 5
 `
 
-func buildStack(t *testing.T, src string) *stack.Stack {
-	t.Helper()
-	tmpl, diags := template.Load("template.yaml", []byte(src), template.Options{})
-	if tmpl == nil || diags.HasErrors() {
-		t.Fatalf("template: %v", diags)
-	}
-	st, diags := stack.Build(tmpl)
-	if diags.HasErrors() {
-		t.Fatalf("stack: %v", diags)
-	}
-	return st
-}
-
 func TestFromStack(t *testing.T) {
-	st := buildStack(t, ordersTemplate)
+	st := stacktest.Build(t, ordersTemplate)
 	g, err := FromStack(st, 3)
 	if err != nil {
 		t.Fatal(err)

@@ -164,23 +164,30 @@ var calibration = latencyModel{median: 100, sigma: 0.25, roundSigma: 0.05, facto
 
 const calibrationRuns = 200
 
-func TestAnalyzeAA(t *testing.T) {
-	plan := abPlan(t, Clause{Metric: "latency", Stat: "p50", Direction: "different"})
-	none := 0
+// verdictRate runs calibrationRuns synthetic experiments of plan under m
+// (seeds from seed on) and returns the share whose one clause got want.
+func verdictRate(t *testing.T, plan *Plan, m latencyModel, seed uint64, want string) float64 {
+	t.Helper()
+	got := 0
 	for i := 0; i < calibrationRuns; i++ {
 		plan.Spec.Design.Seed = uint64(i)
-		g := newSynth(plan, uint64(i))
-		g.run(calibration, 10)
+		g := newSynth(plan, seed+uint64(i))
+		g.run(m, 10)
 		rep := g.analyze()
 		if len(rep.Clauses) != 1 {
 			t.Fatalf("%d clauses, want 1", len(rep.Clauses))
 		}
-		if rep.Clauses[0].Verdict == report.NoDifference {
-			none++
+		if rep.Clauses[0].Verdict == want {
+			got++
 		}
 	}
-	rate := float64(none) / calibrationRuns
-	t.Logf("A/A: no difference in %d of %d experiments (%.1f%%)", none, calibrationRuns, rate*100)
+	return float64(got) / calibrationRuns
+}
+
+func TestAnalyzeAA(t *testing.T) {
+	plan := abPlan(t, Clause{Metric: "latency", Stat: "p50", Direction: "different"})
+	rate := verdictRate(t, plan, calibration, 0, report.NoDifference)
+	t.Logf("A/A: no difference in %.1f%% of %d experiments", rate*100, calibrationRuns)
 	if rate < 0.90 {
 		t.Errorf("A/A: no difference in %.1f%% of the experiments, want at least 90%%", rate*100)
 	}
@@ -190,18 +197,8 @@ func TestAnalyzeAB(t *testing.T) {
 	plan := abPlan(t, Clause{Metric: "latency", Stat: "p50", Direction: "higher"})
 	m := calibration
 	m.factor = [2]float64{1, 1.2}
-	supported := 0
-	for i := 0; i < calibrationRuns; i++ {
-		plan.Spec.Design.Seed = uint64(i)
-		g := newSynth(plan, uint64(1000+i))
-		g.run(m, 10)
-		rep := g.analyze()
-		if rep.Clauses[0].Verdict == report.Supported {
-			supported++
-		}
-	}
-	rate := float64(supported) / calibrationRuns
-	t.Logf("A/B (20%% higher): supported in %d of %d experiments (%.1f%%)", supported, calibrationRuns, rate*100)
+	rate := verdictRate(t, plan, m, 1000, report.Supported)
+	t.Logf("A/B (20%% higher): supported in %.1f%% of %d experiments", rate*100, calibrationRuns)
 	if rate < 0.90 {
 		t.Errorf("A/B: supported in %.1f%% of the experiments, want at least 90%%", rate*100)
 	}

@@ -13,22 +13,8 @@ import (
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/services/queue"
 	"github.com/stacklab/stacklab/internal/services/topic"
-	"github.com/stacklab/stacklab/internal/stack"
-	"github.com/stacklab/stacklab/internal/template"
+	"github.com/stacklab/stacklab/internal/stack/stacktest"
 )
-
-func buildStack(t *testing.T, src string) *stack.Stack {
-	t.Helper()
-	tmpl, diags := template.Load("t.yaml", []byte(src), template.Options{})
-	if tmpl == nil || diags.HasErrors() {
-		t.Fatalf("template: %v", diags)
-	}
-	st, diags := stack.Build(tmpl)
-	if diags.HasErrors() {
-		t.Fatalf("stack: %v", diags)
-	}
-	return st
-}
 
 // TestAsyncRoutes resolves DeadLetterQueues and destinations against the
 // stack, and rejects those that name nothing the platform runs.
@@ -99,7 +85,7 @@ Resources:
           OnFailure: {Type: EventBridge, Destination: arn:aws:events:us-east-1:123456789012:event-bus/elsewhere}`, "", []string{"OnFailure.Destination:", "event-bus/elsewhere", "an event bus"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			st := buildStack(t, head+tt.props+"\n")
+			st := stacktest.Build(t, head+tt.props+"\n")
 			r, err := asyncRoutesOf(st, functionNamed(st, "Fn"))
 			if tt.errParts != nil {
 				if err == nil {
@@ -339,7 +325,7 @@ func TestBadAsyncDestinationFailsDeploy(t *testing.T) {
 // TestOnSuccessLoopFailsDeploy: functions whose OnSuccess destinations
 // invoke one another in a circle are refused, each naming the circle.
 func TestOnSuccessLoopFailsDeploy(t *testing.T) {
-	st := buildStack(t, `Transform: AWS::Serverless-2016-10-31
+	st := stacktest.Build(t, `Transform: AWS::Serverless-2016-10-31
 Globals:
   Function: {CodeUri: x, Handler: h, Runtime: python3.12}
 Resources:

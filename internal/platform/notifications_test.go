@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stacklab/stacklab/internal/stack/stacktest"
 )
 
 // notifyTemplate is a stack whose bucket notifies TARGETS (a
@@ -83,7 +85,7 @@ func TestCheckNotifications(t *testing.T) {
 			[]string{"TopicConfigurations[0].Topic", "(Alerts)", "LambdaConfigurations[0].Function is \"Jobs\""}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			err := checkNotifications(loadStack(t, withTargets(c.targets)))
+			err := checkNotifications(stacktest.Build(t, withTargets(c.targets)))
 			if len(c.want) == 0 {
 				if err != nil {
 					t.Errorf("got %v, want the stack accepted", err)

@@ -4,8 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stacklab/stacklab/internal/stack"
-	"github.com/stacklab/stacklab/internal/template"
+	"github.com/stacklab/stacklab/internal/stack/stacktest"
 )
 
 const schedulesTemplate = `
@@ -51,21 +50,8 @@ Resources:
           Arn: !GetAtt Sweeper.Arn
 `
 
-func loadStack(t *testing.T, src string) *stack.Stack {
-	t.Helper()
-	tmpl, diags := template.Load("t.yaml", []byte(src), template.Options{})
-	if tmpl == nil || diags.HasErrors() {
-		t.Fatalf("template: %v", diags)
-	}
-	st, diags := stack.Build(tmpl)
-	if diags.HasErrors() {
-		t.Fatalf("stack: %v", diags)
-	}
-	return st
-}
-
 func TestScheduleJobs(t *testing.T) {
-	jobs, err := scheduleJobs(loadStack(t, schedulesTemplate))
+	jobs, err := scheduleJobs(stacktest.Build(t, schedulesTemplate))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +71,7 @@ func TestScheduleJobs(t *testing.T) {
 
 func TestScheduleJobsBadExpression(t *testing.T) {
 	src := strings.Replace(schedulesTemplate, "cron(0 2 * * ? *)", "cron(0 2 * * * *)", 1)
-	_, err := scheduleJobs(loadStack(t, src))
+	_, err := scheduleJobs(stacktest.Build(t, src))
 	if err == nil || !strings.Contains(err.Error(), "Sweeper event Nightly") || !strings.Contains(err.Error(), "write ? in one of them") {
 		t.Errorf("got %v, want an error naming the event and the fix", err)
 	}

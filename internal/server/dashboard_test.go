@@ -209,6 +209,21 @@ func TestDashboardErrors(t *testing.T) {
 
 // readEvents reads server-sent events until want events of the named kinds
 // have come, or the deadline.
+// openLive opens the live stream with the token; cancel ends it (and the
+// test gives up after 10 s).
+func openLive(t *testing.T, url string) (*http.Response, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/v1/live", nil)
+	req.Header.Set("Authorization", "Bearer t")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	return resp, cancel
+}
+
 func readEvents(t *testing.T, body io.Reader, until func(event, data string) bool) {
 	t.Helper()
 	sc := bufio.NewScanner(body)
@@ -232,14 +247,8 @@ func TestLive(t *testing.T) {
 	f := newFakeDashboard(t)
 	srv := httptest.NewServer(&Control{Token: "t", Platform: tracingDashboard{f}})
 	defer srv.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	resp, cancel := openLive(t, srv.URL)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1/live", nil)
-	req.Header.Set("Authorization", "Bearer t")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("GET /v1/live: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
@@ -285,14 +294,8 @@ func TestLiveWithoutTracing(t *testing.T) {
 	f := newFakeDashboard(t)
 	srv := httptest.NewServer(&Control{Token: "t", Platform: f})
 	defer srv.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	resp, cancel := openLive(t, srv.URL)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1/live", nil)
-	req.Header.Set("Authorization", "Bearer t")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer resp.Body.Close()
 	var seen []string
 	readEvents(t, resp.Body, func(event, data string) bool {

@@ -479,15 +479,8 @@ func (s *Store) run() {
 			drain()
 			_ = s.prune(context.Background())
 		case <-s.quit:
-			for {
-				select {
-				case it := <-s.ch:
-					handle(it)
-				default:
-					write()
-					return
-				}
-			}
+			drain()
+			return
 		}
 	}
 }
