@@ -6,6 +6,10 @@
 // that ends goes, without waiting, to the SQLite span store (package store)
 // and, when configured, to an OTLP collector (package export). Invocation
 // records are billed at the configured prices and stored beside the spans.
+// The gateway and the runtime, on the path of every request, make their
+// spans without the SDK (Begin, LocalSpan; the ids in model.Invocation) and
+// the store keeps an invocation's spans in its record's row; export still
+// gets them as SDK spans (direct.go, docs/design/0021).
 //
 // The subpackages each hold one idea: tracectx carries trace context through
 // HTTP, NATS headers and string maps (W3C and X-Ray formats); model holds the
