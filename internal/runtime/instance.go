@@ -1,17 +1,15 @@
 package runtime
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -189,23 +187,40 @@ func (rt *Runtime) command(spec *Spec, api string) (*exec.Cmd, error) {
 
 // readOutput sends every line the process writes to the log of the
 // invocation in progress (or of the init phase, or the last invocation).
+// Bytes of a line not yet ended count as handled, so that drainOutput never
+// waits for a newline a function may not print; the line is logged when it
+// ends (or when the process exits).
 func (in *instance) readOutput(f *os.File) {
 	defer f.Close()
-	cr := &countingReader{r: f, n: &in.outRead}
-	br := bufio.NewReaderSize(cr, 64*1024)
+	buf := make([]byte, 64*1024)
+	var partial []byte // the start of a line not yet ended, at most maxLogLine bytes
 	for {
-		line, n, err := readLine(br)
-		if n > 0 {
-			reqID := ""
-			var tail *tailBuffer
-			if inv := in.logTarget(); inv != nil {
-				reqID, tail = inv.id, inv.tail
+		n, err := f.Read(buf)
+		in.outRead.Add(int64(n))
+		data := buf[:n]
+		for len(data) > 0 {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				partial = appendCapped(partial, data)
+				break
 			}
-			in.rt.logs.add(in.spec.Name, reqID, in.id, line, tail)
+			line := data[:i]
+			if len(partial) > 0 {
+				partial = appendCapped(partial, line)
+				line = partial
+			}
+			in.logLine(string(bytes.TrimRight(line, "\r")))
+			partial = partial[:0]
+			data = data[i+1:]
+		}
+		if n > 0 {
 			in.outDone.Add(int64(n))
 			in.wakeDrain()
 		}
 		if err != nil {
+			if len(partial) > 0 {
+				in.logLine(string(partial))
+			}
 			in.outEOF.Store(true)
 			in.wakeDrain()
 			return
@@ -213,47 +228,40 @@ func (in *instance) readOutput(f *os.File) {
 	}
 }
 
-type countingReader struct {
-	r io.Reader
-	n *atomic.Int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-// readLine reads one line, keeping at most maxLogLine bytes of it; n is the
-// number of bytes it consumed, newline included.
-func readLine(br *bufio.Reader) (line string, n int, err error) {
-	var buf []byte
-	for {
-		chunk, e := br.ReadSlice('\n')
-		n += len(chunk)
-		if len(buf) < maxLogLine {
-			c := chunk
-			if len(c) > maxLogLine-len(buf) {
-				c = c[:maxLogLine-len(buf)]
-			}
-			buf = append(buf, c...)
-		}
-		if e == bufio.ErrBufferFull {
-			continue
-		}
-		return strings.TrimRight(string(buf), "\r\n"), n, e
+// logLine logs one line of the process's output.
+func (in *instance) logLine(line string) {
+	reqID := ""
+	var tail *tailBuffer
+	if inv := in.logTarget(); inv != nil {
+		reqID, tail = inv.id, inv.tail
 	}
+	in.rt.logs.add(in.spec.Name, reqID, in.id, line, tail)
 }
 
-// drainOutput waits (briefly) until every line the process wrote before now
-// has been logged, so that what a function prints during an invocation is
-// logged under it, before its END line.
+// appendCapped appends b to line, keeping at most maxLogLine bytes.
+func appendCapped(line, b []byte) []byte {
+	if room := maxLogLine - len(line); len(b) > room {
+		b = b[:max(room, 0)]
+	}
+	return append(line, b...)
+}
+
+// drainBound bounds drainOutput's wait. The wait is only for the reader
+// goroutine to log lines already read or in the pipe (a partial line does
+// not hold it up), so it is short unless the machine is starved; the bound
+// is generous so that a loaded machine still logs a function's output
+// before its END line.
+const drainBound = 500 * time.Millisecond
+
+// drainOutput waits until every line the process wrote before now has been
+// logged, so that what a function prints during an invocation is logged
+// under it, before its END line.
 func (in *instance) drainOutput() {
 	target := in.outRead.Load() + int64(pendingBytes(in.out))
 	if in.outDone.Load() >= target {
 		return
 	}
-	deadline := time.Now().Add(20 * time.Millisecond)
+	deadline := time.Now().Add(drainBound)
 	in.outMu.Lock()
 	defer in.outMu.Unlock()
 	for in.outDone.Load() < target && !in.outEOF.Load() && time.Now().Before(deadline) {
@@ -263,7 +271,7 @@ func (in *instance) drainOutput() {
 
 // wakeDrain wakes drainOutput. It takes the lock so that the wake-up
 // cannot fall between drainOutput's check and its wait (which would cost
-// the invocation drainOutput's whole 20 ms bound).
+// the invocation drainOutput's whole bound).
 func (in *instance) wakeDrain() {
 	in.outMu.Lock()
 	in.outCond.Broadcast()

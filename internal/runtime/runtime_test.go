@@ -107,6 +107,21 @@ func TestInvokeColdThenWarm(t *testing.T) {
 	}
 }
 
+// A line a function starts in one invocation and ends in the next is
+// logged whole, once it ends; the unended line does not hold up the first
+// invocation's END and REPORT lines.
+func TestOutputLineAcrossInvocations(t *testing.T) {
+	rt := newTestRuntime(t, Options{}, echoSpec(t))
+	first, _ := call(t, rt, "echo-fn", `{"print_partial":"step 1 of 2, "}`)
+	if tail := string(first.LogTail); !strings.Contains(tail, "END RequestId: "+first.RequestID) || !strings.Contains(tail, "REPORT RequestId: "+first.RequestID) || strings.Contains(tail, "step 1") {
+		t.Errorf("first invocation's log tail:\n%s\nwant START, END, REPORT and not the unended line", tail)
+	}
+	second, _ := call(t, rt, "echo-fn", `{"print":"step 2 of 2"}`)
+	if tail := string(second.LogTail); !strings.Contains(tail, "step 1 of 2, step 2 of 2\n") {
+		t.Errorf("second invocation's log tail:\n%s\nwant the line ended in it, whole", tail)
+	}
+}
+
 func TestFunctionErrors(t *testing.T) {
 	rt := newTestRuntime(t, Options{}, echoSpec(t))
 	tests := []struct {

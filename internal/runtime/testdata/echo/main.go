@@ -19,15 +19,17 @@ import (
 var calls int
 
 type event struct {
-	SleepMS  int    `json:"sleep_ms"`
-	AllocMB  int    `json:"alloc_mb"`
-	Exit     *int   `json:"exit"`
-	Panic    bool   `json:"panic"`
-	Fail     string `json:"fail"`
-	Print    string `json:"print"`
-	ReadFile string `json:"read_file"`
-	Big      int    `json:"big"`
-	SpewMB   int    `json:"spew_mb"`
+	SleepMS int    `json:"sleep_ms"`
+	AllocMB int    `json:"alloc_mb"`
+	Exit    *int   `json:"exit"`
+	Panic   bool   `json:"panic"`
+	Fail    string `json:"fail"`
+	Print   string `json:"print"`
+	// PrintPartial is printed without a newline.
+	PrintPartial string `json:"print_partial"`
+	ReadFile     string `json:"read_file"`
+	Big          int    `json:"big"`
+	SpewMB       int    `json:"spew_mb"`
 	// Records is an SQS event: each body is printed; a body containing
 	// "boom" fails the whole batch, one containing "bad" is reported in
 	// batchItemFailures.
@@ -60,6 +62,9 @@ var hold [][]byte
 func handle(ctx context.Context, ev event) (map[string]any, error) {
 	calls++
 	lc, _ := lambdacontext.FromContext(ctx)
+	if ev.PrintPartial != "" {
+		fmt.Print(ev.PrintPartial)
+	}
 	if ev.Print != "" {
 		fmt.Println(ev.Print)
 	}
