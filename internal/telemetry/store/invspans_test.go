@@ -169,7 +169,7 @@ func TestInvocationSpansInServiceMap(t *testing.T) {
 	}
 }
 
-// TestMigrateFromVersion1 opens a store written by a stacklab whose
+// TestMigrateFromVersion1 opens (through every migration) a store written by a stacklab whose
 // invocation records had no spans: its records stay, new ones get theirs.
 func TestMigrateFromVersion1(t *testing.T) {
 	dir := t.TempDir()

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,7 +40,8 @@ type TraceSummary struct {
 	Error        bool
 }
 
-// ListTraces returns traces matching f, newest first.
+// ListTraces returns traces matching f, newest first: those with a row in
+// traces, and those whole in one invocation record (solo.go).
 func (s *Store) ListTraces(ctx context.Context, f TraceFilter) ([]TraceSummary, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
@@ -59,6 +62,65 @@ func (s *Store) ListTraces(ctx context.Context, f TraceFilter) ([]TraceSummary, 
 	}
 	q += ` ORDER BY start_ns DESC LIMIT ?`
 	args = append(args, f.Limit)
+	out, err := s.listTraces(ctx, q, args)
+	if err != nil {
+		return nil, err
+	}
+	solo, err := s.soloTraces(ctx, f, since, until)
+	if err != nil {
+		return nil, err
+	}
+	if len(solo) > 0 {
+		out = append(out, solo...)
+		slices.SortStableFunc(out, func(a, b TraceSummary) int { return b.Start.Compare(a.Start) })
+		out = out[:min(len(out), f.Limit)]
+	}
+	return out, nil
+}
+
+// soloTraces lists the traces whole in one invocation record, newest
+// first, with their summary made from the row as the writer would have
+// summed it. Newest is by the record's start (its index), which is the
+// trace's start or just after it (the entry's).
+func (s *Store) soloTraces(ctx context.Context, f TraceFilter, since, until int64) ([]TraceSummary, error) {
+	q := `SELECT trace_id, ts, te, spans, error,
+			CASE WHEN entry_root THEN entry_name ELSE function END,
+			CASE WHEN entry_root THEN entry_resource ELSE resource END
+		FROM (SELECT *,
+			CASE WHEN entry_name <> '' THEN min(entry_start_ns, start_ns) ELSE start_ns END AS ts,
+			max(end_ns, run_end_ns, entry_end_ns) AS te,
+			1 + (run_id <> '') + (entry_name <> '') AS spans,
+			outcome <> 'ok' OR entry_status = 'error' AS error,
+			entry_name <> '' AND (entry_parent_id = '' OR entry_start_ns <= start_ns) AS entry_root
+			FROM invocations i
+			WHERE solo = 1 AND start_ns >= ? AND start_ns < ?
+			AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.trace_id = i.trace_id))
+		WHERE ts >= ? AND ts < ? AND te - ts >= ?`
+	// An entry starts before its invocation: within the request's time
+	// (the gateway's limit is 30 s) before.
+	args := []any{since, addSat(until, int64(time.Minute)), since, until, int64(f.MinDuration)}
+	if f.ErrorsOnly {
+		q += ` AND error`
+	}
+	if f.Function != "" {
+		q += ` AND (function = ? OR entry_function = ?)`
+		args = append(args, f.Function, f.Function)
+	}
+	q += ` ORDER BY start_ns DESC LIMIT ?`
+	args = append(args, f.Limit)
+	return s.listTraces(ctx, q, args)
+}
+
+// addSat is a+b for b >= 0, at most the largest int64.
+func addSat(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// listTraces runs a query of trace summaries.
+func (s *Store) listTraces(ctx context.Context, q string, args []any) ([]TraceSummary, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list traces: %w", err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // prune deletes records older than MaxAge, then the oldest records while the
@@ -23,7 +24,10 @@ func (s *Store) pruneTx(ctx context.Context) error {
 	if err := s.deleteTraces(ctx, "SELECT trace_id FROM traces WHERE start_ns < ?", cutoff); err != nil {
 		return fmt.Errorf("delete traces older than %v: %w", s.opts.MaxAge, err)
 	}
-	if _, err := s.db.ExecContext(ctx, "DELETE FROM invocations WHERE start_ns < ?", cutoff); err != nil {
+	// A record whose entry began before the cutoff goes too: its trace
+	// did (a solo record is its whole trace; see solo.go).
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM invocations WHERE start_ns < ?1
+		OR (start_ns < ?2 AND entry_name <> '' AND entry_start_ns < ?1)`, cutoff, cutoff+int64(time.Minute)); err != nil {
 		return fmt.Errorf("delete invocation records older than %v: %w", s.opts.MaxAge, err)
 	}
 	// Delete the oldest tenth of the traces and of the invocation records

@@ -2,8 +2,9 @@ package store
 
 // schemaVersion is stored in PRAGMA user_version. Version 2 keeps an
 // invocation's own spans in its record's row (see all_spans); version 3
-// also the span of the call it served (entry_*).
-const schemaVersion = 3
+// also the span of the call it served (entry_*); version 4 marks the
+// records that are a whole trace (solo, see solo.go).
+const schemaVersion = 4
 
 // schema creates the tables and the indexes the queries use. Times are Unix
 // nanoseconds; durations are nanoseconds.
@@ -94,11 +95,16 @@ CREATE TABLE IF NOT EXISTS invocations (
 	entry_status         TEXT    NOT NULL DEFAULT '',
 	entry_status_message TEXT    NOT NULL DEFAULT '',
 	entry_attributes     TEXT    NOT NULL DEFAULT '{}',
+	-- 1: the record was written as a whole trace, with no traces row
+	-- (solo.go); its trace may have got one since.
+	solo                 INTEGER NOT NULL DEFAULT 0,
 	UNIQUE (request_id, retries)
 );
 CREATE INDEX IF NOT EXISTS invocations_start    ON invocations (start_ns);
 CREATE INDEX IF NOT EXISTS invocations_function ON invocations (function, start_ns);
 CREATE INDEX IF NOT EXISTS invocations_trace    ON invocations (trace_id) WHERE trace_id <> '';
+-- ListTraces reads the traces that are one record here, newest first.
+CREATE INDEX IF NOT EXISTS invocations_solo     ON invocations (start_ns) WHERE solo = 1;
 
 -- Every span: those written as spans, and those of invocation records
 -- (model.Invocation.Spans says what they are; TestInvocationSpans holds the
@@ -166,5 +172,8 @@ ALTER TABLE invocations ADD COLUMN entry_end_ns         INTEGER NOT NULL DEFAULT
 ALTER TABLE invocations ADD COLUMN entry_status         TEXT    NOT NULL DEFAULT '';
 ALTER TABLE invocations ADD COLUMN entry_status_message TEXT    NOT NULL DEFAULT '';
 ALTER TABLE invocations ADD COLUMN entry_attributes     TEXT    NOT NULL DEFAULT '{}';
+`,
+	3: `
+ALTER TABLE invocations ADD COLUMN solo INTEGER NOT NULL DEFAULT 0;
 `,
 }

@@ -97,9 +97,9 @@ var (
 		 billed_ns, memory_mb, max_memory_mb, cold, outcome, retries, gb_seconds, cost,
 		 span_id, parent_id, run_id, resource, instance, end_ns, run_start_ns, run_end_ns, status_message, attributes, events,
 		 entry_parent_id, entry_name, entry_kind, entry_resource, entry_function, entry_start_ns, entry_end_ns,
-		 entry_status, entry_status_message, entry_attributes)
+		 entry_status, entry_status_message, entry_attributes, solo)
 		VALUES `,
-		cols: 39,
+		cols: 40,
 	}
 )
 
@@ -154,9 +154,10 @@ type writer struct {
 	rows     int // rows in args
 }
 
-// stmtKey names a prepared statement: an insert for a number of rows.
+// stmtKey names a prepared statement: an *insert or a *lookup for a
+// number of rows.
 type stmtKey struct {
-	in   *insert
+	q    any
 	rows int
 }
 
@@ -231,6 +232,10 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 		w.args, w.rows = w.args[:0], 0
 		x := exec{w: w, c: c, ctx: ctx, chunk: chunk}
 		sums := traceSums{}
+		solo, others, err := x.soloRecords(batch)
+		if err != nil {
+			return err
+		}
 		// Spans first, so that an error of a chunk stops the batch early.
 		for _, it := range batch {
 			sp := it.span
@@ -259,28 +264,36 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 		if _, err := x.flush(&insertSpan); err != nil {
 			return err
 		}
+		if err := x.foldSolo(others, batch, sums); err != nil {
+			return err
+		}
 		for _, it := range batch {
 			v := it.inv
 			if v == nil {
 				continue
 			}
 			var end, runStart, runEnd int64
+			summed := v.SpanID != "" && !solo[v.TraceID] // a solo record is its trace's summary
 			if v.SpanID != "" {
 				end, runStart, runEnd = v.End.UnixNano(), unixNano(v.RunStart), unixNano(v.RunEnd)
-				sums.addInvocation(v)
+				if summed {
+					sums.addInvocation(v)
+				}
 			}
 			var e entryCols
 			if sp := it.span; sp != nil && v.SpanID != "" {
 				e = entryCols{sp.ParentID, sp.Name, string(sp.Kind), sp.Resource, sp.Function, sp.Start.UnixNano(), sp.End.UnixNano(),
 					string(cmp.Or(sp.Status, model.StatusUnset)), sp.StatusMessage, cmp.Or(it.attrs, encodeJSON(sp.Attributes, "{}"))}
-				sums.add(sp, sp.Status == model.StatusError)
+				if summed {
+					sums.add(sp, sp.Status == model.StatusError)
+				}
 			}
 			if _, err := x.row(&insertInvocation, v.Function, orDefault(v.Version), orDefault(v.Deployment), v.RequestID, orDefault(v.TraceID), orDefault(v.Trigger),
 				v.Start.UnixNano(), int64(v.QueueWait), int64(v.InitDuration), int64(v.Duration), int64(v.BilledDuration),
 				int64(v.MemorySizeMB), int64(v.MaxMemoryMB), v.Cold, string(v.Outcome), int64(v.Retries), v.GBSeconds, v.Cost,
 				orDefault(v.SpanID), orDefault(v.ParentID), orDefault(v.RunID), orDefault(v.Resource), orDefault(v.Instance), end, runStart, runEnd, orDefault(v.StatusMessage),
 				orDefault(encodeJSON(v.Attributes, "")), orDefault(encodeJSON(v.Events, "")),
-				orDefault(e.parent), orDefault(e.name), orDefault(e.kind), orDefault(e.resource), orDefault(e.function), e.start, e.end, orDefault(e.status), orDefault(e.message), orDefault(e.attrs)); err != nil {
+				orDefault(e.parent), orDefault(e.name), orDefault(e.kind), orDefault(e.resource), orDefault(e.function), e.start, e.end, orDefault(e.status), orDefault(e.message), orDefault(e.attrs), v.SpanID != "" && !summed); err != nil {
 				return err
 			}
 		}
@@ -335,19 +348,11 @@ func (x exec) flush(in *insert) (int64, error) {
 		clear(x.w.args)
 		x.w.args, x.w.rows = x.w.args[:0], 0
 	}()
-	key := stmtKey{in, rows}
-	st := x.w.stmts[key]
-	if st == nil {
-		var err error
-		if st, err = x.c.PrepareContext(x.ctx, in.query(rows)); err != nil {
-			return 0, err
-		}
-		if rows == 1 || rows == x.chunk {
-			x.w.stmts[key] = st // the statements every batch uses
-		} else {
-			defer st.Close()
-		}
+	st, done, err := x.prepare(in, rows, in.query)
+	if err != nil {
+		return 0, err
 	}
+	defer done()
 	ex, ok := st.(driver.StmtExecContext)
 	if !ok {
 		return 0, fmt.Errorf("sqlite driver statement %T cannot execute with a context", st)
@@ -364,6 +369,24 @@ func (x exec) flush(in *insert) (int64, error) {
 		return n, errDuplicate
 	}
 	return n, nil
+}
+
+// prepare returns the statement text(rows) keyed by q, kept for the
+// next batches when it has one row or a whole chunk, else to be closed by
+// done when used.
+func (x exec) prepare(q any, rows int, text func(int) string) (st driver.Stmt, done func(), err error) {
+	key := stmtKey{q, rows}
+	if st := x.w.stmts[key]; st != nil {
+		return st, func() {}, nil
+	}
+	if st, err = x.c.PrepareContext(x.ctx, text(rows)); err != nil {
+		return nil, nil, err
+	}
+	if rows == 1 || rows == chunkRows {
+		x.w.stmts[key] = st // the statements every batch uses
+		return st, func() {}, nil
+	}
+	return st, func() { st.Close() }, nil
 }
 
 // traceSum is what a batch adds to one trace's summary row.
