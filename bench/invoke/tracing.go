@@ -26,18 +26,25 @@ type abSide struct {
 	lat  [2][]time.Duration // every latency sample, by part
 	rate [2][]float64       // requests per second, one per round, by part
 	cpu  [2][]float64       // µs of CPU per request in this process, one per round
+	// settle finishes the work a throughput measurement left behind (the
+	// span store's writing of what it buffered), inside the measurement,
+	// so that it is charged to this side and not to the next measured.
+	settle func()
+	busy   time.Duration // time measured on this side so far
 }
 
 // measure runs one round on the side: latency at 1 connection and
 // throughput at -c connections, through the Invoke API and the route.
 func (s *abSide) measure() (p50 [2]time.Duration, rate [2]float64) {
+	start := time.Now()
+	defer func() { s.busy += time.Since(start) }()
 	for part, url := range [2]string{s.st.invokeURL, s.st.routeURL} {
 		l := latency(url)
 		s.lat[part] = append(s.lat[part], l...)
 		p50[part] = pct(l, 50)
 	}
 	for part, url := range [2]string{s.st.invokeURL, s.st.routeURL} {
-		r, c := throughput(url)
+		r, c := throughput(url, s.settle)
 		s.rate[part] = append(s.rate[part], r)
 		s.cpu[part] = append(s.cpu[part], c.self)
 		rate[part] = r
@@ -66,6 +73,24 @@ func tracingAB(state, dir string) {
 	}
 	if off.st.p.Telemetry() != nil {
 		log.Fatal("tracing off: the platform still has telemetry; platform.Options.Tracing.Off is not honoured")
+	}
+	// The traced side's store writes what a measurement buffered, and runs
+	// retention once a minute of its load as its timer would, inside its
+	// own measurements: otherwise that work falls into whichever side is
+	// measured next (both platforms share this process and its CPU time).
+	var pruned time.Duration
+	on.settle = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := tel.Flush(ctx); err != nil {
+			log.Printf("flushing the span store: %v", err)
+		}
+		if on.busy-pruned >= time.Minute {
+			pruned = on.busy
+			if err := tel.Store().Prune(ctx); err != nil {
+				log.Printf("span store retention: %v", err)
+			}
+		}
 	}
 
 	fmt.Printf("tracing overhead: warm Echo, tracing off and on, %d rounds alternating which goes first; each round %d requests at 1 connection and %s at %d connections per part\n\n",

@@ -11,6 +11,10 @@
 // produced them carry on. Retention by age and by size runs periodically in
 // the same goroutine.
 //
+// A trace's summary (for listing traces) is a row of its own, folded in as
+// its spans arrive, except for a trace that is one invocation record, which
+// is its own summary (solo.go).
+//
 // The package knows the records of package model and nothing of OpenTelemetry
 // or of the hops that produce the records.
 package store
