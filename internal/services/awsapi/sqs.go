@@ -4,11 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/stacklab/stacklab/internal/services/queue"
 )
 
 const sqsNamespace = "com.amazonaws.sqs"
+
+// sqsOps are the SQS operations served.
+var sqsOps = []string{"SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage", "DeleteMessageBatch",
+	"ChangeMessageVisibility", "ChangeMessageVisibilityBatch", "GetQueueUrl", "GetQueueAttributes", "PurgeQueue"}
 
 // sqsError maps an error of the queue service to the SQS error a client
 // expects.
@@ -16,6 +21,8 @@ func sqsError(err error) error {
 	switch {
 	case errors.Is(err, queue.ErrNoQueue):
 		return &apiError{http.StatusBadRequest, sqsNamespace, "QueueDoesNotExist", err.Error()}
+	case errors.Is(err, queue.ErrReceiptHandle):
+		return &apiError{http.StatusBadRequest, sqsNamespace, "ReceiptHandleIsInvalid", err.Error()}
 	case errors.Is(err, queue.ErrInvalid):
 		return &apiError{http.StatusBadRequest, sqsNamespace, "InvalidParameterValue", err.Error()}
 	}
@@ -60,9 +67,10 @@ type sendMessageInput struct {
 }
 
 type sendMessageOutput struct {
-	MessageId        string
-	MD5OfMessageBody string
-	SequenceNumber   string `json:",omitempty"`
+	MessageId              string
+	MD5OfMessageBody       string
+	MD5OfMessageAttributes string `json:",omitempty"`
+	SequenceNumber         string `json:",omitempty"`
 }
 
 type sendBatchInput struct {
@@ -74,10 +82,11 @@ type sendBatchInput struct {
 }
 
 type sendBatchResult struct {
-	Id               string
-	MessageId        string
-	MD5OfMessageBody string
-	SequenceNumber   string `json:",omitempty"`
+	Id                     string
+	MessageId              string
+	MD5OfMessageBody       string
+	MD5OfMessageAttributes string `json:",omitempty"`
+	SequenceNumber         string `json:",omitempty"`
 }
 
 type sendBatchFailure struct {
@@ -115,7 +124,8 @@ func (h *Handler) sqs(r *http.Request, op string) (any, error) {
 		if err != nil {
 			return nil, sqsError(err)
 		}
-		return sendMessageOutput{MessageId: out.MessageID, MD5OfMessageBody: out.MD5OfBody, SequenceNumber: out.SequenceNumber}, nil
+		return sendMessageOutput{MessageId: out.MessageID, MD5OfMessageBody: out.MD5OfBody, SequenceNumber: out.SequenceNumber,
+			MD5OfMessageAttributes: queue.AttributesMD5(in.input().MessageAttributes)}, nil
 	case "SendMessageBatch":
 		var in sendBatchInput
 		if err := decode(r, &in, sqsInvalid); err != nil {
@@ -125,18 +135,8 @@ func (h *Handler) sqs(r *http.Request, op string) (any, error) {
 			return nil, sqsInvalid("SendMessageBatch: QueueUrl is required")
 		}
 		h.queueResource(ctx, in.QueueUrl)
-		if len(in.Entries) == 0 {
-			return nil, &apiError{http.StatusBadRequest, sqsNamespace, "EmptyBatchRequest", "SendMessageBatch: no Entries"}
-		}
-		if len(in.Entries) > maxBatch {
-			return nil, &apiError{http.StatusBadRequest, sqsNamespace, "TooManyEntriesInBatchRequest", fmt.Sprintf("SendMessageBatch: %d entries; at most %d", len(in.Entries), maxBatch)}
-		}
-		seen := map[string]bool{}
-		for _, e := range in.Entries {
-			if seen[e.Id] {
-				return nil, &apiError{http.StatusBadRequest, sqsNamespace, "BatchEntryIdsNotDistinct", fmt.Sprintf("SendMessageBatch: entry id %q is used twice", e.Id)}
-			}
-			seen[e.Id] = true
+		if err := checkEntries("SendMessageBatch", len(in.Entries), func(i int) string { return in.Entries[i].Id }); err != nil {
+			return nil, err
 		}
 		inputs := make([]queue.SendInput, len(in.Entries))
 		for i, e := range in.Entries {
@@ -162,9 +162,12 @@ func (h *Handler) sqs(r *http.Request, op string) (any, error) {
 				out.Failed = append(out.Failed, f)
 				continue
 			}
-			out.Successful = append(out.Successful, sendBatchResult{Id: e.Id, MessageId: res.MessageID, MD5OfMessageBody: res.MD5OfBody, SequenceNumber: res.SequenceNumber})
+			out.Successful = append(out.Successful, sendBatchResult{Id: e.Id, MessageId: res.MessageID, MD5OfMessageBody: res.MD5OfBody,
+				MD5OfMessageAttributes: queue.AttributesMD5(inputs[i].MessageAttributes), SequenceNumber: res.SequenceNumber})
 		}
 		return out, nil
+	case "ReceiveMessage", "DeleteMessage", "DeleteMessageBatch", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch", "GetQueueAttributes", "PurgeQueue":
+		return h.sqsReceiving(r, op)
 	case "GetQueueUrl":
 		var in struct{ QueueName string }
 		if err := decode(r, &in, sqsInvalid); err != nil {
@@ -181,5 +184,5 @@ func (h *Handler) sqs(r *http.Request, op string) (any, error) {
 		return map[string]string{"QueueUrl": "http://" + r.Host + "/queues/" + name}, nil
 	}
 	return nil, &apiError{http.StatusBadRequest, sqsNamespace, "InvalidAction",
-		fmt.Sprintf("SQS %s is not served by stacklab; it serves SendMessage, SendMessageBatch and GetQueueUrl (functions receive through event source mappings)", op)}
+		fmt.Sprintf("SQS %s is not served by stacklab; it serves %s (queues are made by deploying a template)", op, strings.Join(sqsOps, ", "))}
 }

@@ -1,6 +1,9 @@
 package queue
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors of the queue service; match them with errors.Is.
 var (
@@ -9,6 +12,9 @@ var (
 	// ErrInvalid: a message or parameter is not acceptable (too large,
 	// missing group id on a FIFO queue, bad receipt handle, ...).
 	ErrInvalid = errors.New("invalid parameter")
+	// ErrReceiptHandle: a receipt handle is not one a receive of the
+	// queue answered. It is also an ErrInvalid.
+	ErrReceiptHandle = fmt.Errorf("%w: receipt handle", ErrInvalid)
 	// ErrClosed: the service is closed.
 	ErrClosed = errors.New("queue service closed")
 )

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"github.com/stacklab/stacklab/internal/ids"
 	"log/slog"
@@ -52,6 +51,7 @@ type Config struct {
 	VisibilityTimeout time.Duration
 	Retention         time.Duration // MessageRetentionPeriod
 	Delay             time.Duration // DelaySeconds of the queue
+	ReceiveWait       time.Duration // ReceiveMessageWaitTimeSeconds: a receive's default wait
 	DeadLetter        string        // logical id or name of the dead-letter queue
 	MaxReceiveCount   int
 }
@@ -480,7 +480,14 @@ func (s *Service) Receive(ctx context.Context, name string, max int, wait time.D
 	if max < 1 || max > 10 {
 		return nil, fmt.Errorf("%w: receive 1 to 10 messages, not %d", ErrInvalid, max)
 	}
-	return s.receive(ctx, q, max, wait, 0)
+	ctx, span := s.receiveSpan(ctx, q)
+	defer span.End()
+	msgs, err := s.receive(ctx, q, max, wait, 0)
+	if err != nil {
+		span.RecordError(err)
+	}
+	s.received(span, msgs)
+	return msgs, err
 }
 
 // receive fetches up to max messages: it waits up to wait for the first,
@@ -624,32 +631,6 @@ func (s *Service) redrive(ctx context.Context, q *queue, msg jetstream.Msg, rece
 	}
 	s.log.Info("message moved to the dead-letter queue", "queue", q.cfg.ID, "dlq", q.dlq.cfg.ID, "message_id", msg.Headers().Get(hdrID))
 	return msg.DoubleAck(pctx)
-}
-
-// Delete removes a received message by its receipt handle.
-func (s *Service) Delete(ctx context.Context, name, receiptHandle string) error {
-	q, err := s.queue(name)
-	if err != nil {
-		return err
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(receiptHandle)
-	reply := string(raw)
-	// $JS.ACK.<stream>.<consumer>.… (or, with a domain and account hash,
-	// $JS.ACK.<domain>.<hash>.<stream>.<consumer>.…).
-	ours := "." + q.stream.CachedInfo().Config.Name + "." + consumerName + "."
-	if err != nil || !strings.HasPrefix(reply, "$JS.ACK.") || !strings.Contains(reply, ours) || strings.ContainsAny(reply, " *>") {
-		return fmt.Errorf("%w: the receipt handle is not one of queue %s", ErrInvalid, q.cfg.ID)
-	}
-	actx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if _, err := s.js.Conn().RequestWithContext(actx, reply, []byte("+ACK")); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
-			// Already deleted, or delivered again meanwhile.
-			return nil
-		}
-		return fmt.Errorf("deleting a message of queue %s: %w", q.cfg.ID, err)
-	}
-	return nil
 }
 
 // Purge deletes every message of a queue.

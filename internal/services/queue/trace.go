@@ -19,6 +19,8 @@ import (
 //   - a mapping's batch is a Consumer span "<queue> process" started with
 //     telemetry.StartBatch (a parent for one message, links for several)
 //     whose X-Ray header is the invocation's TraceID;
+//   - a receive (ReceiveMessage, not a mapping's) is a Client span "<queue>
+//     receive" linked to each message's context;
 //   - a redrive is a Producer span "<dlq> send" in the message's trace with
 //     a "redrive" event, and the message continues in that span's context.
 
@@ -52,6 +54,34 @@ func (s *Service) processSpan(ctx context.Context, q *queue, msgs []Message) (co
 		telemetry.MessagingOperation(telemetry.OpProcess),
 		telemetry.MessagingDestination(q.name()),
 		telemetry.MessagingBatchCount(len(msgs)))
+}
+
+// receiveSpan starts the span of a receive from q.
+func (s *Service) receiveSpan(ctx context.Context, q *queue) (context.Context, telemetry.Span) {
+	if s.tel == nil {
+		return ctx, telemetry.Span{}
+	}
+	return s.tel.StartSpan(ctx, q.cfg.ID+" receive", telemetry.Client,
+		telemetry.Resource(q.cfg.ID),
+		telemetry.MessagingSystem(telemetry.SystemSQS),
+		telemetry.MessagingOperation(telemetry.OpReceive),
+		telemetry.MessagingDestination(q.name()))
+}
+
+// received links a receive's span to the messages it got.
+func (s *Service) received(span telemetry.Span, msgs []Message) {
+	if s.tel == nil {
+		return
+	}
+	for _, m := range msgs {
+		if m.msg == nil {
+			continue
+		}
+		if sc, ok := tracectx.SpanContextFrom(tracectx.NATS(m.msg.Headers())); ok {
+			span.AddLink(sc, telemetry.MessagingMessageID(m.MessageID))
+		}
+	}
+	span.SetAttributes(telemetry.MessagingBatchCount(len(msgs)))
 }
 
 // redriveSpan starts the span of moving a message to q's dead-letter queue,
