@@ -232,7 +232,8 @@ func (t *Telemetry) Close(ctx context.Context) error {
 
 // xrayIDs makes trace ids whose first 4 bytes are the Unix time in seconds,
 // so that every trace id is also a well-formed X-Ray root
-// (1-<epoch hex>-<random>) that AWS tooling accepts.
+// (1-<epoch hex>-<random>) that AWS tooling accepts. It notes each new
+// trace id with the span store (store.NoteNewTrace).
 type xrayIDs struct{}
 
 var _ sdktrace.IDGenerator = xrayIDs{}
@@ -242,6 +243,9 @@ func (xrayIDs) NewIDs(context.Context) (trace.TraceID, trace.SpanID) {
 	binary.BigEndian.PutUint32(tid[:4], uint32(time.Now().Unix()))
 	binary.BigEndian.PutUint32(tid[4:8], rand.Uint32())
 	binary.BigEndian.PutUint64(tid[8:], rand.Uint64())
+	// Nothing of this trace is stored yet; the span store's writer needs
+	// not look it up (store/fresh.go).
+	store.NoteNewTrace(tid)
 	return tid, newSpanID()
 }
 

@@ -98,23 +98,25 @@ func traceOf(it *item) string {
 }
 
 // soloRecords returns the batch's records to write solo (by trace id), and
-// the batch's other traces, whose summaries are upserted.
-func (x exec) soloRecords(batch []item) (solo map[string]bool, others []string, err error) {
+// the batch's other traces, whose summaries are upserted, with those of
+// them that are fresh (nothing of them stored before, see fresh.go).
+func (x exec) soloRecords(batch []item) (solo map[string]bool, others []string, fresh map[string]bool, err error) {
+	fresh = takeFresh(batch)
 	count := make(map[string]int, len(batch))
 	for i := range batch {
 		if tid := traceOf(&batch[i]); tid != "" {
 			count[tid]++
 		}
 	}
-	var candidates []string
+	var candidates []string // to look up
+	solo = map[string]bool{}
 	for i := range batch {
 		if v := batch[i].inv; v != nil && v.SpanID != "" && v.TraceID != "" && count[v.TraceID] == 1 {
-			candidates = append(candidates, v.TraceID)
+			solo[v.TraceID] = true
+			if !fresh[v.TraceID] {
+				candidates = append(candidates, v.TraceID)
+			}
 		}
-	}
-	solo = make(map[string]bool, len(candidates))
-	for _, tid := range candidates {
-		solo[tid] = true
 	}
 	err = x.each(&knownTraces, candidates, 1, func(v []driver.Value) {
 		if tid, ok := v[0].(string); ok {
@@ -122,14 +124,14 @@ func (x exec) soloRecords(batch []item) (solo map[string]bool, others []string, 
 		}
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("look up traces: %w", err)
+		return nil, nil, nil, fmt.Errorf("look up traces: %w", err)
 	}
 	for tid := range count {
 		if !solo[tid] {
 			others = append(others, tid)
 		}
 	}
-	return solo, others, nil
+	return solo, others, fresh, nil
 }
 
 // foldSolo adds to sums the solo records already stored of traces, which
@@ -178,7 +180,7 @@ func (x exec) each(l *lookup, ids []string, cols int, row func([]driver.Value)) 
 
 // query runs l once over ids.
 func (x exec) query(l *lookup, ids []string, dest []driver.Value, row func([]driver.Value)) error {
-	st, done, err := x.prepare(l, len(ids), l.query)
+	st, done, err := x.prepare(stmtKey{q: l, rows: len(ids)}, func() string { return l.query(len(ids)) })
 	if err != nil {
 		return err
 	}

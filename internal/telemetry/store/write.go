@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -131,9 +132,18 @@ type insert struct {
 	dedupe bool
 }
 
-// query is the statement for rows rows.
-func (in insert) query(rows int) string {
-	one := "(" + strings.Repeat("?, ", in.cols-1) + "?)"
+// query is the statement for rows rows of a shape.
+func (in insert) query(rows int, sh *shape) string {
+	var b strings.Builder
+	b.WriteString("(")
+	for i := range in.cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(sh.text(i))
+	}
+	b.WriteString(")")
+	one := b.String()
 	return in.head + strings.Repeat(one+", ", rows-1) + one + in.tail
 }
 
@@ -151,14 +161,18 @@ type writer struct {
 	walPages int
 	stmts    map[stmtKey]driver.Stmt // prepared on conn
 	args     []driver.NamedValue
-	rows     int // rows in args
+	rows     int               // rows in args
+	shape    shape             // of the rows in args
+	shapes   map[shapeKey]bool // admitted (shape.go)
+	nshapes  map[*insert]int
 }
 
 // stmtKey names a prepared statement: an *insert or a *lookup for a
-// number of rows.
+// number of rows, an insert's of a shape.
 type stmtKey struct {
-	q    any
-	rows int
+	q     any
+	rows  int
+	shape shape
 }
 
 // writerCacheKiB is the writer connection's page cache, in KiB.
@@ -193,7 +207,7 @@ func newWriter(ctx context.Context, db *sql.DB, walPages int) (*writer, error) {
 			return nil, err
 		}
 	}
-	return &writer{conn: conn, walPages: walPages, stmts: map[stmtKey]driver.Stmt{}}, nil
+	return &writer{conn: conn, walPages: walPages, stmts: map[stmtKey]driver.Stmt{}, shapes: map[shapeKey]bool{}, nshapes: map[*insert]int{}}, nil
 }
 
 // close closes the statements and gives the connection back.
@@ -232,9 +246,13 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 		w.args, w.rows = w.args[:0], 0
 		x := exec{w: w, c: c, ctx: ctx, chunk: chunk}
 		sums := traceSums{}
-		solo, others, err := x.soloRecords(batch)
+		solo, others, fresh, err := x.soloRecords(batch)
 		if err != nil {
 			return err
+		}
+		if len(fresh) > 0 {
+			// No solo record of a fresh trace is stored to fold.
+			others = slices.DeleteFunc(others, func(tid string) bool { return fresh[tid] })
 		}
 		// Spans first, so that an error of a chunk stops the batch early.
 		for _, it := range batch {
@@ -327,13 +345,27 @@ type exec struct {
 // row adds a row of *in, executing the chunk when it is full. It returns the
 // rows the statement changed, 0 when none was executed. With chunk > 1 a
 // chunk of spans that changed fewer rows than it had is errDuplicate.
+//
+// A row of another shape than the rows gathered before executes those
+// first (a chunk's rows share a statement), and returns what that did.
 func (x exec) row(in *insert, vals ...any) (int64, error) {
-	for _, v := range vals {
-		x.w.args = append(x.w.args, driver.NamedValue{Ordinal: len(x.w.args) + 1, Value: v})
+	sh := x.w.shapeOf(in, vals)
+	var n int64
+	if x.w.rows > 0 && sh != x.w.shape {
+		var err error
+		if n, err = x.flush(in); err != nil {
+			return n, err
+		}
+	}
+	x.w.shape = sh
+	for i, v := range vals {
+		if sh[i] == 0 {
+			x.w.args = append(x.w.args, driver.NamedValue{Ordinal: len(x.w.args) + 1, Value: v})
+		}
 	}
 	x.w.rows++
 	if x.w.rows < x.chunk {
-		return 0, nil
+		return n, nil
 	}
 	return x.flush(in)
 }
@@ -348,7 +380,7 @@ func (x exec) flush(in *insert) (int64, error) {
 		clear(x.w.args)
 		x.w.args, x.w.rows = x.w.args[:0], 0
 	}()
-	st, done, err := x.prepare(in, rows, in.query)
+	st, done, err := x.prepare(stmtKey{in, rows, x.w.shape}, func() string { return in.query(rows, &x.w.shape) })
 	if err != nil {
 		return 0, err
 	}
@@ -365,24 +397,24 @@ func (x exec) flush(in *insert) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if in.dedupe && rows > 1 && n < int64(rows) {
+	if in.dedupe && x.chunk > 1 && n < int64(rows) {
+		// (With chunk 1 the caller reads n.)
 		return n, errDuplicate
 	}
 	return n, nil
 }
 
-// prepare returns the statement text(rows) keyed by q, kept for the
-// next batches when it has one row or a whole chunk, else to be closed by
-// done when used.
-func (x exec) prepare(q any, rows int, text func(int) string) (st driver.Stmt, done func(), err error) {
-	key := stmtKey{q, rows}
+// prepare returns the statement text() keyed by key, kept for the next
+// batches when it has one row or a whole chunk (and fewer than maxStmts
+// are kept), else to be closed by done when used.
+func (x exec) prepare(key stmtKey, text func() string) (st driver.Stmt, done func(), err error) {
 	if st := x.w.stmts[key]; st != nil {
 		return st, func() {}, nil
 	}
-	if st, err = x.c.PrepareContext(x.ctx, text(rows)); err != nil {
+	if st, err = x.c.PrepareContext(x.ctx, text()); err != nil {
 		return nil, nil, err
 	}
-	if rows == 1 || rows == chunkRows {
+	if (key.rows == 1 || key.rows == chunkRows) && len(x.w.stmts) < maxStmts {
 		x.w.stmts[key] = st // the statements every batch uses
 		return st, func() {}, nil
 	}
