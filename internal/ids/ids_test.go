@@ -1,6 +1,10 @@
 package ids
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
 	"regexp"
 	"testing"
 	"time"
@@ -42,6 +46,27 @@ func TestV7(t *testing.T) {
 		seen[id] = true
 		if i%10 == 0 && id <= prev {
 			t.Fatalf("got %q after %q, want ids made a millisecond later to sort later", id, prev)
+		}
+		prev = id
+	}
+}
+
+func TestTrace(t *testing.T) {
+	at := time.Date(2026, 11, 22, 6, 15, 0, 123456789, time.UTC)
+	id := Trace(at)
+	if got, want := hex.EncodeToString(id[:8]), fmt.Sprintf("%08x%08x", at.Unix(), 123456789); got != want {
+		t.Errorf("got time bits %s, want %s (seconds, then nanoseconds)", got, want)
+	}
+	seen := make(map[[16]byte]bool, 100_000)
+	var prev [16]byte
+	for i := range 100_000 {
+		id := Trace(at.Add(time.Duration(i) * 7 * time.Microsecond))
+		if seen[id] {
+			t.Fatalf("got %x twice", id)
+		}
+		seen[id] = true
+		if bytes.Compare(id[:], prev[:]) <= 0 || binary.BigEndian.Uint64(id[8:]) == 0 {
+			t.Fatalf("got %x after %x, want ids made later to sort later, with a random right half", id, prev)
 		}
 		prev = id
 	}

@@ -15,6 +15,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/stacklab/stacklab/internal/ids"
 	"github.com/stacklab/stacklab/internal/telemetry/export"
 	"github.com/stacklab/stacklab/internal/telemetry/model"
 	"github.com/stacklab/stacklab/internal/telemetry/store"
@@ -232,17 +233,15 @@ func (t *Telemetry) Close(ctx context.Context) error {
 
 // xrayIDs makes trace ids whose first 4 bytes are the Unix time in seconds,
 // so that every trace id is also a well-formed X-Ray root
-// (1-<epoch hex>-<random>) that AWS tooling accepts. It notes each new
+// (1-<epoch hex>-<random>) that AWS tooling accepts, and which sort by
+// the time they were made (ids.Trace). It notes each new
 // trace id with the span store (store.NoteNewTrace).
 type xrayIDs struct{}
 
 var _ sdktrace.IDGenerator = xrayIDs{}
 
 func (xrayIDs) NewIDs(context.Context) (trace.TraceID, trace.SpanID) {
-	var tid trace.TraceID
-	binary.BigEndian.PutUint32(tid[:4], uint32(time.Now().Unix()))
-	binary.BigEndian.PutUint32(tid[4:8], rand.Uint32())
-	binary.BigEndian.PutUint64(tid[8:], rand.Uint64())
+	tid := trace.TraceID(ids.Trace(time.Now()))
 	// Nothing of this trace is stored yet; the span store's writer needs
 	// not look it up (store/fresh.go).
 	store.NoteNewTrace(tid)
