@@ -83,6 +83,16 @@ Resources:
       EventInvokeConfig:
         DestinationConfig:
           OnFailure: {Type: EventBridge, Destination: arn:aws:events:us-east-1:123456789012:event-bus/elsewhere}`, "", []string{"OnFailure.Destination:", "event-bus/elsewhere", "an event bus"}},
+		{"CloudFormation EventInvokeConfig resource", `AWS::Serverless::Function
+    Properties: {CodeUri: x, Handler: h, Runtime: python3.12}
+  FnConfig:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties:
+      FunctionName: !Ref Fn
+      Qualifier: $LATEST
+      DestinationConfig:
+        OnSuccess: {Destination: !Ref T}
+        OnFailure: {Destination: arn:aws:sqs:us-east-1:123456789012:failed-events}`, "|SNS T|SQS Q", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			st := stacktest.Build(t, head+tt.props+"\n")

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,6 +28,7 @@ func queueConfigs(st *stack.Stack) []queue.Config {
 			VisibilityTimeout: time.Duration(q.VisibilityTimeout) * time.Second,
 			Retention:         time.Duration(q.MessageRetentionPeriod) * time.Second,
 			Delay:             time.Duration(q.DelaySeconds) * time.Second,
+			ReceiveWait:       time.Duration(q.ReceiveWaitTime) * time.Second,
 			MaxReceiveCount:   q.MaxReceiveCount,
 		}
 		if q.MaxReceiveCount > 0 {
@@ -60,16 +62,19 @@ func queueMappings(st *stack.Stack) []queue.Mapping {
 		return "", false
 	}
 	reports := func(types []string) bool { return slices.Contains(types, "ReportBatchItemFailures") }
-	// A function with reserved concurrency gets no more batches at once
-	// than it may run, which would be throttled and wait out the
-	// visibility timeout.
-	batches := func(fn string) int {
+	// A mapping runs ScalingConfig.MaximumConcurrency batches at once when
+	// it is set (Lambda invokes the function up to that many at once from
+	// the queue), else queue.DefaultConcurrency. A function with reserved
+	// concurrency gets no more batches at once than it may run, which
+	// would be throttled and wait out the visibility timeout.
+	batches := func(fn string, maxConcurrency int) int {
+		n := cmp.Or(maxConcurrency, queue.DefaultConcurrency)
 		for _, f := range st.Functions {
 			if f.Name == fn && f.ReservedConcurrency != nil && *f.ReservedConcurrency > 0 {
-				return min(*f.ReservedConcurrency, queue.DefaultConcurrency)
+				n = min(n, *f.ReservedConcurrency)
 			}
 		}
-		return 0
+		return n
 	}
 	var out []queue.Mapping
 	for _, f := range st.Functions {
@@ -80,7 +85,7 @@ func queueMappings(st *stack.Stack) []queue.Mapping {
 			if id, ok := isQueue(e.Source); ok {
 				out = append(out, queue.Mapping{ID: f.ID + "." + e.ID, Queue: id, Function: f.Name, BatchSize: e.BatchSize,
 					Window: time.Duration(e.MaxBatchingWindow) * time.Second, ReportBatchItemFailures: reports(e.FunctionResponseTypes),
-					Concurrency: batches(f.Name)})
+					Concurrency: batches(f.Name, e.MaximumConcurrency)})
 			}
 		}
 	}
@@ -102,7 +107,7 @@ func queueMappings(st *stack.Stack) []queue.Mapping {
 		}
 		out = append(out, queue.Mapping{ID: m.ID, Queue: id, Function: fn, BatchSize: m.BatchSize,
 			Window: time.Duration(m.MaxBatchingWindow) * time.Second, ReportBatchItemFailures: reports(m.FunctionResponseTypes),
-			Concurrency: batches(fn)})
+			Concurrency: batches(fn, m.MaximumConcurrency)})
 	}
 	return out
 }

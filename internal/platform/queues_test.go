@@ -22,6 +22,9 @@ Resources:
     Type: AWS::SQS::Queue
     Properties:
       QueueName: jobs-dead
+      ReceiveMessageWaitTimeSeconds: 10
+  Bulk:
+    Type: AWS::SQS::Queue
   Orders:
     Type: AWS::SQS::Queue
     Properties:
@@ -43,6 +46,7 @@ Resources:
             BatchSize: 5
             MaximumBatchingWindowInSeconds: 2
             FunctionResponseTypes: [ReportBatchItemFailures]
+            ScalingConfig: {MaximumConcurrency: 50}
         Off:
           Type: SQS
           Properties:
@@ -52,6 +56,19 @@ Resources:
           Type: SQS
           Properties:
             Queue: arn:aws:sqs:us-east-1:123456789012:not-here
+  BulkWorker:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src
+      Handler: bootstrap
+      Runtime: provided.al2023
+      Events:
+        Bulk:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Bulk.Arn
+            ScalingConfig:
+              MaximumConcurrency: 40
   Mapping:
     Type: AWS::Lambda::EventSourceMapping
     Properties:
@@ -63,6 +80,7 @@ Resources:
       FunctionName: arn:aws:lambda:us-east-1:123456789012:function:other-fn
       EventSourceArn: arn:aws:sqs:us-east-1:123456789012:Orders.fifo
       BatchSize: 1
+      ScalingConfig: {MaximumConcurrency: 3}
 `
 
 func TestQueueConfigsAndMappings(t *testing.T) {
@@ -77,7 +95,8 @@ func TestQueueConfigsAndMappings(t *testing.T) {
 	gotQ := queueConfigs(st)
 	wantQ := []queue.Config{
 		{ID: "Jobs", VisibilityTimeout: time.Minute, Retention: 96 * time.Hour, Delay: 5 * time.Second, DeadLetter: "JobsDLQ", MaxReceiveCount: 3},
-		{ID: "JobsDLQ", Name: "jobs-dead", VisibilityTimeout: 30 * time.Second, Retention: 96 * time.Hour},
+		{ID: "JobsDLQ", Name: "jobs-dead", VisibilityTimeout: 30 * time.Second, Retention: 96 * time.Hour, ReceiveWait: 10 * time.Second},
+		{ID: "Bulk", VisibilityTimeout: 30 * time.Second, Retention: 96 * time.Hour},
 		{ID: "Orders", Fifo: true, ContentBasedDedup: true, VisibilityTimeout: 30 * time.Second, Retention: 96 * time.Hour},
 	}
 	if !reflect.DeepEqual(gotQ, wantQ) {
@@ -86,8 +105,9 @@ func TestQueueConfigsAndMappings(t *testing.T) {
 	gotM := queueMappings(st)
 	wantM := []queue.Mapping{
 		{ID: "Worker.Jobs", Queue: "Jobs", Function: "worker-fn", BatchSize: 5, Window: 2 * time.Second, ReportBatchItemFailures: true, Concurrency: 2},
+		{ID: "BulkWorker.Bulk", Queue: "Bulk", Function: "BulkWorker", Concurrency: 40},
 		{ID: "Mapping", Queue: "JobsDLQ", Function: "worker-fn", Concurrency: 2},
-		{ID: "OrdersMapping", Queue: "Orders", Function: "other-fn", BatchSize: 1},
+		{ID: "OrdersMapping", Queue: "Orders", Function: "other-fn", BatchSize: 1, Concurrency: 3},
 	}
 	if !reflect.DeepEqual(gotM, wantM) {
 		t.Errorf("mappings:\n got %+v\nwant %+v", gotM, wantM)

@@ -46,7 +46,8 @@ type builder struct {
 	types map[string]string // logical id -> type, active resources
 	apis  map[string]*API
 
-	pendingSubs []pendingSub
+	pendingSubs          []pendingSub
+	pendingInvokeConfigs []pendingInvokeConfig
 }
 
 // Build makes the typed model and graph of a resolved template, checking the
@@ -81,6 +82,7 @@ func Build(t *template.Template) (*Stack, diag.List) {
 		b.s.Resources = append(b.s.Resources, res)
 		b.resource(r, res)
 	}
+	b.attachInvokeConfigs()
 	for _, api := range b.apis {
 		if api.Implicit {
 			b.s.APIs = append(b.s.APIs, api)
@@ -136,6 +138,9 @@ func (b *builder) resource(r *template.Resource, res *Resource) {
 		b.s.StateMachines = append(b.s.StateMachines, b.stateMachine(c, r, p))
 	case "AWS::Lambda::EventSourceMapping":
 		b.s.Mappings = append(b.s.Mappings, b.eventSourceMapping(c, r, p))
+	case "AWS::Lambda::EventInvokeConfig":
+		res.Runs = true
+		b.invokeConfigResource(c, r, p)
 	case "AWS::Kinesis::Stream":
 		s := &Stream{ID: r.ID, ShardCount: 1}
 		s.Name, _ = c.str(p.Get("Name"), "Name")

@@ -89,6 +89,7 @@ func (b *builder) eventProps(c *checker, owner string, e *Event, p *template.Val
 	case EventSQS:
 		e.Source = target(req("Queue", "add Queue: !GetAtt MyQueue.Arn"))
 		batch(10000)
+		e.MaximumConcurrency = scalingConfig(c, p.Get("ScalingConfig"), path+".ScalingConfig")
 	case EventSNS:
 		e.Source = target(req("Topic", "add Topic: !Ref MyTopic"))
 		if fp := p.Get("FilterPolicy"); c.mapping(fp, path+".FilterPolicy") {
@@ -135,6 +136,16 @@ func (b *builder) eventProps(c *checker, owner string, e *Event, p *template.Val
 		b.eventDLQ(c, p, path)
 	}
 	_ = what
+}
+
+// scalingConfig reads an SQS event source's ScalingConfig: its
+// MaximumConcurrency, 2 to 1000 as in Lambda, or 0 when not set.
+func scalingConfig(c *checker, v *template.Value, path string) int {
+	if !c.mapping(v, path) {
+		return 0
+	}
+	n, _ := c.integer(v.Get("MaximumConcurrency"), path+".MaximumConcurrency", 2, 1000)
+	return n
 }
 
 func (b *builder) scheduleState(c *checker, e *Event, p *template.Value, path string) {

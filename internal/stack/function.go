@@ -171,21 +171,36 @@ func (b *builder) eventInvokeConfig(c *checker, v *template.Value) *EventInvokeC
 	if !c.mapping(v, "EventInvokeConfig") {
 		return nil
 	}
+	return b.invokeConfig(c, v, "EventInvokeConfig.", true)
+}
+
+// invokeConfig reads the properties SAM's EventInvokeConfig and the
+// AWS::Lambda::EventInvokeConfig resource share, under prefix. SAM's
+// destinations name their Type; the resource's do not, and it is found
+// from the destination (destinationType).
+func (b *builder) invokeConfig(c *checker, v *template.Value, prefix string, typed bool) *EventInvokeConfig {
 	e := &EventInvokeConfig{}
-	if n, ok := c.integer(v.Get("MaximumRetryAttempts"), "EventInvokeConfig.MaximumRetryAttempts", 0, 2); ok {
+	if n, ok := c.integer(v.Get("MaximumRetryAttempts"), prefix+"MaximumRetryAttempts", 0, 2); ok {
 		e.MaximumRetryAttempts = &n
 	}
-	if n, ok := c.integer(v.Get("MaximumEventAgeInSeconds"), "EventInvokeConfig.MaximumEventAgeInSeconds", 60, 21600); ok {
+	if n, ok := c.integer(v.Get("MaximumEventAgeInSeconds"), prefix+"MaximumEventAgeInSeconds", 60, 21600); ok {
 		e.MaximumEventAgeInSeconds = &n
 	}
-	if dc := v.Get("DestinationConfig"); c.mapping(dc, "EventInvokeConfig.DestinationConfig") {
+	if dc := v.Get("DestinationConfig"); c.mapping(dc, prefix+"DestinationConfig") {
 		dest := func(key string) *Destination {
 			d := dc.Get(key)
-			path := "EventInvokeConfig.DestinationConfig." + key
+			path := prefix + "DestinationConfig." + key
 			if !c.mapping(d, path) {
 				return nil
 			}
 			out := &Destination{Target: target(d.Get("Destination"))}
+			if !typed {
+				dv := c.require(d, "Destination", path, "add Destination: the ARN of a queue, topic, function, event bus or bucket")
+				if dv != nil {
+					out.Type = b.destinationType(c, dv, out.Target, path+".Destination")
+				}
+				return out
+			}
 			out.Type, _ = c.oneOf(d.Get("Type"), path+".Type", "SQS", "SNS", "Lambda", "EventBridge", "S3Bucket")
 			if out.Type == "" && d.Get("Type") == nil {
 				c.errorf(d, path, "add Type: SQS, SNS, Lambda, EventBridge or S3Bucket", "missing required property Type")
@@ -199,4 +214,113 @@ func (b *builder) eventInvokeConfig(c *checker, v *template.Value) *EventInvokeC
 		e.OnFailure = dest("OnFailure")
 	}
 	return e
+}
+
+// destinationType is the kind of an async destination, as SAM's Type
+// names it, from the resource it refers to or its ARN.
+func (b *builder) destinationType(c *checker, v *template.Value, t Target, path string) string {
+	byType := map[string]string{
+		"AWS::SQS::Queue": "SQS", "AWS::SNS::Topic": "SNS", "AWS::Serverless::Function": "Lambda",
+		"AWS::Lambda::Function": "Lambda", "AWS::Events::EventBus": "EventBridge", "AWS::S3::Bucket": "S3Bucket",
+	}
+	byARN := []struct{ prefix, typ string }{
+		{"arn:aws:sqs:", "SQS"}, {"arn:aws:sns:", "SNS"}, {"arn:aws:lambda:", "Lambda"},
+		{"arn:aws:events:", "EventBridge"}, {"arn:aws:s3:", "S3Bucket"},
+	}
+	if t.Ref != "" {
+		if typ, ok := byType[b.types[t.Ref]]; ok {
+			return typ
+		}
+	} else {
+		for _, a := range byARN {
+			if strings.HasPrefix(t.Literal, a.prefix) {
+				return a.typ
+			}
+		}
+	}
+	c.errorf(v, path, "name a queue, topic, function, event bus or S3 bucket: !GetAtt Queue.Arn, !Ref Topic, or an ARN",
+		"%q is not a destination of async invocations", t.String())
+	return ""
+}
+
+// invokeConfigResource reads an AWS::Lambda::EventInvokeConfig; it is
+// given to its function once every resource is read (attachInvokeConfigs).
+func (b *builder) invokeConfigResource(c *checker, r *template.Resource, p *template.Value) {
+	fv := c.require(p, "FunctionName", "", "add FunctionName: !Ref MyFunction")
+	qv := c.require(p, "Qualifier", "", "add Qualifier: $LATEST (or a version or alias)")
+	if q, ok := c.str(qv, "Qualifier"); ok && q != "" && !validQualifier(q) {
+		c.errorf(qv, "Qualifier", "write $LATEST, a version number or an alias name", "%q is not a function version or alias", q)
+	}
+	cfg := b.invokeConfig(c, p, "", false)
+	if fv != nil {
+		b.pendingInvokeConfigs = append(b.pendingInvokeConfigs, pendingInvokeConfig{id: r.ID, fn: target(fv), v: fv, c: c, cfg: cfg})
+	}
+}
+
+// validQualifier reports whether q can be a version or alias: $LATEST,
+// digits, or letters, digits, - and _ (not digits only, which is a version).
+func validQualifier(q string) bool {
+	if q == "$LATEST" {
+		return true
+	}
+	if len(q) > 128 {
+		return false
+	}
+	for _, r := range q {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return q != ""
+}
+
+// pendingInvokeConfig is an AWS::Lambda::EventInvokeConfig waiting for its
+// function.
+type pendingInvokeConfig struct {
+	id  string
+	fn  Target
+	v   *template.Value
+	c   *checker
+	cfg *EventInvokeConfig
+}
+
+// attachInvokeConfigs gives each AWS::Lambda::EventInvokeConfig to the
+// function it names: the platform then retries and routes that function's
+// async invocations as it does with SAM's EventInvokeConfig. stacklab runs
+// one version of a function, so the Qualifier does not choose among them.
+func (b *builder) attachInvokeConfigs() {
+	from := map[*Function]string{}
+	for _, f := range b.s.Functions {
+		if f.EventInvokeConfig != nil {
+			from[f] = "its EventInvokeConfig property"
+		}
+	}
+	for _, pc := range b.pendingInvokeConfigs {
+		var fn *Function
+		for _, f := range b.s.Functions {
+			name := pc.fn.Literal
+			if i := strings.LastIndex(name, ":function:"); i >= 0 {
+				name, _, _ = strings.Cut(name[i+len(":function:"):], ":")
+			}
+			if pc.fn.Ref != "" && f.ID == pc.fn.Ref || pc.fn.Ref == "" && name != "" && (f.Name == name || f.ID == name) {
+				fn = f
+			}
+		}
+		switch {
+		case fn == nil && pc.fn.Ref != "":
+			if b.types[pc.fn.Ref] != "" || !b.isParam(pc.fn.Ref) {
+				pc.c.errorf(pc.v, "FunctionName", "write FunctionName: !Ref MyFunction, a function of this template",
+					"%q is not a function of this template", pc.fn.Ref)
+			}
+		case fn == nil:
+			// A function of another stack: nothing here to configure.
+		case from[fn] != "":
+			pc.c.errorf(pc.v, "FunctionName", "keep one: remove this resource or the other configuration",
+				"function %s already has an event invoke configuration (%s); CloudFormation would fail with \"already exists\"", fn.ID, from[fn])
+		default:
+			fn.EventInvokeConfig = pc.cfg
+			from[fn] = "resource " + pc.id
+		}
+	}
+	b.pendingInvokeConfigs = nil
 }

@@ -134,6 +134,9 @@ type Event struct {
 	MaxBatchingWindow     int      `json:"maximumBatchingWindowInSeconds,omitempty"`
 	StartingPosition      string   `json:"startingPosition,omitempty"`
 	FunctionResponseTypes []string `json:"functionResponseTypes,omitempty"`
+	// SQS: ScalingConfig.MaximumConcurrency, the most invocations at once
+	// from this event source (0: not set).
+	MaximumConcurrency int `json:"maximumConcurrency,omitempty"`
 
 	// Properties are all the event's properties, resolved.
 	Properties map[string]any `json:"properties,omitempty"`
@@ -275,6 +278,8 @@ type EventSourceMapping struct {
 	StartingPosition      string   `json:"startingPosition,omitempty"`
 	FunctionResponseTypes []string `json:"functionResponseTypes,omitempty"`
 	Enabled               bool     `json:"enabled"`
+	// MaximumConcurrency is ScalingConfig.MaximumConcurrency (0: not set).
+	MaximumConcurrency int `json:"maximumConcurrency,omitempty"`
 }
 
 // Stream is an AWS::Kinesis::Stream.

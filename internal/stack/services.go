@@ -372,5 +372,6 @@ func (b *builder) eventSourceMapping(c *checker, r *template.Resource, p *templa
 	if v, ok := c.boolean(p.Get("Enabled"), "Enabled"); ok {
 		m.Enabled = v
 	}
+	m.MaximumConcurrency = scalingConfig(c, p.Get("ScalingConfig"), "ScalingConfig")
 	return m
 }

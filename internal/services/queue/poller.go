@@ -27,9 +27,10 @@ type Mapping struct {
 	// ReportBatchItemFailures: the function answers the messages that
 	// failed as {"batchItemFailures":[{"itemIdentifier": messageId}]}.
 	ReportBatchItemFailures bool
-	// Concurrency is how many batches of a standard queue run at once
-	// (default DefaultConcurrency, as Lambda starts polling a queue with
-	// five concurrent batches). A FIFO queue runs one batch at a time.
+	// Concurrency is how many batches of a standard queue run at once:
+	// the event source's ScalingConfig.MaximumConcurrency when it has one,
+	// else DefaultConcurrency (Lambda starts polling a queue with five
+	// concurrent batches). A FIFO queue runs one batch at a time.
 	Concurrency int
 }
 
