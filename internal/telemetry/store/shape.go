@@ -14,17 +14,18 @@ import (
 // retries, no status message ...) or one of a few words (the outcome
 // "ok", the trigger "http", the version "$LATEST", a span's kind and
 // status), so the writer writes those into the statement as literals: a
-// row's shape says which of its values are which literal, the rows of a
-// chunk share a shape, and the writer keeps a statement for each shape it
-// has seen. It admits at most maxShapes shapes of an insert; rows of
-// another shape are all bound, so a workload of many shapes costs no more
-// than binding did.
+// row's shape says which of its values are which literal; the writer
+// gathers a batch's rows by shape and executes each shape's rows together
+// (write.go), and keeps the statements of each shape it has seen. It
+// admits at most maxShapes shapes of an insert; rows of another shape are
+// all bound, so a workload of many shapes costs no more than binding did.
 
 // maxShapes bounds the shapes of one insert, maxStmts the statements a
-// writer keeps prepared (two sizes of each shape, and the look-ups').
+// writer keeps prepared (six sizes of each shape of three inserts, and the
+// look-ups').
 const (
-	maxShapes = 16
-	maxStmts  = 4*maxShapes + 16
+	maxShapes = 8
+	maxStmts  = 6*3*maxShapes + 16
 )
 
 // maxCols is the most values a row of an insert has.
@@ -101,23 +102,28 @@ func literalOf(v any) byte {
 	return 0
 }
 
-// shapeOf is the shape of a row of in: its literals if the shape is
-// admitted (or can be), else none.
-func (w *writer) shapeOf(in *insert, vals []any) shape {
-	var sh shape
+// pendingOf returns the rows gathered of in in the shape of vals: its
+// literals if the shape is admitted (or can be), else none.
+func (w *writer) pendingOf(in *insert, vals []any) *pending {
+	k := shapeKey{in: in}
 	for i, v := range vals {
-		sh[i] = literalOf(v)
+		k.sh[i] = literalOf(v)
 	}
-	k := shapeKey{in, sh}
-	if w.shapes[k] {
-		return sh
+	if p := w.pend[k]; p != nil {
+		return p
 	}
-	if w.nshapes[in] < maxShapes {
-		w.shapes[k] = true
+	if w.nshapes[in] >= maxShapes {
+		k.sh = shape{}
+		if p := w.pend[k]; p != nil {
+			return p
+		}
+	} else {
 		w.nshapes[in]++
-		return sh
 	}
-	return shape{}
+	p := &pending{key: k}
+	w.pend[k] = p
+	w.order = append(w.order, p)
+	return p
 }
 
 // text is the statement's text of value i: "?" or its literal.

@@ -120,3 +120,28 @@ func sorted(spans []model.Span) []model.Span {
 	}
 	return out
 }
+
+// A record written twice in one batch is replaced in order, even when its
+// copies are of different shapes and the later one's shape came first.
+func TestRecordTwiceInABatch(t *testing.T) {
+	s := open(t, Options{})
+	other := invocationWithSpans(300, model.OutcomeOK)
+	first := invocationWithSpans(301, model.OutcomeUnhandled) // another shape: a status message
+	second := invocationWithSpans(301, model.OutcomeOK)       // the shape of other
+	second.Duration = ms(77)
+	s.AddInvocation(other)
+	// A span of other's trace, so that other is not solo either: the
+	// shape of second.
+	s.AddSpan(model.Span{TraceID: other.TraceID, SpanID: "00000000000000c1", ParentID: other.RunID, Name: "send",
+		Kind: model.KindProducer, Resource: "Chunks", Start: t0.Add(ms(3)), End: t0.Add(ms(4)), Status: model.StatusOK})
+	s.AddInvocation(first)
+	s.AddInvocation(second)
+	flush(t, s)
+	got, err := s.Invocations(context.Background(), InvocationFilter{RequestID: first.RequestID})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("records: %d, %v", len(got), err)
+	}
+	if got[0].Outcome != model.OutcomeOK || got[0].Duration != ms(77) {
+		t.Errorf("record written twice: outcome %s, duration %s; want the second copy's (ok, 77ms)", got[0].Outcome, got[0].Duration)
+	}
+}

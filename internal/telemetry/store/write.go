@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -160,11 +161,16 @@ type writer struct {
 	conn     *sql.Conn
 	walPages int
 	stmts    map[stmtKey]driver.Stmt // prepared on conn
-	args     []driver.NamedValue
-	rows     int               // rows in args
-	shape    shape             // of the rows in args
-	shapes   map[shapeKey]bool // admitted (shape.go)
-	nshapes  map[*insert]int
+	nshapes  map[*insert]int         // shapes admitted (shape.go)
+	pend     map[shapeKey]*pending   // rows gathered, by insert and admitted shape
+	order    []*pending              // pend in the order first seen
+}
+
+// pending are rows of one insert and shape gathered for a statement.
+type pending struct {
+	key  shapeKey
+	args []driver.NamedValue // the bound values, row after row
+	rows int
 }
 
 // stmtKey names a prepared statement: an *insert or a *lookup for a
@@ -207,7 +213,8 @@ func newWriter(ctx context.Context, db *sql.DB, walPages int) (*writer, error) {
 			return nil, err
 		}
 	}
-	return &writer{conn: conn, walPages: walPages, stmts: map[stmtKey]driver.Stmt{}, shapes: map[shapeKey]bool{}, nshapes: map[*insert]int{}}, nil
+	return &writer{conn: conn, walPages: walPages, stmts: map[stmtKey]driver.Stmt{}, nshapes: map[*insert]int{},
+		pend: map[shapeKey]*pending{}}, nil
 }
 
 // close closes the statements and gives the connection back.
@@ -242,8 +249,7 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 				_ = tx.Rollback()
 			}
 		}()
-		clear(w.args)
-		w.args, w.rows = w.args[:0], 0
+		w.reset()
 		x := exec{w: w, c: c, ctx: ctx, chunk: chunk}
 		sums := traceSums{}
 		solo, others, fresh, err := x.soloRecords(batch)
@@ -285,6 +291,13 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 		if err := x.foldSolo(others, batch, sums); err != nil {
 			return err
 		}
+		// Rows are executed grouped by shape, which reorders them; a record
+		// written twice in the batch must be replaced in order, so such a
+		// batch writes its records one at a time.
+		rx := x
+		if recordTwice(batch) {
+			rx.chunk = 1
+		}
 		for _, it := range batch {
 			v := it.inv
 			if v == nil {
@@ -306,7 +319,7 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 					sums.add(sp, sp.Status == model.StatusError)
 				}
 			}
-			if _, err := x.row(&insertInvocation, v.Function, orDefault(v.Version), orDefault(v.Deployment), v.RequestID, orDefault(v.TraceID), orDefault(v.Trigger),
+			if _, err := rx.row(&insertInvocation, v.Function, orDefault(v.Version), orDefault(v.Deployment), v.RequestID, orDefault(v.TraceID), orDefault(v.Trigger),
 				v.Start.UnixNano(), int64(v.QueueWait), int64(v.InitDuration), int64(v.Duration), int64(v.BilledDuration),
 				int64(v.MemorySizeMB), int64(v.MaxMemoryMB), v.Cold, string(v.Outcome), int64(v.Retries), v.GBSeconds, v.Cost,
 				orDefault(v.SpanID), orDefault(v.ParentID), orDefault(v.RunID), orDefault(v.Resource), orDefault(v.Instance), end, runStart, runEnd, orDefault(v.StatusMessage),
@@ -315,7 +328,7 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 				return err
 			}
 		}
-		if _, err := x.flush(&insertInvocation); err != nil {
+		if _, err := rx.flush(&insertInvocation); err != nil {
 			return err
 		}
 		// One summary update per trace rather than per span: a trace's spans
@@ -333,7 +346,7 @@ func (w *writer) writeTx(batch []item, chunk int) error {
 	})
 }
 
-// exec gathers rows of one insert at a time and executes them chunk rows a
+// exec gathers the rows of inserts by shape and executes them chunk rows a
 // statement.
 type exec struct {
 	w     *writer
@@ -342,45 +355,82 @@ type exec struct {
 	chunk int
 }
 
-// row adds a row of *in, executing the chunk when it is full. It returns the
-// rows the statement changed, 0 when none was executed. With chunk > 1 a
-// chunk of spans that changed fewer rows than it had is errDuplicate.
-//
-// A row of another shape than the rows gathered before executes those
-// first (a chunk's rows share a statement), and returns what that did.
-func (x exec) row(in *insert, vals ...any) (int64, error) {
-	sh := x.w.shapeOf(in, vals)
-	var n int64
-	if x.w.rows > 0 && sh != x.w.shape {
-		var err error
-		if n, err = x.flush(in); err != nil {
-			return n, err
-		}
+// reset forgets the rows gathered.
+func (w *writer) reset() {
+	for _, p := range w.order {
+		clear(p.args)
+		p.args, p.rows = p.args[:0], 0
 	}
-	x.w.shape = sh
-	for i, v := range vals {
-		if sh[i] == 0 {
-			x.w.args = append(x.w.args, driver.NamedValue{Ordinal: len(x.w.args) + 1, Value: v})
-		}
-	}
-	x.w.rows++
-	if x.w.rows < x.chunk {
-		return n, nil
-	}
-	return x.flush(in)
 }
 
-// flush executes the rows gathered.
-func (x exec) flush(in *insert) (int64, error) {
-	rows := x.w.rows
-	if rows == 0 {
+// row adds a row of *in to the rows of its shape, executing them when they
+// are a chunk. It returns the rows the statement changed, 0 when none was
+// executed. With chunk > 1 a chunk of spans that changed fewer rows than
+// it had is errDuplicate. Rows of one shape are executed together, so the
+// rows of an insert are not executed in the order given unless chunk is 1.
+func (x exec) row(in *insert, vals ...any) (int64, error) {
+	p := x.w.pendingOf(in, vals)
+	for i, v := range vals {
+		if p.key.sh[i] == 0 {
+			p.args = append(p.args, driver.NamedValue{Value: v})
+		}
+	}
+	p.rows++
+	if p.rows < x.chunk {
 		return 0, nil
 	}
+	return x.run(p)
+}
+
+// flush executes the rows of *in gathered.
+func (x exec) flush(in *insert) (int64, error) {
+	var total int64
+	for _, p := range x.w.order {
+		if p.key.in != in || p.rows == 0 {
+			continue
+		}
+		n, err := x.run(p)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// run executes p's rows, in statements of 32, 16, 8, 4, 2 and 1 rows (a
+// statement of each size is kept, rather than one prepared for each number
+// of rows a batch leaves over).
+func (x exec) run(p *pending) (int64, error) {
 	defer func() {
-		clear(x.w.args)
-		x.w.args, x.w.rows = x.w.args[:0], 0
+		clear(p.args)
+		p.args, p.rows = p.args[:0], 0
 	}()
-	st, done, err := x.prepare(stmtKey{in, rows, x.w.shape}, func() string { return in.query(rows, &x.w.shape) })
+	perRow := len(p.args) / p.rows
+	var total int64
+	for done := 0; done < p.rows; {
+		size := chunkRows
+		for size > p.rows-done {
+			size /= 2
+		}
+		args := p.args[done*perRow : (done+size)*perRow]
+		for i := range args {
+			args[i].Ordinal = i + 1
+		}
+		n, err := x.exec(p.key, size, args)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		done += size
+	}
+	return total, nil
+}
+
+// exec executes the statement of rows rows of a shape.
+func (x exec) exec(k shapeKey, rows int, args []driver.NamedValue) (int64, error) {
+	in := k.in
+	st, done, err := x.prepare(stmtKey{in, rows, k.sh}, func() string { return in.query(rows, &k.sh) })
 	if err != nil {
 		return 0, err
 	}
@@ -389,7 +439,7 @@ func (x exec) flush(in *insert) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("sqlite driver statement %T cannot execute with a context", st)
 	}
-	res, err := ex.ExecContext(x.ctx, x.w.args)
+	res, err := ex.ExecContext(x.ctx, args)
 	if err != nil {
 		return 0, err
 	}
@@ -404,9 +454,25 @@ func (x exec) flush(in *insert) (int64, error) {
 	return n, nil
 }
 
+// recordTwice reports whether a batch has two copies of one invocation
+// record (request id and retries).
+func recordTwice(batch []item) bool {
+	seen := map[string]bool{}
+	for i := range batch {
+		if v := batch[i].inv; v != nil {
+			k := v.RequestID + "/" + strconv.Itoa(v.Retries)
+			if seen[k] {
+				return true
+			}
+			seen[k] = true
+		}
+	}
+	return false
+}
+
 // prepare returns the statement text() keyed by key, kept for the next
-// batches when it has one row or a whole chunk (and fewer than maxStmts
-// are kept), else to be closed by done when used.
+// batches when its rows are a power of two (and fewer than maxStmts are
+// kept), else to be closed by done when used.
 func (x exec) prepare(key stmtKey, text func() string) (st driver.Stmt, done func(), err error) {
 	if st := x.w.stmts[key]; st != nil {
 		return st, func() {}, nil
@@ -414,7 +480,7 @@ func (x exec) prepare(key stmtKey, text func() string) (st driver.Stmt, done fun
 	if st, err = x.c.PrepareContext(x.ctx, text()); err != nil {
 		return nil, nil, err
 	}
-	if (key.rows == 1 || key.rows == chunkRows) && len(x.w.stmts) < maxStmts {
+	if key.rows&(key.rows-1) == 0 && len(x.w.stmts) < maxStmts {
 		x.w.stmts[key] = st // the statements every batch uses
 		return st, func() {}, nil
 	}
