@@ -26,13 +26,18 @@ import (
 
 // sendSpan starts the Producer span of one message sent to q.
 func (s *Service) sendSpan(ctx context.Context, q *queue) (context.Context, telemetry.Span) {
+	return s.opSpan(ctx, q, telemetry.OpSend, telemetry.Producer)
+}
+
+// opSpan starts the span "<queue> <op>" of an operation on q.
+func (s *Service) opSpan(ctx context.Context, q *queue, op string, kind telemetry.Kind) (context.Context, telemetry.Span) {
 	if s.tel == nil {
 		return ctx, telemetry.Span{}
 	}
-	return s.tel.StartSpan(ctx, q.cfg.ID+" send", telemetry.Producer,
+	return s.tel.StartSpan(ctx, q.cfg.ID+" "+op, kind,
 		telemetry.Resource(q.cfg.ID),
 		telemetry.MessagingSystem(telemetry.SystemSQS),
-		telemetry.MessagingOperation(telemetry.OpSend),
+		telemetry.MessagingOperation(op),
 		telemetry.MessagingDestination(q.name()))
 }
 
@@ -58,14 +63,7 @@ func (s *Service) processSpan(ctx context.Context, q *queue, msgs []Message) (co
 
 // receiveSpan starts the span of a receive from q.
 func (s *Service) receiveSpan(ctx context.Context, q *queue) (context.Context, telemetry.Span) {
-	if s.tel == nil {
-		return ctx, telemetry.Span{}
-	}
-	return s.tel.StartSpan(ctx, q.cfg.ID+" receive", telemetry.Client,
-		telemetry.Resource(q.cfg.ID),
-		telemetry.MessagingSystem(telemetry.SystemSQS),
-		telemetry.MessagingOperation(telemetry.OpReceive),
-		telemetry.MessagingDestination(q.name()))
+	return s.opSpan(ctx, q, telemetry.OpReceive, telemetry.Client)
 }
 
 // received links a receive's span to the messages it got.
