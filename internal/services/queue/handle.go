@@ -25,15 +25,29 @@ const MaxVisibilityTimeout = 12 * time.Hour
 // ackSubject checks that a receipt handle is one of q's deliveries and
 // returns its acknowledgement subject.
 func (q *queue) ackSubject(receiptHandle string) (string, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(receiptHandle)
-	reply := string(raw)
-	// $JS.ACK.<stream>.<consumer>.… (or, with a domain and account hash,
-	// $JS.ACK.<domain>.<hash>.<stream>.<consumer>.…).
-	ours := "." + q.stream.CachedInfo().Config.Name + "." + consumerName + "."
-	if err != nil || !strings.HasPrefix(reply, "$JS.ACK.") || !strings.Contains(reply, ours) || strings.ContainsAny(reply, " *>") {
+	subject, ok := ackSubjectOf(receiptHandle, q.stream.CachedInfo().Config.Name)
+	if !ok {
 		return "", fmt.Errorf("%w: %q is not one of queue %s (use the ReceiptHandle a receive answered)", ErrReceiptHandle, short(receiptHandle), q.cfg.ID)
 	}
-	return reply, nil
+	return subject, nil
+}
+
+// ackSubjectOf decodes a receipt handle into the acknowledgement subject
+// of a delivery of the stream's queue consumer: $JS.ACK.<stream>.<consumer>.…
+// (or, with a domain and account hash, $JS.ACK.<domain>.<hash>.<stream>.<consumer>.…),
+// with no wildcard or space a publish could misuse.
+func ackSubjectOf(receiptHandle, stream string) (string, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(receiptHandle)
+	if err != nil {
+		return "", false
+	}
+	subject := string(raw)
+	ours := "." + stream + "." + consumerName + "."
+	if !strings.HasPrefix(subject, "$JS.ACK.") || !strings.Contains(subject, ours) ||
+		strings.ContainsAny(subject, " \t\r\n*>") || strings.Contains(subject, "..") || strings.HasSuffix(subject, ".") {
+		return "", false
+	}
+	return subject, true
 }
 
 // ack sends an acknowledgement to a delivery and waits for JetStream to
