@@ -199,7 +199,7 @@ func AppendMarshalString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= ' ' && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if marshalSafe[c] {
 				i++
 				continue
 			}
@@ -244,3 +244,13 @@ func AppendMarshalString(b []byte, s string) []byte {
 }
 
 const hexDigit = "0123456789abcdef"
+
+// marshalSafe are the ASCII bytes encoding/json writes in a string as they
+// are (it escapes control characters, the quote, the backslash, and <, >
+// and & for HTML).
+var marshalSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := byte(' '); c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
