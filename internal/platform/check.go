@@ -39,8 +39,8 @@ func Check(file string, st *stack.Stack) diag.List {
 }
 
 // checkLine reads the place and the resource a deploy error names:
-// "[file:line:col: ]function|bucket|rule ID[ ...]: message".
-var checkLine = regexp.MustCompile(`^(?:(.+):(\d+):(\d+): )?(?:function|bucket|rule) ([A-Za-z0-9]+)\b`)
+// "[file:line:col: ]function|bucket|rule|resource ID[ ...]: message".
+var checkLine = regexp.MustCompile(`^(?:(.+):(\d+):(\d+): )?(?:function|bucket|rule|resource) ([A-Za-z0-9]+)\b`)
 
 // checkDiagnostic is a deploy error as a diagnostic at the resource it
 // names, or at the template when it names none.
@@ -63,7 +63,7 @@ func checkDiagnostic(file string, st *stack.Stack, line string) diag.Diagnostic 
 			d.Pos = r.Pos
 		}
 		// The diagnostic names the resource; the message need not.
-		for _, kind := range []string{"function ", "bucket ", "rule "} {
+		for _, kind := range []string{"function ", "bucket ", "rule ", "resource "} {
 			msg = strings.TrimPrefix(msg, kind+r.ID+": ")
 		}
 	}

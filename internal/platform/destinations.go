@@ -33,8 +33,12 @@ const (
 // against the stack.
 type asyncTarget struct {
 	Name string // toDeadLetterQueue, toOnSuccess or toOnFailure
-	Path string // the template property, for messages
-	Kind string // SQS, SNS, Lambda, EventBridge or S3Bucket
+	// Place is where the template sets it, as a message begins: "function
+	// Fn: DeadLetterQueue.TargetArn", or "resource FnConfig:
+	// DestinationConfig.OnFailure.Destination" for an
+	// AWS::Lambda::EventInvokeConfig (asyncPlace).
+	Place string
+	Kind  string // SQS, SNS, Lambda, EventBridge or S3Bucket
 	// ID is what the service takes: the logical id of the queue, topic or
 	// bucket, the name of the function, the event bus as written.
 	ID string
@@ -81,14 +85,14 @@ func (p *Platform) checkAsyncDestinations(st *stack.Stack) error {
 		}
 		for _, t := range []*asyncTarget{r.OnSuccess, r.OnFailure} {
 			if t != nil && senders[t.Kind] == nil {
-				msgs = append(msgs, fmt.Sprintf("function %s: %s: stacklab does not deliver %s destinations; use SQS, SNS, Lambda, EventBridge or S3Bucket", f.ID, t.Path, t.Kind))
+				msgs = append(msgs, fmt.Sprintf("%s: stacklab does not deliver %s destinations; use SQS, SNS, Lambda, EventBridge or S3Bucket", t.Place, t.Kind))
 			}
 		}
 	}
 	for _, f := range st.Functions {
 		if loop := successLoop(next, f.Name); loop != nil {
-			msgs = append(msgs, fmt.Sprintf("function %s: EventInvokeConfig.DestinationConfig.OnSuccess.Destination: %s invokes itself again on every success, forever; end the chain with a queue, a topic or a function without an OnSuccess function",
-				f.ID, strings.Join(loop, " -> ")))
+			msgs = append(msgs, fmt.Sprintf("%s: %s invokes itself again on every success, forever; end the chain with a queue, a topic or a function without an OnSuccess function",
+				asyncPlace(f, toOnSuccess), strings.Join(loop, " -> ")))
 		}
 	}
 	if len(msgs) > 0 {
@@ -117,26 +121,41 @@ func successLoop(next map[string]string, from string) []string {
 	}
 }
 
+// asyncPlace is where a function's DeadLetterQueue or destination is set,
+// as a message begins: the function and its property, or the
+// AWS::Lambda::EventInvokeConfig resource that configures the function
+// and the resource's property.
+func asyncPlace(f *stack.Function, name string) string {
+	if name == toDeadLetterQueue {
+		return "function " + f.ID + ": DeadLetterQueue.TargetArn"
+	}
+	if e := f.EventInvokeConfig; e != nil && e.Resource != "" {
+		return "resource " + e.Resource + ": DestinationConfig." + name + ".Destination"
+	}
+	return "function " + f.ID + ": EventInvokeConfig.DestinationConfig." + name + ".Destination"
+}
+
 // asyncRoutesOf resolves a function's DeadLetterQueue and destinations.
-// The error names the function, the property and the fix.
+// The error names the function (or its AWS::Lambda::EventInvokeConfig),
+// the property and the fix.
 func asyncRoutesOf(st *stack.Stack, f *stack.Function) (asyncRoutes, error) {
 	var r asyncRoutes
 	var errs []string
-	resolve := func(name, path, kind string, t stack.Target) *asyncTarget {
+	resolve := func(name, place, kind string, t stack.Target) *asyncTarget {
 		at, err := resolveTarget(st, kind, t)
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("function %s: %s: %v", f.ID, path, err))
+			errs = append(errs, fmt.Sprintf("%s: %v", place, err))
 			return nil
 		}
-		at.Name, at.Path = name, path
+		at.Name, at.Place = name, place
 		return at
 	}
 	if d := f.DeadLetterQueue; d != nil {
-		path := "DeadLetterQueue.TargetArn"
+		place := asyncPlace(f, toDeadLetterQueue)
 		if res := st.Lookup(f.ID); res != nil && res.Type == "AWS::Lambda::Function" {
-			path = "DeadLetterConfig.TargetArn"
+			place = "function " + f.ID + ": DeadLetterConfig.TargetArn"
 		}
-		r.DeadLetter = resolve(toDeadLetterQueue, path, d.Type, d.Target)
+		r.DeadLetter = resolve(toDeadLetterQueue, place, d.Type, d.Target)
 	}
 	if e := f.EventInvokeConfig; e != nil {
 		for _, c := range []struct {
@@ -147,12 +166,12 @@ func asyncRoutesOf(st *stack.Stack, f *stack.Function) (asyncRoutes, error) {
 			if c.d == nil || c.d.Type == "" {
 				continue
 			}
-			path := "EventInvokeConfig.DestinationConfig." + c.name + ".Destination"
+			place := asyncPlace(f, c.name)
 			if c.d.Type == "S3Bucket" && c.name == toOnSuccess {
-				errs = append(errs, fmt.Sprintf("function %s: %s: S3Bucket destinations take failed events only, as in AWS Lambda; use SQS, SNS or Lambda for OnSuccess", f.ID, path))
+				errs = append(errs, fmt.Sprintf("%s: S3Bucket destinations take failed events only, as in AWS Lambda; use SQS, SNS or Lambda for OnSuccess", place))
 				continue
 			}
-			*c.to = resolve(c.name, path, c.d.Type, c.d.Target)
+			*c.to = resolve(c.name, place, c.d.Type, c.d.Target)
 		}
 	}
 	if len(errs) > 0 {

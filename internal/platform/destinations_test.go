@@ -430,3 +430,36 @@ func TestAsyncDestinationUnavailable(t *testing.T) {
 		t.Errorf("Failing ran %d times, want once: waiting for a destination must not run it again", n)
 	}
 }
+
+// An AWS::Lambda::EventInvokeConfig sets its function's retries and event
+// age as SAM's property does, and a destination of it that names nothing
+// of the stack is reported at the resource, with its own property path.
+func TestEventInvokeConfigResource(t *testing.T) {
+	st := stacktest.Build(t, `Resources:
+  FnConfig:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties:
+      FunctionName: !Ref Fn
+      Qualifier: $LATEST
+      MaximumRetryAttempts: 0
+      MaximumEventAgeInSeconds: 120
+      DestinationConfig:
+        OnFailure: {Destination: arn:aws:sqs:us-east-1:123456789012:gone}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Code: {ZipFile: x}, Handler: h, Runtime: python3.12, Role: r, FunctionName: fn}
+`)
+	p := &Platform{stack: st}
+	pol := p.retryPolicy("fn")
+	if pol.MaximumRetryAttempts != 0 || pol.MaximumEventAge != 2*time.Minute {
+		t.Errorf("retry policy %+v, want 0 retries and 2m0s of event age", pol)
+	}
+	if def := invoke.DefaultRetryPolicy; def.MaximumRetryAttempts == 0 || def.MaximumEventAge == 2*time.Minute {
+		t.Fatalf("the default policy %+v is the one the test expects; change the test's values", def)
+	}
+	diags := Check("template.yaml", st)
+	if len(diags) != 1 || diags[0].Resource != "FnConfig" ||
+		!strings.HasPrefix(diags[0].Message, "DestinationConfig.OnFailure.Destination: arn:aws:sqs:us-east-1:123456789012:gone is not an SQS queue of this stack") {
+		t.Errorf("findings %v, want one on FnConfig at DestinationConfig.OnFailure.Destination", diags)
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stacklab/stacklab/internal/services/queue"
 	"github.com/stacklab/stacklab/internal/stack"
+	"github.com/stacklab/stacklab/internal/stack/stacktest"
 	"github.com/stacklab/stacklab/internal/template"
 )
 
@@ -111,5 +112,50 @@ func TestQueueConfigsAndMappings(t *testing.T) {
 	}
 	if !reflect.DeepEqual(gotM, wantM) {
 		t.Errorf("mappings:\n got %+v\nwant %+v", gotM, wantM)
+	}
+}
+
+// TestQueueMappingsConcurrency: a mapping runs ScalingConfig's
+// MaximumConcurrency batches at once, or queue.DefaultConcurrency, never
+// more than its function's reserved concurrency.
+func TestQueueMappingsConcurrency(t *testing.T) {
+	const head = `Transform: AWS::Serverless-2016-10-31
+Resources:
+  Q: {Type: AWS::SQS::Queue}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src
+      Handler: bootstrap
+      Runtime: provided.al2023
+`
+	sqsEvent := func(scaling string) string {
+		return "      Events:\n        Work: {Type: SQS, Properties: {Queue: !GetAtt Q.Arn" + scaling + "}}\n"
+	}
+	for _, tt := range []struct {
+		name, props string
+		want        queue.Mapping
+	}{
+		{"default", sqsEvent(""), queue.Mapping{ID: "Fn.Work", Queue: "Q", Function: "Fn", Concurrency: queue.DefaultConcurrency}},
+		{"MaximumConcurrency 2", sqsEvent(", ScalingConfig: {MaximumConcurrency: 2}"), queue.Mapping{ID: "Fn.Work", Queue: "Q", Function: "Fn", Concurrency: 2}},
+		{"MaximumConcurrency 50", sqsEvent(", ScalingConfig: {MaximumConcurrency: 50}"), queue.Mapping{ID: "Fn.Work", Queue: "Q", Function: "Fn", Concurrency: 50}},
+		{"reserved 3, MaximumConcurrency 50", "      ReservedConcurrentExecutions: 3\n" + sqsEvent(", ScalingConfig: {MaximumConcurrency: 50}"),
+			queue.Mapping{ID: "Fn.Work", Queue: "Q", Function: "Fn", Concurrency: 3}},
+		{"reserved 3, default", "      ReservedConcurrentExecutions: 3\n" + sqsEvent(""), queue.Mapping{ID: "Fn.Work", Queue: "Q", Function: "Fn", Concurrency: 3}},
+		{"EventSourceMapping, MaximumConcurrency 20", `  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {FunctionName: !Ref Fn, EventSourceArn: !GetAtt Q.Arn, BatchSize: 4, ScalingConfig: {MaximumConcurrency: 20}}
+`, queue.Mapping{ID: "M", Queue: "Q", Function: "Fn", BatchSize: 4, Concurrency: 20}},
+		{"EventSourceMapping, default", `  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {FunctionName: !Ref Fn, EventSourceArn: !GetAtt Q.Arn}
+`, queue.Mapping{ID: "M", Queue: "Q", Function: "Fn", Concurrency: queue.DefaultConcurrency}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := queueMappings(stacktest.Build(t, head+tt.props))
+			if len(got) != 1 || !reflect.DeepEqual(got[0], tt.want) {
+				t.Errorf("got %+v, want [%+v]", got, tt.want)
+			}
+		})
 	}
 }

@@ -10,7 +10,9 @@ import (
 )
 
 // kinds maps the resource types stacklab runs to their kind. Every other
-// type is KindOther: accepted, drawn, planned, not run.
+// type is KindOther: accepted, drawn, planned, not run; the one exception
+// is AWS::Lambda::EventInvokeConfig, drawn as other but run, as part of the
+// function it configures.
 var kinds = map[string]Kind{
 	"AWS::Serverless::Function":        KindFunction,
 	"AWS::Lambda::Function":            KindFunction,

@@ -217,7 +217,10 @@ func (b *builder) invokeConfig(c *checker, v *template.Value, prefix string, typ
 }
 
 // destinationType is the kind of an async destination, as SAM's Type
-// names it, from the resource it refers to or its ARN.
+// names it, from the resource it refers to or its ARN. A destination only
+// known when the stack is deployed (a parameter without a value, a value
+// computed from one) is valid, but its kind is unknown and stacklab does
+// not deliver to it: it is warned of, and the kind is "".
 func (b *builder) destinationType(c *checker, v *template.Value, t Target, path string) string {
 	byType := map[string]string{
 		"AWS::SQS::Queue": "SQS", "AWS::SNS::Topic": "SNS", "AWS::Serverless::Function": "Lambda",
@@ -227,11 +230,20 @@ func (b *builder) destinationType(c *checker, v *template.Value, t Target, path 
 		{"arn:aws:sqs:", "SQS"}, {"arn:aws:sns:", "SNS"}, {"arn:aws:lambda:", "Lambda"},
 		{"arn:aws:events:", "EventBridge"}, {"arn:aws:s3:", "S3Bucket"},
 	}
-	if t.Ref != "" {
+	switch {
+	case t.Ref != "" && b.types[t.Ref] == "" && b.isParam(t.Ref):
+		c.warnf(v, path, "give the parameter a value with --param "+t.Ref+"=arn:aws:sqs:..., or point Destination at a resource of this template",
+			"Destination is parameter %s, which has no value; stacklab cannot tell what kind of destination it is and does not deliver to it", t.Ref)
+		return ""
+	case t.IsZero() && isFn(v):
+		c.warnf(v, path, "give the parameters it uses a value with --param Name=Value, or point Destination at a resource of this template",
+			"Destination is computed from values stacklab does not know; it cannot tell what kind of destination it is and does not deliver to it")
+		return ""
+	case t.Ref != "":
 		if typ, ok := byType[b.types[t.Ref]]; ok {
 			return typ
 		}
-	} else {
+	default:
 		for _, a := range byARN {
 			if strings.HasPrefix(t.Literal, a.prefix) {
 				return a.typ
@@ -318,6 +330,7 @@ func (b *builder) attachInvokeConfigs() {
 			pc.c.errorf(pc.v, "FunctionName", "keep one: remove this resource or the other configuration",
 				"function %s already has an event invoke configuration (%s); CloudFormation would fail with \"already exists\"", fn.ID, from[fn])
 		default:
+			pc.cfg.Resource = pc.id
 			fn.EventInvokeConfig = pc.cfg
 			from[fn] = "resource " + pc.id
 		}

@@ -5,7 +5,8 @@ package stack
 type Kind string
 
 // The kinds of resource. KindOther covers every type that stacklab accepts but
-// does not run (IAM, Logs, EC2, ...).
+// does not run (IAM, Logs, EC2, ...), and AWS::Lambda::EventInvokeConfig,
+// which runs as part of its function (Node.Runs and Resource.Runs say so).
 const (
 	KindFunction     Kind = "function"
 	KindBucket       Kind = "bucket"

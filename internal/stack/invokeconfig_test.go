@@ -93,6 +93,9 @@ func TestEventInvokeConfigResource(t *testing.T) {
 		p.OnSuccess == nil || p.OnSuccess.Type != "EventBridge" || p.OnFailure == nil || p.OnFailure.Type != "S3Bucket" {
 		t.Errorf("Plain's config: %+v, want 0 retries, EventBridge on success, S3Bucket on failure", p)
 	}
+	if e != nil && e.Resource != "FnConfig" || p != nil && p.Resource != "PlainConfig" {
+		t.Errorf("configs' resources: %q and %q, want FnConfig and PlainConfig", e.Resource, p.Resource)
+	}
 	edges := map[string]bool{}
 	for _, ed := range s.Graph.Edges {
 		edges[ed.From+" -> "+ed.To+" "+ed.Label] = true
@@ -105,6 +108,71 @@ func TestEventInvokeConfigResource(t *testing.T) {
 	for _, d := range diags {
 		if d.Resource == "FnConfig" || d.Resource == "PlainConfig" {
 			t.Errorf("finding on the config resource: %v (it runs)", d)
+		}
+	}
+}
+
+// The resource may come before its function, and name it by name or ARN;
+// a function of another stack, or one given as a parameter, is not an
+// error, nor is a destination known only when the stack is deployed.
+func TestEventInvokeConfigResourceNames(t *testing.T) {
+	s, diags := build(t, `Transform: AWS::Serverless-2016-10-31
+Parameters:
+  OtherFn: {Type: String}
+  FailedArn: {Type: String}
+  Region: {Type: String}
+Resources:
+  EarlyConfig:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties: {FunctionName: !Ref Late, Qualifier: "1", MaximumRetryAttempts: 1}
+  ByARN:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties:
+      FunctionName: arn:aws:lambda:us-east-1:123456789012:function:named-fn
+      Qualifier: $LATEST
+      MaximumEventAgeInSeconds: 3600
+      DestinationConfig:
+        OnSuccess: {Destination: !Ref FailedArn}
+        OnFailure: {Destination: !Sub "arn:aws:sqs:${Region}:123456789012:failed"}
+  Elsewhere:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties: {FunctionName: not-in-this-stack, Qualifier: $LATEST}
+  FromParam:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties: {FunctionName: !Ref OtherFn, Qualifier: $LATEST}
+  Late:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: x, Handler: h, Runtime: python3.12}
+  Named:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: x, Handler: h, Runtime: python3.12, FunctionName: named-fn}
+`)
+	if diags.HasErrors() {
+		t.Fatalf("findings: %v", diags)
+	}
+	byID := map[string]*stack.Function{}
+	for _, f := range s.Functions {
+		byID[f.ID] = f
+	}
+	if e := byID["Late"].EventInvokeConfig; e == nil || e.Resource != "EarlyConfig" || *e.MaximumRetryAttempts != 1 {
+		t.Errorf("Late's config: %+v, want EarlyConfig's 1 retry", e)
+	}
+	e := byID["Named"].EventInvokeConfig
+	if e == nil || e.Resource != "ByARN" || *e.MaximumEventAgeInSeconds != 3600 {
+		t.Fatalf("Named's config: %+v, want ByARN's 3600 s", e)
+	}
+	if e.OnSuccess == nil || e.OnSuccess.Type != "" || e.OnFailure == nil || e.OnFailure.Type != "" {
+		t.Errorf("Named's destinations %+v and %+v, want no Type: they are known only when deployed", e.OnSuccess, e.OnFailure)
+	}
+	warned := map[string]bool{}
+	for _, d := range diags {
+		if d.Resource == "ByARN" && strings.Contains(d.Message, "does not deliver to it") {
+			warned[d.Property] = true
+		}
+	}
+	for _, prop := range []string{"DestinationConfig.OnSuccess.Destination", "DestinationConfig.OnFailure.Destination"} {
+		if !warned[prop] {
+			t.Errorf("findings %v, want a warning on ByARN %s", diags, prop)
 		}
 	}
 }
@@ -178,11 +246,19 @@ Resources:
 	if got := s.Mappings[0].MaximumConcurrency; got != 2 {
 		t.Errorf("mapping's MaximumConcurrency = %d, want 2", got)
 	}
-	_, diags = build(t, strings.Replace(strings.Replace(src, "%s", "1", 1), "%s", "many", 1))
-	if !hasError(diags, "Fn", "Events.Work.Properties.ScalingConfig.MaximumConcurrency", "outside 2..1000") {
-		t.Errorf("MaximumConcurrency 1: findings %v, want an error on Events.Work.Properties.ScalingConfig.MaximumConcurrency", diags)
-	}
-	if !hasError(diags, "M", "ScalingConfig.MaximumConcurrency", "should be an integer") {
-		t.Errorf("MaximumConcurrency many: findings %v, want an error on ScalingConfig.MaximumConcurrency", diags)
+	for _, tt := range []struct {
+		event, mapping string
+		parts          []string // of both errors
+	}{
+		{"1", "1001", []string{"outside 2..1000", "2 to 1000"}},
+		{"many", "2.5", []string{"should be an integer", "2 to 1000"}},
+	} {
+		_, diags = build(t, strings.Replace(strings.Replace(src, "%s", tt.event, 1), "%s", tt.mapping, 1))
+		if !hasError(diags, "Fn", "Events.Work.Properties.ScalingConfig.MaximumConcurrency", tt.parts...) {
+			t.Errorf("MaximumConcurrency %s: findings %v, want an error on Events.Work.Properties.ScalingConfig.MaximumConcurrency with %q", tt.event, diags, tt.parts)
+		}
+		if !hasError(diags, "M", "ScalingConfig.MaximumConcurrency", tt.parts...) {
+			t.Errorf("MaximumConcurrency %s: findings %v, want an error on ScalingConfig.MaximumConcurrency with %q", tt.mapping, diags, tt.parts)
+		}
 	}
 }

@@ -72,6 +72,9 @@ type EventInvokeConfig struct {
 	MaximumEventAgeInSeconds *int         `json:"maximumEventAgeInSeconds,omitempty"`
 	OnSuccess                *Destination `json:"onSuccess,omitempty"`
 	OnFailure                *Destination `json:"onFailure,omitempty"`
+	// Resource is the logical id of the AWS::Lambda::EventInvokeConfig that
+	// configures the function, or "" for SAM's EventInvokeConfig property.
+	Resource string `json:"resource,omitempty"`
 }
 
 // Destination is an async invocation destination.
