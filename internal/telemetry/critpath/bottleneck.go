@@ -19,13 +19,16 @@ type Share struct {
 
 // Bottleneck ranks resources by their share of critical-path time over the
 // given paths, largest first (ties by name). The first entry is the
-// bottleneck. It returns nil when the paths hold no time.
+// bottleneck. Time of no resource (the gaps between the roots of a trace a
+// caller made with one traceparent for several requests: the caller's time,
+// not the platform's) is left out of the ranking and of the shares. It
+// returns nil when the paths hold no time of a resource.
 func Bottleneck(paths []Path) []Share {
 	byRes := map[string]*Share{}
 	var total time.Duration
 	for _, p := range paths {
 		for res, d := range p.ByResource() {
-			if d <= 0 {
+			if d <= 0 || res == "" {
 				continue
 			}
 			s := byRes[res]

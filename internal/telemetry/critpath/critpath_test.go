@@ -172,3 +172,32 @@ func TestBottleneck(t *testing.T) {
 		t.Error("Bottleneck(nil) should be nil")
 	}
 }
+
+// A caller that sends two requests with the same traceparent makes a trace of
+// two roots; the time between them belongs to no resource of the platform and
+// must not be named the bottleneck (it was "(no resource), 98%").
+func TestBottleneckIgnoresGapsBetweenRoots(t *testing.T) {
+	p, err := Compute([]model.Span{
+		sp("a", "caller", "Api", 0, 10), sp("fa", "a", "Fn", 2, 8),
+		sp("b", "caller", "Api", 5000, 5010), sp("fb", "b", "Fn", 5002, 5008),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Bottleneck([]Path{p})
+	want := []Share{
+		{Resource: "Fn", Time: 12 * time.Millisecond, Share: 12.0 / 20, Traces: 1},
+		{Resource: "Api", Time: 8 * time.Millisecond, Share: 8.0 / 20, Traces: 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d shares %+v, want %+v", len(got), got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("share %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if only := Bottleneck([]Path{{Steps: []Step{{SpanID: "", Resource: "", Self: time.Second}}}}); only != nil {
+		t.Errorf("a path of gaps only: %+v, want nil", only)
+	}
+}

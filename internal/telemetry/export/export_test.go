@@ -307,3 +307,47 @@ func TestExportRetriesUntilCollectorAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A collector that is down refuses connections; OTLP/HTTP does not retry a
+// refused connection by itself, so the processor must: spans wait in the
+// buffer and go out once the collector is up, within MaxRetryTime.
+func TestExportRetriesWhileCollectorRefusesConnections(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close() // down: connections are refused
+
+	p, err := New(context.Background(), Config{
+		Endpoint: "http://" + addr, MaxRetryTime: 20 * time.Second, FlushInterval: 50 * time.Millisecond,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent, child := emit(t, p)
+	time.Sleep(700 * time.Millisecond) // the first attempts are refused
+
+	rec := &receiver{}
+	lis, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("port %s taken again: %v", addr, err)
+	}
+	srv := &http.Server{Handler: rec}
+	go srv.Serve(lis)
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	spans, _ := rec.got()
+	checkSpans(t, spans, parent, child)
+	if st := p.Status(); st.Exported != 2 || st.Dropped != 0 {
+		t.Errorf("status = %+v, want 2 exported after the collector came up, none dropped", st)
+	}
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -38,6 +38,7 @@ type Processor struct {
 
 	closed   atomic.Bool
 	dropping atomic.Bool
+	retrying atomic.Bool // a failure is being retried; warned once
 	exported atomic.Uint64
 	dropped  atomic.Uint64
 	lastErr  atomic.Pointer[string]
@@ -220,11 +221,36 @@ func (p *Processor) run() {
 	}
 }
 
-// send exports one batch; the exporter retries within MaxRetryTime.
+// send exports one batch, retrying with backoff for up to MaxRetryTime: the
+// OTLP exporters retry some failures themselves (HTTP 429/503, gRPC
+// Unavailable) but not all (OTLP/HTTP gives up at once on a refused
+// connection, a collector that is down). Meanwhile new spans wait in the
+// bounded buffer, and OnEnd drops them when it is full; it never blocks.
+// Retrying stops at once on Shutdown.
 func (p *Processor) send(batch []sdktrace.ReadOnlySpan) error {
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.MaxRetryTime+p.cfg.Timeout)
-	defer cancel()
-	if err := p.exp.ExportSpans(ctx, batch); err != nil {
+	deadline := time.Now().Add(p.cfg.MaxRetryTime)
+	wait := 500 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.MaxRetryTime+p.cfg.Timeout)
+		err := p.exp.ExportSpans(ctx, batch)
+		cancel()
+		if err == nil {
+			break
+		}
+		if !p.closed.Load() && time.Now().Add(wait).Before(deadline) {
+			if !p.retrying.Swap(true) {
+				p.log.Warn("otlp export failing, retrying; spans wait in the buffer", "err", err,
+					"retry_for", p.cfg.MaxRetryTime, "buffer", p.cfg.Buffer)
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+				wait = min(2*wait, 5*time.Second)
+				continue
+			case <-p.quit:
+				t.Stop()
+			}
+		}
 		p.dropped.Add(uint64(len(batch)))
 		msg := fmt.Sprintf("export %d spans to %s: %v", len(batch), p.cfg.Endpoint, err)
 		p.lastErr.Store(&msg)
@@ -234,7 +260,8 @@ func (p *Processor) send(batch []sdktrace.ReadOnlySpan) error {
 		return fmt.Errorf("otlp export: %s", msg)
 	}
 	p.exported.Add(uint64(len(batch)))
-	if p.dropping.Swap(false) {
+	wasRetrying := p.retrying.Swap(false)
+	if p.dropping.Swap(false) || wasRetrying {
 		p.log.Info("otlp export sending again")
 	}
 	return nil
