@@ -110,7 +110,11 @@ func deployCall(cmd *cobra.Command, c *server.Client, path string, q url.Values,
 		json.Indent(&buf, raw, "", "  ")
 		fmt.Fprintln(cmd.OutOrStdout(), buf.String())
 	} else {
-		plan.WriteTable(cmd.OutOrStdout(), res.Changes)
+		// A refusal before any planning (a rollback to a version that does
+		// not exist) has no change set to show: only its reason, below.
+		if res.Deployment != nil || res.Error == "" || !res.Changes.Empty() {
+			plan.WriteTable(cmd.OutOrStdout(), res.Changes)
+		}
 		for _, d := range res.Diagnostics {
 			fmt.Fprintln(cmd.ErrOrStderr(), d.String())
 		}

@@ -117,4 +117,11 @@ func TestDeployDeploymentsRollback(t *testing.T) {
 	if list[3].Rollback != 1 {
 		t.Errorf("version 4 is a rollback of %d, want 1", list[3].Rollback)
 	}
+
+	// A rollback to a version that does not exist says so on stderr and
+	// prints no change set: nothing was planned.
+	stdout, stderr, code = run("rollback", "99", "--state", state)
+	if code == exitOK || stdout != "" || !strings.Contains(stderr, "no deployment 99") {
+		t.Errorf("rollback 99: exit %d\nstdout %q\nstderr %q; want a failure, nothing on stdout and the reason on stderr", code, stdout, stderr)
+	}
 }

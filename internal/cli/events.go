@@ -48,9 +48,9 @@ Give one event with the flags (--detail defaults to {}), or many with --entries:
 a file ("-" for standard input) holding a JSON array of entries as for
 aws events put-events, each {"Source", "DetailType", "Detail", "EventBusName",
 "Resources", "Time"}; Detail is a JSON text, or a JSON object. Entries are sent
-ten at a time. An entry that is refused (a Detail that is not a JSON object, an
-unknown bus, a Source starting with aws.) is reported and the exit status is 1;
-the others are still put.`,
+ten at a time, and at most 256 KB at a time. An entry that is refused (a Detail
+that is not a JSON object, an unknown bus, a Source starting with aws., over
+256 KB) is reported and the exit status is 1; the others are still put.`,
 		Example: `  stacklab events put --source shop --detail-type 'Order Placed' --detail '{"amount": 250}'
   stacklab events put --source shop --detail-type Refund --detail '{"id": 7}' --bus orders --resource arn:aws:s3:::receipts
   stacklab events put --entries events.json --output json
@@ -90,19 +90,27 @@ the others are still put.`,
 			if err != nil {
 				return err
 			}
-			var all events.PutResult
-			for start := 0; start < len(entries); start += events.MaxEntries {
-				batch := entries[start:min(start+events.MaxEntries, len(entries))]
-				body, _ := json.Marshal(platform.PutEventsRequest{Entries: batch})
+			all := events.PutResult{Entries: make([]events.PutResultEntry, len(entries))}
+			batches, tooBig := putBatches(entries)
+			for _, i := range tooBig {
+				all.FailedEntryCount++
+				all.Entries[i] = events.PutResultEntry{ErrorCode: events.CodeInvalidArgument,
+					ErrorMessage: fmt.Sprintf("the entry is %d bytes, more than the %d bytes EventBridge takes; make its Detail smaller", entries[i].Size(), events.MaxEntrySize)}
+			}
+			for n, b := range batches {
+				body, _ := json.Marshal(platform.PutEventsRequest{Entries: entries[b[0]:b[1]]})
 				var res events.PutResult
 				if err := c.PostJSON(cmd.Context(), "/v1/events", nil, body, &res); err != nil {
-					if start > 0 {
-						return fmt.Errorf("entries %d to %d (the ones before were put): %w", start+1, start+len(batch), err)
+					if n > 0 {
+						return fmt.Errorf("entries %d to %d (the ones before were put): %w", b[0]+1, b[1], err)
 					}
 					return err
 				}
+				if len(res.Entries) != b[1]-b[0] {
+					return fmt.Errorf("entries %d to %d: the platform answered for %d entries", b[0]+1, b[1], len(res.Entries))
+				}
 				all.FailedEntryCount += res.FailedEntryCount
-				all.Entries = append(all.Entries, res.Entries...)
+				copy(all.Entries[b[0]:b[1]], res.Entries)
 			}
 			if out == "json" {
 				if err := writeJSON(cmd.OutOrStdout(), all); err != nil {
@@ -297,4 +305,34 @@ func describeTarget(t events.Target) string {
 		s += " dead-letter:" + t.DeadLetter
 	}
 	return s
+}
+
+// putBatches splits entries into the requests PutEvents takes: runs of
+// consecutive entries, [start, end), of at most events.MaxEntries entries
+// and events.MaxEntrySize bytes in all. An entry larger than that alone is
+// in no batch but in tooBig: it is refused without being sent, and the
+// others are still put.
+func putBatches(entries []events.Entry) (batches [][2]int, tooBig []int) {
+	start, size := 0, 0
+	flush := func(end int) {
+		if end > start {
+			batches = append(batches, [2]int{start, end})
+		}
+	}
+	for i, e := range entries {
+		n := e.Size()
+		if n > events.MaxEntrySize {
+			flush(i)
+			tooBig = append(tooBig, i)
+			start, size = i+1, 0
+			continue
+		}
+		if i-start == events.MaxEntries || size+n > events.MaxEntrySize {
+			flush(i)
+			start, size = i, 0
+		}
+		size += n
+	}
+	flush(len(entries))
+	return batches, tooBig
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,45 @@ func TestReadEntries(t *testing.T) {
 	got, err := readEntries("-", strings.NewReader(`[{"Source": "s", "DetailType": "t", "Detail": {"a": 1}, "Time": 1767323045, "TraceHeader": "x"}]`))
 	if err != nil || len(got) != 1 || got[0].Detail != `{"a": 1}` || got[0].Time.UTC().Format(time.RFC3339) != "2026-01-02T03:04:05Z" {
 		t.Errorf("readEntries(stdin) = %+v, %v", got, err)
+	}
+}
+
+// TestPutBatches: events put sends at most ten entries and 256 KB a
+// request, so a file whose entries are under the limit one by one but over
+// it together is put whole; an entry over the limit alone is refused on its
+// own and the others are still put.
+func TestPutBatches(t *testing.T) {
+	entry := func(n int) events.Entry {
+		return events.Entry{Source: "s", DetailType: "d", Detail: `{"a":"` + strings.Repeat("x", n-len(`sd{"a":""}`)) + `"}`}
+	}
+	var es []events.Entry
+	for range 10 {
+		es = append(es, entry(30000)) // 300 000 bytes in all
+	}
+	batches, tooBig := putBatches(es)
+	if want := [][2]int{{0, 8}, {8, 10}}; !slices.Equal(batches, want) || tooBig != nil {
+		t.Errorf("10 entries of 30000 bytes: batches %v, too big %v; want %v and none", batches, tooBig, want)
+	}
+	for _, b := range batches {
+		size := 0
+		for _, e := range es[b[0]:b[1]] {
+			size += e.Size()
+		}
+		if size > events.MaxEntrySize || b[1]-b[0] > events.MaxEntries {
+			t.Errorf("batch %v: %d entries, %d bytes", b, b[1]-b[0], size)
+		}
+	}
+
+	es = []events.Entry{entry(10)}
+	for range 11 {
+		es = append(es, entry(10))
+	}
+	es = append(es, entry(events.MaxEntrySize+1), entry(10))
+	batches, tooBig = putBatches(es)
+	if want := [][2]int{{0, 10}, {10, 12}, {13, 14}}; !slices.Equal(batches, want) || !slices.Equal(tooBig, []int{12}) {
+		t.Errorf("small entries and one too big: batches %v, too big %v; want %v and [12]", batches, tooBig, want)
+	}
+	if batches, tooBig = putBatches([]events.Entry{entry(events.MaxEntrySize)}); len(batches) != 1 || tooBig != nil {
+		t.Errorf("one entry of exactly the limit: batches %v, too big %v", batches, tooBig)
 	}
 }

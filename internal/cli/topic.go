@@ -131,11 +131,7 @@ queue) and filter policy. Subscriptions other than lambda and sqs are not delive
 					fmt.Fprintf(tw, "%s\t-\t-\t-\t-\n", t.ID)
 				}
 				for _, s := range t.Subscriptions {
-					filter := "-"
-					if s.FilterPolicy != nil {
-						b, _ := json.Marshal(s.FilterPolicy)
-						filter = string(b)
-					}
+					filter := filterText(s.FilterPolicy)
 					proto := s.Protocol
 					if s.Raw {
 						proto += " (raw)"
@@ -149,4 +145,17 @@ queue) and filter policy. Subscriptions other than lambda and sqs are not delive
 	rf.add(cmd)
 	addOutput(cmd, &out)
 	return cmd
+}
+
+// filterText is a subscription's filter policy on one line, as written
+// (">" stays ">", not "\u003e"), or "-" without one.
+func filterText(fp any) string {
+	if fp == nil {
+		return "-"
+	}
+	b, err := json.Marshal(fp)
+	if err != nil {
+		return "-"
+	}
+	return oneLine(b)
 }

@@ -88,3 +88,18 @@ func TestTopicEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterText: topic ls writes a filter policy as JSON without HTML
+// escapes, so a numeric condition reads [">", 100], not ["\u003e", 100].
+func TestFilterText(t *testing.T) {
+	var fp any
+	if err := json.Unmarshal([]byte(`{"kind": ["alert"], "total": [{"numeric": [">", 100, "<=", 1e3]}], "s": ["a&b<c"]}`), &fp); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := filterText(fp), `{"kind":["alert"],"s":["a&b<c"],"total":[{"numeric":[">",100,"<=",1000]}]}`; got != want {
+		t.Errorf("filterText = %s, want %s", got, want)
+	}
+	if got := filterText(nil); got != "-" {
+		t.Errorf("filterText(nil) = %q, want -", got)
+	}
+}

@@ -241,13 +241,15 @@ func TestPutRequestErrors(t *testing.T) {
 	ctx := context.Background()
 	many := make([]Entry, MaxEntries+1)
 	big := Entry{Source: "s", DetailType: "t", Detail: `{"x": "` + strings.Repeat("y", MaxEntrySize) + `"}`}
+	half := Entry{Source: "s", DetailType: "t", Detail: `{"x": "` + strings.Repeat("y", MaxEntrySize/2) + `"}`}
 	for _, c := range []struct {
 		entries []Entry
 		want    string
 	}{
 		{nil, "at least one entry"},
 		{many, "more than the 10"},
-		{[]Entry{big}, "bytes in all"},
+		{[]Entry{big}, "the entry is 262155 bytes, more than the 262144 bytes PutEvents takes; make its Detail smaller"},
+		{[]Entry{half, half}, "bytes in all"},
 	} {
 		if _, err := s.Put(ctx, c.entries); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Put(%d entries) = %v, want ErrInvalid with %q", len(c.entries), err, c.want)

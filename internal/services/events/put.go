@@ -111,8 +111,9 @@ type stored struct {
 	Event    json.RawMessage `json:"event"`
 }
 
-// size is an entry's size as EventBridge counts it.
-func (e Entry) size() int {
+// Size is an entry's size as EventBridge counts it: Source, DetailType,
+// Detail and Resources, plus 14 bytes for a Time.
+func (e Entry) Size() int {
 	n := len(e.Source) + len(e.DetailType) + len(e.Detail)
 	if e.Time != nil {
 		n += 14
@@ -138,7 +139,10 @@ func (s *Service) Put(ctx context.Context, entries []Entry) (PutResult, error) {
 	}
 	total := 0
 	for _, e := range entries {
-		total += e.size()
+		total += e.Size()
+	}
+	if total > MaxEntrySize && len(entries) == 1 {
+		return PutResult{}, fmt.Errorf("%w: the entry is %d bytes, more than the %d bytes PutEvents takes; make its Detail smaller", ErrInvalid, total, MaxEntrySize)
 	}
 	if total > MaxEntrySize {
 		return PutResult{}, fmt.Errorf("%w: the entries are %d bytes in all, more than the %d bytes PutEvents takes at once; send fewer at a time", ErrInvalid, total, MaxEntrySize)
@@ -200,8 +204,8 @@ func (s *Service) prepare(e Entry, buses map[string]Bus, now time.Time) (stored,
 		return stored{}, CodeInvalidArgument, `Detail is required: a JSON object, like {"id": 7}`
 	case strings.HasPrefix(e.Source, "aws."):
 		return stored{}, CodeAWSSource, fmt.Sprintf("Source %q starts with aws., which only AWS services may send; name your own, like my.app", e.Source)
-	case e.size() > MaxEntrySize:
-		return stored{}, CodeInvalidArgument, fmt.Sprintf("the entry is %d bytes, more than the %d bytes EventBridge takes", e.size(), MaxEntrySize)
+	case e.Size() > MaxEntrySize:
+		return stored{}, CodeInvalidArgument, fmt.Sprintf("the entry is %d bytes, more than the %d bytes EventBridge takes", e.Size(), MaxEntrySize)
 	}
 	for _, r := range e.Resources {
 		if r == "" {
