@@ -25,9 +25,11 @@ rate, throttles, GB-seconds and cost at AWS Lambda's prices. --by version gives
 a line per function and deployment version (the number 'stacklab deployments'
 lists).
 
---compare-versions compares every deployment with the one before it, each over
-the same window after it went live (--since, as a duration, is that window):
-per function the change in p50 and p95, error rate and cost per invocation.
+--compare-versions compares every deployment with the one before it, both over
+the same time after they went live: --since, as a duration, or less when one
+of the two was live for less (replaced, or live only since a moment ago); the
+OVER column says how long. Per function, the change in p50 and p95, error rate
+and cost per invocation.
 Every change of the architecture is evaluated without asking.`,
 		Example: `  stacklab stats
   stacklab stats --function Scorer --since 1h --by version
@@ -99,7 +101,7 @@ func compareVersions(cmd *cobra.Command, rf *remoteFlags, q url.Values, since, u
 		return writeJSON(cmd.OutOrStdout(), cmp)
 	}
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "each deployment over %s after it went live\n", cmp.Window)
+	fmt.Fprintf(w, "each deployment against the one before, both over the same time after they went live (OVER: %s, or less when one was live for less)\n", cmp.Window)
 	for _, v := range cmp.Versions {
 		fmt.Fprintf(w, "  version %d  live %s  until %s\n", v.Version, v.Live.UTC().Format(time.RFC3339), v.Until.UTC().Format(time.RFC3339))
 	}

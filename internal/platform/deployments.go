@@ -26,10 +26,14 @@ type Deployment struct {
 	Source   string            `json:"source"`   // the template's text
 	Params   map[string]string `json:"params,omitempty"`
 	Time     time.Time         `json:"time"`
-	Outcome  string            `json:"outcome"` // "deployed" or "failed: ..."
-	Summary  string            `json:"summary,omitempty"`
-	Changes  plan.ChangeSet    `json:"changes"`
-	Rollback int               `json:"rollbackOf,omitempty"` // the version it went back to
+	// Live is when the deployment went live: its stack built and swapped
+	// in, Time plus the build. Zero for a failed deployment, and for one
+	// recorded by a stacklab before it was kept (wentLive reads Time then).
+	Live     time.Time      `json:"live,omitzero"`
+	Outcome  string         `json:"outcome"` // "deployed" or "failed: ..."
+	Summary  string         `json:"summary,omitempty"`
+	Changes  plan.ChangeSet `json:"changes"`
+	Rollback int            `json:"rollbackOf,omitempty"` // the version it went back to
 }
 
 func (p *Platform) kv(ctx context.Context) (jetstream.KeyValue, error) {
@@ -72,6 +76,8 @@ func (p *Platform) deploySource(ctx context.Context, file string, src []byte, pa
 	d.Outcome = "deployed"
 	if derr != nil {
 		d.Outcome = "failed: " + firstLine(derr.Error())
+	} else {
+		d.Live = time.Now().UTC()
 	}
 	b, _ := json.Marshal(d)
 	if _, perr := kv.Put(ctx, versionKey(d.Version), b); perr != nil {

@@ -2,7 +2,9 @@ package platform
 
 import (
 	"context"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stacklab/stacklab/internal/server"
@@ -90,8 +92,11 @@ func (p *Platform) TelemetryStats(ctx context.Context, f store.StatsFilter, byVe
 }
 
 // TelemetryCompare compares each deployment that went live with the one
-// before it: per function, the invocations each ran in the window after it
-// went live.
+// before it: per function, the invocations each ran over the same length of
+// time after it went live. That length is the window, or less when either
+// of the two was live for less (replaced by the next, or live only since a
+// moment ago): a version live for two minutes is set against the first two
+// minutes of the one before, not its whole window.
 func (p *Platform) TelemetryCompare(ctx context.Context, function string, window time.Duration) (server.VersionComparison, error) {
 	st, err := p.spanStore(ctx)
 	if err != nil {
@@ -101,30 +106,63 @@ func (p *Platform) TelemetryCompare(ctx context.Context, function string, window
 	if err != nil {
 		return server.VersionComparison{}, err
 	}
-	cmp := server.VersionComparison{Window: window, Versions: []server.VersionWindow{}}
-	var stats []store.FunctionStats
-	for i, d := range deps {
-		till := d.Time.Add(window)
-		if i+1 < len(deps) && deps[i+1].Time.Before(till) {
-			till = deps[i+1].Time // replaced by the next (a build after its Time)
+	cmp := server.VersionComparison{Window: window, Versions: liveWindows(deps, window, time.Now()), Changes: []store.VersionChange{}}
+	for i := 1; i < len(cmp.Versions); i++ {
+		before, after := cmp.Versions[i-1], cmp.Versions[i]
+		over := min(before.Until.Sub(before.Live), after.Until.Sub(after.Live))
+		if over <= 0 {
+			continue
 		}
-		if now := time.Now(); now.Before(till) {
+		var stats []store.FunctionStats
+		for _, v := range []server.VersionWindow{before, after} {
+			// Records carry their deployment: the query needs no clipping
+			// at the next deployment.
+			part, err := p.deploymentStats(ctx, st, v.Version, store.StatsFilter{Function: function, Since: v.Live, Until: v.Live.Add(over)})
+			if err != nil {
+				return server.VersionComparison{}, err
+			}
+			stats = append(stats, part...)
+		}
+		for _, c := range store.CompareVersions(stats) {
+			c.Over = over
+			cmp.Changes = append(cmp.Changes, c)
+		}
+	}
+	slices.SortStableFunc(cmp.Changes, func(a, b store.VersionChange) int { return strings.Compare(a.Function, b.Function) })
+	return cmp, nil
+}
+
+// liveWindows is how long each deployment (oldest first) was live, up to
+// window: from when it went live until window later, when the next went
+// live, or now, whichever is first.
+func liveWindows(deps []Deployment, window time.Duration, now time.Time) []server.VersionWindow {
+	out := make([]server.VersionWindow, 0, len(deps))
+	for i, d := range deps {
+		live := wentLive(d)
+		till := live.Add(window)
+		if i+1 < len(deps) {
+			if next := wentLive(deps[i+1]); next.Before(till) {
+				till = next
+			}
+		}
+		if now.Before(till) {
 			till = now
 		}
-		cmp.Versions = append(cmp.Versions, server.VersionWindow{Version: d.Version, Live: d.Time, Until: till})
-		// Records carry their deployment, so the query needs no clipping at
-		// the next deployment (which goes live a build after its Time).
-		part, err := p.deploymentStats(ctx, st, d.Version, store.StatsFilter{Function: function, Since: d.Time, Until: d.Time.Add(window)})
-		if err != nil {
-			return server.VersionComparison{}, err
+		if till.Before(live) {
+			till = live
 		}
-		stats = append(stats, part...)
+		out = append(out, server.VersionWindow{Version: d.Version, Live: live, Until: till})
 	}
-	cmp.Changes = store.CompareVersions(stats)
-	if cmp.Changes == nil {
-		cmp.Changes = []store.VersionChange{}
+	return out
+}
+
+// wentLive is when a deployment went live; a record made before stacklab
+// kept that has only when it started.
+func wentLive(d Deployment) time.Time {
+	if d.Live.IsZero() {
+		return d.Time
 	}
-	return cmp, nil
+	return d.Live
 }
 
 // deploymentStats is Stats of the invocations one deployment ran, each

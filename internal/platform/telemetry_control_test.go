@@ -69,6 +69,12 @@ func TestTelemetryControl(t *testing.T) {
 			t.Fatalf("deploy: %v", err)
 		}
 		invokeN(calls, `{"n": 1}`)
+		if calls == 3 {
+			// Deployment 1 stays live a while after its invocations, so
+			// that the comparison's equal windows (as long as the shorter
+			// of the two lives) hold every invocation of deployment 2.
+			time.Sleep(time.Second)
+		}
 	}
 	invokeN(1, `{"fail": "boom"}`) // deployment 2's third invocation, an error
 	if err := p.Telemetry().Flush(ctx); err != nil {
@@ -136,11 +142,34 @@ func TestTelemetryControl(t *testing.T) {
 	if code != http.StatusOK || len(second) != 1 || second[0].Version != "2" || second[0].Invocations != 3 {
 		t.Errorf("GET /v1/stats?by=version since deployment 2 went live: %d, want deployment 2 only\n%s", code, body)
 	}
+	// Deployment 2 has been live for less than 1 was: both are measured
+	// over as long as it has (deployment 1's whole life once 2 has been
+	// live as long).
+	if wait := deps[1].Live.Sub(deps[0].Live) - time.Since(deps[1].Live); wait > 0 {
+		time.Sleep(wait + 10*time.Millisecond)
+	}
 	var cmp server.VersionComparison
 	code, body = getJSON(t, srv.URL, "/v1/stats/compare?since=1h", &cmp)
 	if code != http.StatusOK || len(cmp.Versions) != 2 || len(cmp.Changes) != 1 || cmp.Changes[0].From != "1" || cmp.Changes[0].To != "2" ||
-		cmp.Changes[0].ErrorRateDelta <= 0 {
-		t.Errorf("GET /v1/stats/compare: %d, want deployment 2 against 1 with more errors\n%s", code, body)
+		cmp.Changes[0].ErrorRateDelta <= 0 || cmp.Changes[0].Before.Invocations != 3 || cmp.Changes[0].After.Invocations != 3 {
+		t.Errorf("GET /v1/stats/compare: %d, want deployment 2 against 1 with more errors, 3 invocations each\n%s", code, body)
+	} else if v := cmp.Versions; !v[0].Live.Equal(deps[0].Live) || !v[0].Until.Equal(deps[1].Live) || v[1].Until.Sub(v[1].Live) < v[0].Until.Sub(v[0].Live) ||
+		cmp.Changes[0].Over != v[0].Until.Sub(v[0].Live) {
+		t.Errorf("GET /v1/stats/compare: windows %+v, over %v; want deployment 1 from when it went live until 2 did, and both over that long", v, cmp.Changes[0].Over)
+	}
+	// Asked right after a deployment, the two are compared over the
+	// moments the new one has been live, not the old one's whole window.
+	if _, err := p.Deploy(ctx, file); err != nil {
+		t.Fatalf("deploy 3: %v", err)
+	}
+	invokeN(1, `{"n": 1}`)
+	code, body = getJSON(t, srv.URL, "/v1/stats/compare?since=1h", &cmp)
+	if code != http.StatusOK || len(cmp.Versions) != 3 || len(cmp.Changes) != 2 {
+		t.Fatalf("GET /v1/stats/compare after deployment 3: %d\n%s", code, body)
+	}
+	if c := cmp.Changes[1]; c.From != "2" || c.To != "3" || c.After.Invocations != 1 || c.Over >= cmp.Versions[1].Until.Sub(cmp.Versions[1].Live) ||
+		c.Over != cmp.Versions[2].Until.Sub(cmp.Versions[2].Live) {
+		t.Errorf("deployment 3 against 2: %+v\nwindows %+v; want both over the time 3 has been live", c, cmp.Versions)
 	}
 
 	// Bad input.
@@ -176,5 +205,32 @@ func TestTelemetryControl(t *testing.T) {
 		if code, body := getJSON(t, offSrv.URL, path, nil); code != http.StatusServiceUnavailable || !strings.Contains(body, "without --no-tracing") {
 			t.Errorf("GET %s with tracing off: %d %s", path, code, body)
 		}
+	}
+}
+
+// TestLiveWindows: each deployment is measured from when it went live
+// (when it started, for a record that predates Live) until the window ends,
+// the next goes live, or now.
+func TestLiveWindows(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	deps := []Deployment{
+		{Version: 1, Time: at(0)},                // recorded before Live was kept
+		{Version: 2, Time: at(40), Live: at(41)}, // live 41..45: replaced by 3
+		{Version: 3, Time: at(44), Live: at(45)}, // live 45..now (50)
+	}
+	got := liveWindows(deps, 30*time.Minute, at(50))
+	want := []server.VersionWindow{{Version: 1, Live: at(0), Until: at(30)}, {Version: 2, Live: at(41), Until: at(45)}, {Version: 3, Live: at(45), Until: at(50)}}
+	if len(got) != len(want) {
+		t.Fatalf("liveWindows = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i].Version != want[i].Version || !got[i].Live.Equal(want[i].Live) || !got[i].Until.Equal(want[i].Until) {
+			t.Errorf("window %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	// A clock that went back leaves an empty window, not a negative one.
+	if w := liveWindows(deps[2:], time.Hour, at(44)); !w[0].Until.Equal(w[0].Live) {
+		t.Errorf("now before going live: %+v, want an empty window", w[0])
 	}
 }

@@ -130,7 +130,9 @@ func TestTables(t *testing.T) {
 	golden(t, "stats", buf.Bytes())
 
 	buf.Reset()
-	if err := VersionChanges(&buf, store.CompareVersions([]store.FunctionStats{before, after})); err != nil {
+	changes := store.CompareVersions([]store.FunctionStats{before, after})
+	changes[0].Over = 15 * time.Minute
+	if err := VersionChanges(&buf, changes); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "versions", buf.Bytes())

@@ -78,9 +78,9 @@ func Stats(w io.Writer, stats []store.FunctionStats) error {
 // VersionChanges writes per-function changes between consecutive versions.
 func VersionChanges(w io.Writer, changes []store.VersionChange) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FUNCTION\tVERSIONS\tP50\tP95\tERRORS\tCOST/INVOCATION")
+	fmt.Fprintln(tw, "FUNCTION\tVERSIONS\tOVER\tP50\tP95\tERRORS\tCOST/INVOCATION")
 	for _, c := range changes {
-		fmt.Fprintf(tw, "%s\t%s -> %s\t%s -> %s (%s)\t%s -> %s (%s)\t%s -> %s\t%s\n", c.Function, c.From, c.To,
+		fmt.Fprintf(tw, "%s\t%s -> %s\t%s\t%s -> %s (%s)\t%s -> %s (%s)\t%s -> %s\t%s\n", c.Function, c.From, c.To, Duration(c.Over),
 			Duration(c.Before.Duration.P50), Duration(c.After.Duration.P50), ratioText(c.P50Ratio),
 			Duration(c.Before.Duration.P95), Duration(c.After.Duration.P95), ratioText(c.P95Ratio),
 			percent(c.Before.ErrorRate), percent(c.After.ErrorRate), ratioText(c.CostPerInvocationRatio))

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // VersionChange compares one version of a function with the version before
@@ -11,6 +12,10 @@ import (
 type VersionChange struct {
 	Function string
 	From, To string
+	// Over is how long after each of the two went live its invocations
+	// were counted (the same for both; set by the caller that chose the
+	// windows).
+	Over time.Duration
 	// Before and After are the two versions' stats.
 	Before, After FunctionStats
 	// P50Ratio and P95Ratio are After/Before of the duration percentiles
