@@ -70,7 +70,9 @@ func newTableGet() *cobra.Command {
 		Use:   "get TABLE KEY_JSON",
 		Short: "Print the item with a key, as DynamoDB JSON",
 		Long: `get prints the item with the key; the key has the table's key attributes only.
-It fails with "not found" when there is no such item.`,
+When no item has the key, it prints nothing on stdout, says "no item with key
+... in table ..." on stderr and exits 1; an unknown table is an error naming
+the stack's tables.`,
 		Example: `  stacklab table get Users '{"id": {"S": "u1"}}'`,
 		Args:    exactArgs(2, "TABLE KEY_JSON"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -85,6 +87,9 @@ It fails with "not found" when there is no such item.`,
 			var it table.Item
 			if err := c.PostJSON(cmd.Context(), "/v1/tables/"+url.PathEscape(args[0])+"/get", nil, body, &it); err != nil {
 				return err
+			}
+			if it == nil {
+				return fmt.Errorf("no item with key %s in table %s", args[1], args[0])
 			}
 			return writeJSON(cmd.OutOrStdout(), it)
 		},

@@ -24,8 +24,13 @@ func TestTableEndToEnd(t *testing.T) {
 	if code != exitOK || json.Unmarshal([]byte(stdout), &got) != nil || got["age"]["N"] != "42" {
 		t.Fatalf("table get: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if _, stderr, code := run("table", "get", "Users", `{"id":{"S":"nobody"}}`, "--state", state); code == exitOK || !strings.Contains(stderr, "no item") {
-		t.Errorf("table get of a missing item: exit %d\n%s", code, stderr)
+	if stdout, stderr, code := run("table", "get", "Users", `{"id":{"S":"nobody"}}`, "--state", state); code != exitInvalid || stdout != "" ||
+		stderr != "stacklab: no item with key {\"id\":{\"S\":\"nobody\"}} in table Users\n" {
+		t.Errorf("table get of a missing item: exit %d, stdout %q, stderr %q; want exit 1 and only the message on stderr", code, stdout, stderr)
+	}
+	if stdout, stderr, code := run("table", "get", "Nope", `{"id":{"S":"u1"}}`, "--state", state); code != exitInvalid || stdout != "" ||
+		!strings.Contains(stderr, "table does not exist: Nope; the stack's tables are Users (users)") {
+		t.Errorf("table get of a missing table: exit %d, stdout %q, stderr %q; want exit 1 naming the tables", code, stdout, stderr)
 	}
 	if _, stderr, code := run("table", "put", "Users", `{"age":{"N":"1"}}`, "--state", state); code == exitOK || !strings.Contains(stderr, `"id" is missing`) {
 		t.Errorf("table put without the key: exit %d\n%s", code, stderr)

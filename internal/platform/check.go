@@ -12,10 +12,12 @@ import (
 )
 
 // Check makes, without running anything, the checks a deploy makes beyond
-// the template's own: that async destinations, bucket notifications and
-// event rules name things of the stack, that event patterns and inputs
-// compile, and that schedule expressions parse. `stacklab validate` reports
-// them, so that a template it calls valid deploys.
+// the template's own: that async destinations, bucket notifications, topic
+// subscriptions and event rules name things of the stack, that event
+// patterns and inputs compile, and that schedule expressions parse.
+// `stacklab validate` reports them, so that a template it calls valid
+// deploys; topic subscriptions of protocols that are not delivered (http,
+// email, ...) are warnings.
 func Check(file string, st *stack.Stack) diag.List {
 	p := &Platform{log: slog.New(slog.DiscardHandler), events: events.New(nil, nil, nil, nil, events.Options{})}
 	var out diag.List
@@ -31,16 +33,23 @@ func Check(file string, st *stack.Stack) diag.List {
 	}
 	add(p.checkAsyncDestinations(st))
 	add(checkNotifications(st))
+	add(checkSubscriptions(st))
 	_, err := p.eventsConfig(st)
 	add(err)
 	_, err = scheduleJobs(st)
 	add(err)
+	for _, w := range undeliveredSubscriptions(st) {
+		d := checkDiagnostic(file, st, w)
+		d.Severity = diag.Warning
+		out = append(out, d)
+	}
 	return out
 }
 
 // checkLine reads the place and the resource a deploy error names:
-// "[file:line:col: ]function|bucket|rule|resource ID[ ...]: message".
-var checkLine = regexp.MustCompile(`^(?:(.+):(\d+):(\d+): )?(?:function|bucket|rule|resource) ([A-Za-z0-9]+)\b`)
+// "[file:line:col: ]function|bucket|rule|topic|subscription|resource ID[ ...]:
+// message".
+var checkLine = regexp.MustCompile(`^(?:(.+):(\d+):(\d+): )?(?:function|bucket|rule|topic|subscription|resource) ([A-Za-z0-9]+)\b`)
 
 // checkDiagnostic is a deploy error as a diagnostic at the resource it
 // names, or at the template when it names none.
@@ -63,7 +72,7 @@ func checkDiagnostic(file string, st *stack.Stack, line string) diag.Diagnostic 
 			d.Pos = r.Pos
 		}
 		// The diagnostic names the resource; the message need not.
-		for _, kind := range []string{"function ", "bucket ", "rule ", "resource "} {
+		for _, kind := range []string{"function ", "bucket ", "rule ", "topic ", "subscription ", "resource "} {
 			msg = strings.TrimPrefix(msg, kind+r.ID+": ")
 		}
 	}

@@ -224,6 +224,9 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string, vers
 	if err := checkNotifications(st); err != nil {
 		return err
 	}
+	if err := checkSubscriptions(st); err != nil {
+		return err
+	}
 	evCfg, err := p.eventsConfig(st)
 	if err != nil {
 		return err

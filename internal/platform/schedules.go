@@ -2,6 +2,7 @@ package platform
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -12,23 +13,39 @@ import (
 // scheduleJobs are the stack's schedules: the enabled Schedule and
 // ScheduleV2 events of functions, and the enabled AWS::Events::Rule with a
 // ScheduleExpression targeting functions of the stack. A bad expression or
-// Input fails the deploy.
+// Input fails the deploy; every one is reported, each at its function's or
+// rule's resource, disabled ones too (AWS refuses them as well).
 func scheduleJobs(st *stack.Stack) ([]schedule.Job, error) {
 	var jobs []schedule.Job
+	var errs []error
 	for _, f := range st.Functions {
 		for _, e := range f.Events {
-			if (e.Type != stack.EventSchedule && e.Type != stack.EventScheduleV2) || !e.Enabled || e.Schedule == "" {
+			if (e.Type != stack.EventSchedule && e.Type != stack.EventScheduleV2) || !e.Runs || e.Schedule == "" {
 				continue
+			}
+			key := "Schedule"
+			if e.Type == stack.EventScheduleV2 {
+				key = "ScheduleExpression"
 			}
 			j, err := scheduleJob(f.ID+e.ID, f.Name, e.Schedule, e.Input)
 			if err != nil {
-				return nil, fmt.Errorf("function %s event %s: %w", f.ID, e.ID, err)
+				errs = append(errs, fmt.Errorf("%s: function %s event %s: Events.%s.Properties.%s: %w", resourcePos(st, f.ID), f.ID, e.ID, e.ID, key, err))
+				continue
 			}
-			jobs = append(jobs, j)
+			if e.Enabled {
+				jobs = append(jobs, j)
+			}
 		}
 	}
 	for _, r := range st.Rules {
-		if r.Schedule == "" || !r.Enabled {
+		if r.Schedule == "" {
+			continue
+		}
+		if _, err := schedule.Parse(r.Schedule); err != nil {
+			errs = append(errs, fmt.Errorf("%s: rule %s: ScheduleExpression: %w", resourcePos(st, r.ID), r.ID, err))
+			continue
+		}
+		if !r.Enabled {
 			continue
 		}
 		for _, t := range r.Targets {
@@ -38,10 +55,14 @@ func scheduleJobs(st *stack.Stack) ([]schedule.Job, error) {
 			}
 			j, err := scheduleJob(r.ID, fn, r.Schedule, nil)
 			if err != nil {
-				return nil, fmt.Errorf("rule %s: %w", r.ID, err)
+				errs = append(errs, fmt.Errorf("%s: rule %s: %w", resourcePos(st, r.ID), r.ID, err))
+				break
 			}
 			jobs = append(jobs, j)
 		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return jobs, nil
 }

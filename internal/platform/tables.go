@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -74,9 +75,31 @@ func (p *Platform) startTablePollers(ctx context.Context, st *stack.Stack) {
 func (p *Platform) Tables() *table.Service { return p.tables }
 
 // ControlTable serves the control API's table endpoints (server.Tables).
+// As DynamoDB's GetItem and DeleteItem, get and delete of a key no item
+// has are not errors: they answer null. An unknown table is (404), and
+// its error names the tables there are.
 func (p *Platform) ControlTable(ctx context.Context, method, name, action string, query url.Values, body []byte) (any, int, error) {
 	v, err := p.controlTable(ctx, method, name, action, query, body)
+	if errors.Is(err, table.ErrNoTable) {
+		err = fmt.Errorf("%w; %s", err, p.tableNames())
+	}
 	return answer(v, err, table.ErrNoTable, table.ErrInvalid)
+}
+
+// tableNames says which tables the stack has, for an unknown table's error.
+func (p *Platform) tableNames() string {
+	var names []string
+	for _, c := range p.tables.Tables() {
+		n := c.ID
+		if c.Name != "" && c.Name != c.ID {
+			n += " (" + c.Name + ")"
+		}
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		return "the deployed stack has no tables"
+	}
+	return "the stack's tables are " + strings.Join(names, ", ")
 }
 
 func (p *Platform) controlTable(ctx context.Context, method, name, action string, query url.Values, body []byte) (any, error) {
@@ -126,10 +149,7 @@ func (p *Platform) controlTable(ctx context.Context, method, name, action string
 		if err != nil {
 			return nil, err
 		}
-		if it == nil {
-			return nil, fmt.Errorf("%w: no item in table %s has the key %s", table.ErrNoTable, name, body)
-		}
-		return it, nil
+		return it, nil // nil: no item has the key
 	}
 	return nil, fmt.Errorf("%w: %s /v1/tables/%s/%s is not a table operation", table.ErrInvalid, method, name, action)
 }

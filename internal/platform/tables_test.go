@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"os"
@@ -75,11 +76,22 @@ func TestTableStreamToFunction(t *testing.T) {
 		t.Errorf("get: got %v, want v 2", got)
 	}
 	call(http.MethodPost, "put", `{"v":{"N":"2"}}`, http.StatusBadRequest)
-	call(http.MethodPost, "get", `{"id":{"S":"nobody"}}`, http.StatusNotFound)
+	// No item with the key is not an error, as in DynamoDB's GetItem: the
+	// answer is null. An unknown table is, naming the tables there are.
+	if got := call(http.MethodPost, "get", `{"id":{"S":"nobody"}}`, http.StatusOK); got.(table.Item) != nil {
+		t.Errorf("get of a missing item: got %v, want no item", got)
+	}
+	if _, status, err := p.ControlTable(ctx, http.MethodPost, "nope", "get", url.Values{}, []byte(`{"id":{"S":"u1"}}`)); status != http.StatusNotFound ||
+		!errors.Is(err, table.ErrNoTable) || !strings.HasSuffix(err.Error(), "table does not exist: nope; the stack's tables are Notes, Users (users)") {
+		t.Errorf("get of a missing table: %d %v, want 404 naming the tables", status, err)
+	}
 	if got := call(http.MethodGet, "items", "", http.StatusOK).([]table.Item); len(got) != 1 {
 		t.Errorf("scan: got %v, want one item", got)
 	}
 	call(http.MethodPost, "delete", `{"id":{"S":"u1"}}`, http.StatusOK)
+	if got := call(http.MethodPost, "delete", `{"id":{"S":"u1"}}`, http.StatusOK); got.(table.Item) != nil {
+		t.Errorf("delete of a missing item: got %v, want no item", got)
+	}
 
 	want := []string{"dynamodb record: INSERT", "dynamodb record: MODIFY", "dynamodb record: REMOVE"}
 	deadline := time.Now().Add(30 * time.Second)

@@ -9,7 +9,8 @@ import (
 
 // Tables serves the table endpoints; a Platform that has tables implements
 // it. Answers are JSON values with an HTTP status: 404 for an unknown
-// table or item, 400 for a bad item or key.
+// table, 400 for a bad item or key. get and delete answer the item, or
+// null when no item has the key (not an error, as in DynamoDB).
 //
 //	GET  /v1/tables                     the tables
 //	GET  /v1/tables/{table}/items?limit=N   scan

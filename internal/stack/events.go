@@ -113,9 +113,7 @@ func (b *builder) eventProps(c *checker, owner string, e *Event, p *template.Val
 		}
 		if s, ok := c.str(req(key, "add "+key+": rate(5 minutes)"), path+"."+key); ok {
 			e.Schedule = s
-			if !strings.HasPrefix(s, "rate(") && !strings.HasPrefix(s, "cron(") && !strings.HasPrefix(s, "at(") {
-				c.errorf(p.Get(key), path+"."+key, "write rate(5 minutes), cron(0 12 * * ? *) or at(2026-01-01T00:00:00)", "%q is not a schedule expression", s)
-			}
+			checkScheduleKind(c, p.Get(key), path+"."+key, s, e.Type == EventScheduleV2)
 		}
 		b.scheduleState(c, e, p, path)
 		b.eventDLQ(c, p, path)
@@ -136,6 +134,27 @@ func (b *builder) eventProps(c *checker, owner string, e *Event, p *template.Val
 		b.eventDLQ(c, p, path)
 	}
 	_ = what
+}
+
+// checkScheduleKind checks the kind of a schedule expression (its full
+// syntax is checked by the scheduler, at validate and deploy time).
+// EventBridge rules (AWS::Events::Rule, a SAM Schedule event) take rate()
+// and cron() only; EventBridge Scheduler schedules (a ScheduleV2 event,
+// AWS::Scheduler::Schedule) take at() as well.
+func checkScheduleKind(c *checker, v *template.Value, path, s string, scheduler bool) {
+	kind, _, _ := strings.Cut(strings.TrimSpace(s), "(")
+	switch {
+	case kind == "rate" || kind == "cron":
+	case kind == "at" && scheduler:
+	case kind == "at" && strings.HasPrefix(path, "Events."):
+		c.errorf(v, path, "write rate(...) or cron(...), or make it a ScheduleV2 event (EventBridge Scheduler), which takes at(...)", "%q: a Schedule event makes an EventBridge rule, which takes rate() and cron() expressions, not at()", s)
+	case kind == "at":
+		c.errorf(v, path, "write rate(...) or cron(...); for a one-time run, use a ScheduleV2 event of the function (EventBridge Scheduler), which takes at(...)", "%q: an EventBridge rule takes rate() and cron() expressions, not at()", s)
+	case scheduler:
+		c.errorf(v, path, "write rate(5 minutes), cron(0 12 * * ? *) or at(2026-01-01T00:00:00)", "%q is not a schedule expression", s)
+	default:
+		c.errorf(v, path, "write rate(5 minutes) or cron(0 12 * * ? *)", "%q is not a schedule expression", s)
+	}
 }
 
 // scalingConfig reads an SQS event source's ScalingConfig: its

@@ -281,7 +281,10 @@ func containsStr(list []string, s string) bool {
 
 func (b *builder) rule(c *checker, r *template.Resource, p *template.Value) *Rule {
 	rl := &Rule{ID: r.ID, Enabled: true}
-	rl.Schedule, _ = c.str(p.Get("ScheduleExpression"), "ScheduleExpression")
+	if s, ok := c.str(p.Get("ScheduleExpression"), "ScheduleExpression"); ok {
+		rl.Schedule = s
+		checkScheduleKind(c, p.Get("ScheduleExpression"), "ScheduleExpression", s, false)
+	}
 	if pat := p.Get("EventPattern"); pat != nil {
 		if pat.Kind == template.String {
 			if v, diags := template.Parse("EventPattern", []byte(pat.Scalar)); len(diags) == 0 && v != nil {
