@@ -28,7 +28,12 @@ lists).
 --compare-versions compares every deployment with the one before it, each over
 the same window after it went live (--since, as a duration, is that window):
 per function the change in p50 and p95, error rate and cost per invocation.
-Every change of the architecture is evaluated without asking.`,
+Every change of the architecture is evaluated without asking.
+
+--function must name a deployed function (by name or logical id), or one
+with invocations in the window. When the span store is dropping records (a
+full disk), or dropped some since the platform started, a warning on stderr
+says so and what to do.`,
 		Example: `  stacklab stats
   stacklab stats --function Scorer --since 1h --by version
   stacklab stats --compare-versions --since 30m
@@ -56,6 +61,7 @@ Every change of the architecture is evaluated without asking.`,
 			if err := getTelemetry(cmd, &rf, "/v1/stats", q, &stats); err != nil {
 				return err
 			}
+			defer warnTelemetry(cmd, &rf)
 			if out == "json" {
 				if stats == nil {
 					stats = []store.FunctionStats{}
@@ -95,6 +101,7 @@ func compareVersions(cmd *cobra.Command, rf *remoteFlags, q url.Values, since, u
 	if err := getTelemetry(cmd, rf, "/v1/stats/compare", q, &cmp); err != nil {
 		return err
 	}
+	defer warnTelemetry(cmd, rf)
 	if out == "json" {
 		return writeJSON(cmd.OutOrStdout(), cmp)
 	}
