@@ -61,10 +61,14 @@ func TestMetricsScrapedByPrometheus(t *testing.T) {
 		query string
 		want  map[string]float64 // by the series' labels, as labelKey prints them
 	}{
-		{`sum by (function, version, outcome) (stacklab_invocations_total)`,
-			map[string]float64{"function=Echo outcome=handled_error version=$LATEST": 1, "function=Echo outcome=ok version=$LATEST": 4}},
-		{`sum by (function) (stacklab_errors_total)`, map[string]float64{"function=Echo": 1}},
-		{`sum by (function, version) (stacklab_throttles_total)`, map[string]float64{"function=Blocked version=$LATEST": 1}},
+		// version is the deployment; every function's counters start at 0.
+		{`sum by (function, version, outcome) (stacklab_invocations_total) > 0`,
+			map[string]float64{"function=Echo outcome=handled_error version=1": 1, "function=Echo outcome=ok version=1": 4}},
+		{`count by (function, version) (stacklab_invocations_total == 0)`,
+			map[string]float64{"function=Blocked version=1": 5, "function=Echo version=1": 3}},
+		{`sum by (function) (stacklab_errors_total)`, map[string]float64{"function=Blocked": 0, "function=Echo": 1}},
+		{`sum by (function, version) (stacklab_throttles_total)`, map[string]float64{"function=Blocked version=1": 1, "function=Echo version=1": 0}},
+		{`sum by (sink, kind) (stacklab_telemetry_dropped_total)`, map[string]float64{"kind=invocation sink=store": 0, "kind=span sink=store": 0}},
 		{`sum by (function) (stacklab_invocation_duration_seconds_count)`, map[string]float64{"function=Echo": 5}},
 		{`sum by (function) (stacklab_cold_starts_total) - sum by (function) (stacklab_init_duration_seconds_count)`, map[string]float64{"function=Echo": 0}},
 		{`sum by (function) (stacklab_async_event_age_seconds_count)`, map[string]float64{"function=Echo": 1}},

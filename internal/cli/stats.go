@@ -29,8 +29,13 @@ lists).
 the same time after they went live: --since, as a duration, or less when one
 of the two was live for less (replaced, or live only since a moment ago); the
 OVER column says how long. Per function, the change in p50 and p95, error rate
-and cost per invocation.
-Every change of the architecture is evaluated without asking.`,
+and cost per invocation. Every change of the architecture is evaluated without
+asking.
+
+--function must name a deployed function (by name or logical id), or one
+with invocations in the window. When the span store is dropping records (a
+full disk), or dropped some since the platform started, a warning on stderr
+says so and what to do.`,
 		Example: `  stacklab stats
   stacklab stats --function Scorer --since 1h --by version
   stacklab stats --compare-versions --since 30m
@@ -58,6 +63,7 @@ Every change of the architecture is evaluated without asking.`,
 			if err := getTelemetry(cmd, &rf, "/v1/stats", q, &stats); err != nil {
 				return err
 			}
+			defer warnTelemetry(cmd, &rf)
 			if out == "json" {
 				if stats == nil {
 					stats = []store.FunctionStats{}
@@ -97,6 +103,7 @@ func compareVersions(cmd *cobra.Command, rf *remoteFlags, q url.Values, since, u
 	if err := getTelemetry(cmd, rf, "/v1/stats/compare", q, &cmp); err != nil {
 		return err
 	}
+	defer warnTelemetry(cmd, rf)
 	if out == "json" {
 		return writeJSON(cmd.OutOrStdout(), cmp)
 	}

@@ -27,7 +27,12 @@ started, its trace id, the span it started with (and its resource), how long it
 took end to end, how many spans it has, and whether a span failed.
 
 Every invocation, gateway request and service hop is traced with no code in the
-functions. Draw one trace with 'stacklab trace ID'.`,
+functions. Draw one trace with 'stacklab trace ID'.
+
+--function must name a deployed function (by name or logical id), or one
+that has traces in the window; a deployed function with no traces yet lists
+none. When the span store is dropping records (a full disk), or dropped some
+since the platform started, a warning on stderr says so and what to do.`,
 		Example: `  stacklab traces
   stacklab traces --function Scorer --since 15m --slow 100ms
   stacklab traces --errors --limit 5 --output json`,
@@ -57,6 +62,7 @@ functions. Draw one trace with 'stacklab trace ID'.`,
 			if err := getTelemetry(cmd, &rf, "/v1/traces", q, &list); err != nil {
 				return err
 			}
+			defer warnTelemetry(cmd, &rf)
 			if out == "json" {
 				if list == nil {
 					list = []store.TraceSummary{}

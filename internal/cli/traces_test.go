@@ -2,9 +2,15 @@ package cli
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/stacklab/stacklab/internal/server"
 	"github.com/stacklab/stacklab/internal/telemetry"
@@ -13,7 +19,8 @@ import (
 
 // TestTelemetryCommands runs `stacklab up`, invokes Echo under two
 // deployments, and reads what the platform recorded with traces, trace, map
-// and stats, as text and as JSON; bad flags exit 2, an unknown trace 1.
+// and stats, as text and as JSON; bad flags exit 2, an unknown trace or
+// function 1.
 func TestTelemetryCommands(t *testing.T) {
 	_, state := startUp(t, "testdata/up/template.yaml")
 	invoke := func(payload string) {
@@ -49,8 +56,22 @@ func TestTelemetryCommands(t *testing.T) {
 	if code != exitOK || json.Unmarshal([]byte(stdout), &failed) != nil || len(failed) != 1 || failed[0].TraceID != list[0].TraceID {
 		t.Errorf("traces --errors: exit %d\n%s", code, stdout)
 	}
-	if stdout, _, code = run("traces", "--state", state, "--function", "Nobody"); code != exitOK || !strings.Contains(stdout, "no traces match") {
-		t.Errorf("traces of an unknown function: exit %d\n%s", code, stdout)
+	// A function that is not deployed is an error naming the deployed
+	// ones; a deployed one without traces (in the window) lists none.
+	for _, cmd := range []string{"traces", "stats"} {
+		stdout, stderr, code := run(cmd, "--state", state, "--function", "Nobody")
+		if code != exitInvalid || stdout != "" || !strings.Contains(stderr, `function="Nobody"`) || !strings.Contains(stderr, "deployed functions: Echo") {
+			t.Errorf("%s --function Nobody: exit %d, stdout %q, stderr %q; want exit 1 naming Nobody and the deployed Echo", cmd, code, stdout, stderr)
+		}
+	}
+	if stdout, stderr, code = run("traces", "--state", state, "--function", "Echo", "--until", "2020-01-01T00:00:00Z"); code != exitOK || !strings.Contains(stdout, "no traces match") {
+		t.Errorf("traces of a deployed function without traces in the window: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if stdout, stderr, code = run("stats", "--state", state, "--function", "Echo", "--until", "2020-01-01T00:00:00Z", "--since", "2019-12-31T00:00:00Z"); code != exitOK || !strings.Contains(stdout, "no invocations in the window") {
+		t.Errorf("stats of a deployed function without invocations in the window: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if strings.Contains(stderr, "warning:") {
+		t.Errorf("a span store that dropped nothing warns: %s", stderr)
 	}
 
 	// The oldest trace is the cold start.
@@ -122,4 +143,67 @@ func TestTelemetryCommands(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, stderr, c.code, c.want)
 		}
 	}
+}
+
+// TestTracesWarnWhenSpanStoreIsFull runs `stacklab up` with a span store
+// that cannot grow past its fresh size (as on a full disk) and invokes
+// until it drops records: invocations keep working, traces and stats say
+// on stderr that records are lost and what to do (JSON on stdout stays
+// whole), and /metrics counts the drops.
+func TestTracesWarnWhenSpanStoreIsFull(t *testing.T) {
+	var trf tracingFlags
+	fl := pflag.NewFlagSet("up", pflag.ContinueOnError)
+	trf.add(fl)
+	tracing, err := trf.options(fl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracing.Store.HardLimitBytes = 18 * 4096 // a fresh store is 16 pages
+	tracing.Store.FlushInterval = 10 * time.Millisecond
+	ep, state := startUpTracing(t, "testdata/up/template.yaml", tracing)
+
+	var stderr string
+	waitFor(t, 60*time.Second, "the span store to drop records", func() bool {
+		for range 5 {
+			if _, e, code := run("invoke", "Echo", "--state", state, "--payload", `{"n":1}`); code != exitOK {
+				t.Fatalf("invoke with the span store full: exit %d: %s", code, e)
+			}
+		}
+		var code int
+		_, stderr, code = run("traces", "--state", state)
+		return code == exitOK && strings.Contains(stderr, "warning: the span store is dropping records")
+	})
+	for _, want := range []string{"invocation records lost since the platform started", "free disk space under " + filepath.Join(state, "telemetry"),
+		"--trace-max-size (now 256MiB)", "--trace-retention (now 7d)", "full"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("traces' warning lacks %q:\n%s", want, stderr)
+		}
+	}
+	stdout, stderr, code := run("stats", "--state", state, "--output", "json")
+	var stats []store.FunctionStats
+	if code != exitOK || json.Unmarshal([]byte(stdout), &stats) != nil || !strings.Contains(stderr, "warning: the span store") {
+		t.Errorf("stats --output json with the store full: exit %d, want JSON on stdout and the warning on stderr\n%s\n%s", code, stdout, stderr)
+	}
+
+	resp, err := http.Get(ep.Control + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `stacklab_telemetry_dropping{sink="store"} 1`) ||
+		!regexp.MustCompile(`stacklab_telemetry_dropped_total\{kind="invocation",sink="store"\} [1-9]`).Match(body) {
+		t.Errorf("/metrics does not count the drops:\n%s", grepLines(string(body), "stacklab_telemetry"))
+	}
+}
+
+// grepLines is the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

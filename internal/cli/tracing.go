@@ -49,7 +49,8 @@ func (t *tracingFlags) options(fl *pflag.FlagSet) (platform.TracingOptions, erro
 	if t.retention <= 0 {
 		return platform.TracingOptions{}, usagef("--trace-retention %s: give a duration above 0, as 24h or 168h", t.retention)
 	}
-	opts := platform.TracingOptions{Store: store.Options{MaxAge: t.retention, MaxBytes: int64(t.maxSize)}}
+	opts := platform.TracingOptions{Store: store.Options{MaxAge: t.retention, MaxBytes: int64(t.maxSize),
+		Smaller: fmt.Sprintf("restart 'stacklab up' with a lower --trace-max-size (now %s) or --trace-retention (now %s)", t.maxSize.String(), age(t.retention))}}
 	switch {
 	case t.endpoint != "":
 		if t.protocol != "http" && t.protocol != "grpc" {

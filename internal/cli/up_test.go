@@ -27,6 +27,12 @@ import (
 // endpoints and state directory; the platform stops at the end of the test.
 func startUp(t *testing.T, file string) (server.Endpoints, string) {
 	t.Helper()
+	return startUpTracing(t, file, platform.TracingOptions{})
+}
+
+// startUpTracing is startUp with tracing options (the span store's).
+func startUpTracing(t *testing.T, file string, tracing platform.TracingOptions) (server.Endpoints, string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs functions")
 	}
@@ -37,7 +43,7 @@ func startUp(t *testing.T, file string) (server.Endpoints, string) {
 	var stdout, stderr bytes.Buffer
 	go func() {
 		done <- runUp(ctx, &stdout, &stderr, upConfig{file: file, state: state, listen: "127.0.0.1:0", control: "127.0.0.1:0",
-			platform: platform.Options{StateDir: state, Sandbox: true}, ready: ready})
+			platform: platform.Options{StateDir: state, Sandbox: true, Tracing: tracing}, ready: ready})
 	}()
 	var ep server.Endpoints
 	select {

@@ -1,11 +1,13 @@
 package platform
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"time"
 
 	"github.com/stacklab/stacklab/internal/runtime"
+	"github.com/stacklab/stacklab/internal/stack"
 	"github.com/stacklab/stacklab/internal/telemetry/metrics"
 	"github.com/stacklab/stacklab/internal/telemetry/model"
 )
@@ -14,18 +16,59 @@ import (
 // or throttles and every async event's age as they happen; instances,
 // invocations in progress and queue depths when m is scraped. Call it once,
 // before the platform takes work.
+//
+// The version label of the function metrics is the deployment version the
+// invocation ran under, as in its invocation record and 'stacklab stats
+// --by version' ($LATEST before anything is deployed). Each deploy sets its
+// functions' counters at 0 (metrics.Deployed).
 func (p *Platform) Instrument(m *metrics.Metrics) {
 	p.rt.Observe(func(o runtime.Observation) {
+		version := cmp.Or(o.Deployment, o.Version)
 		if o.Throttled {
-			m.Throttle(o.Function, o.Version)
+			m.Throttle(o.Function, version)
 			return
 		}
-		m.Invocation(o.Function, o.Version, model.OutcomeOf(o.ErrorType), o.Duration, o.InitDuration, o.Cold)
+		m.Invocation(o.Function, version, model.OutcomeOf(o.ErrorType), o.Duration, o.InitDuration, o.Cold)
 	})
 	p.async.ObserveAge(func(function string, age time.Duration) {
 		m.AsyncAge(p.functionName(function), age)
 	})
-	m.SetSources(metrics.Sources{Functions: p.functionStates, Queues: p.queueStates})
+	m.SetSources(metrics.Sources{Functions: p.functionStates, Queues: p.queueStates, Telemetry: p.telemetryStates})
+	p.met.Store(m)
+	if st, v := p.Stack(), p.rt.Deployment(); st != nil && v != "" {
+		p.deployedMetrics(v, st) // deployed before Instrument
+	}
+}
+
+// deployedMetrics starts the counters of a deployment's functions at 0 and
+// forgets those of the versions before it.
+func (p *Platform) deployedMetrics(version string, st *stack.Stack) {
+	m := p.met.Load()
+	if m == nil {
+		return
+	}
+	names := make([]string, 0, len(st.Functions))
+	for _, f := range st.Functions {
+		names = append(names, f.Name)
+	}
+	m.Deployed(version, names)
+}
+
+// telemetryStates are the span store's and OTLP export's drops, none when
+// tracing is off.
+func (p *Platform) telemetryStates() []metrics.TelemetryState {
+	if p.tel == nil {
+		return nil
+	}
+	st := p.tel.Status()
+	var out []metrics.TelemetryState
+	if s := st.Store; s != nil {
+		out = append(out, metrics.TelemetryState{Sink: "store", Dropping: s.Dropping, DroppedSpans: s.DroppedSpans, DroppedInvocations: s.DroppedInvocations})
+	}
+	if e := st.Export; e != nil {
+		out = append(out, metrics.TelemetryState{Sink: "otlp", Dropping: e.Dropping, DroppedSpans: e.Dropped})
+	}
+	return out
 }
 
 // functionName is the name of the function an invocation request names by
@@ -46,7 +89,7 @@ func (p *Platform) functionStates() []metrics.FunctionState {
 	pools := p.rt.PoolStates()
 	out := make([]metrics.FunctionState, len(pools))
 	for i, s := range pools {
-		out[i] = metrics.FunctionState{Function: s.Function, Version: s.Version, Concurrent: s.Running, Busy: s.Busy, Idle: s.Idle}
+		out[i] = metrics.FunctionState{Function: s.Function, Version: cmp.Or(s.Deployment, s.Version), Concurrent: s.Running, Busy: s.Busy, Idle: s.Idle}
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stacklab/stacklab/internal/bus"
@@ -23,6 +24,7 @@ import (
 	"github.com/stacklab/stacklab/internal/services/topic"
 	"github.com/stacklab/stacklab/internal/stack"
 	"github.com/stacklab/stacklab/internal/telemetry"
+	"github.com/stacklab/stacklab/internal/telemetry/metrics"
 	"github.com/stacklab/stacklab/internal/template"
 )
 
@@ -77,6 +79,7 @@ type Platform struct {
 	file      string
 	gateway   string // host:port of the gateway, for URLs given to functions
 	tel       *telemetry.Telemetry
+	met       atomic.Pointer[metrics.Metrics] // Instrument's
 }
 
 // New returns a platform with its runtime started and nothing deployed.
@@ -259,6 +262,7 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string, vers
 	p.stackMu.Unlock()
 	p.rt.SetDeployment(strconv.Itoa(version))
 	p.rt.Deploy(specs)
+	p.deployedMetrics(strconv.Itoa(version), st)
 	p.async.Start() // queued async events run once their functions exist
 	p.startPollers(st)
 	p.topics.Start() // publishes are fanned out once their subscribers exist

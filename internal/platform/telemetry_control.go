@@ -15,7 +15,19 @@ import (
 // The control API's telemetry endpoints (server.Telemetry) read the span
 // store; numbers per deployment version come from the invocation records'
 // deployment and the deployments' times.
-var _ server.Telemetry = (*Platform)(nil)
+var (
+	_ server.Telemetry       = (*Platform)(nil)
+	_ server.TelemetryStatus = (*Platform)(nil)
+)
+
+// TelemetryStatus tells whether the span store and export are dropping
+// records, and how many they dropped since the platform started.
+func (p *Platform) TelemetryStatus() (telemetry.Status, error) {
+	if p.tel == nil {
+		return telemetry.Status{}, server.ErrTracingOff
+	}
+	return p.tel.Status(), nil
+}
 
 // spanStore is the store the telemetry endpoints read, or ErrTracingOff.
 // What has ended is written first (the writer otherwise batches for up to

@@ -14,6 +14,9 @@ import (
 type Observation struct {
 	Function string // the function's name
 	Version  string // "$LATEST" or the version that ran
+	// Deployment is the platform's deployment the invocation was recorded
+	// under (SetDeployment), as its invocation record says; "" without one.
+	Deployment string
 	// Throttled means the attempt was refused with TooManyRequests.
 	Throttled bool
 	Cold      bool
@@ -51,7 +54,7 @@ func (rt *Runtime) observeRun(p *pool, res invoke.Result, errType string) {
 	if f == nil {
 		return
 	}
-	(*f)(Observation{Function: p.spec.Name, Version: res.Version, Cold: res.Cold, Duration: res.Duration, InitDuration: res.InitDuration,
+	(*f)(Observation{Function: p.spec.Name, Version: res.Version, Deployment: p.rt.deployment(), Cold: res.Cold, Duration: res.Duration, InitDuration: res.InitDuration,
 		MemorySizeMB: res.MemorySizeMB, MaxMemoryMB: res.MaxMemoryMB, ErrorType: errType})
 }
 
@@ -62,13 +65,16 @@ func (rt *Runtime) observeRefused(p *pool, err error) {
 	if f == nil || !errors.Is(err, invoke.ErrTooManyRequests) {
 		return
 	}
-	(*f)(Observation{Function: p.spec.Name, Version: p.spec.version(), Throttled: true})
+	(*f)(Observation{Function: p.spec.Name, Version: p.spec.version(), Deployment: p.rt.deployment(), Throttled: true})
 }
 
 // PoolState is the state of one function's instances on this node.
 type PoolState struct {
 	Function string
 	Version  string
+	// Deployment is the platform's current deployment (SetDeployment), ""
+	// without one.
+	Deployment string
 	// Running is the invocations in progress, including those waiting for
 	// a new instance to start.
 	Running int
@@ -85,9 +91,10 @@ func (rt *Runtime) PoolStates() []PoolState {
 	pools = append(pools, rt.retired...)
 	rt.mu.RUnlock()
 	out := make([]PoolState, 0, len(pools))
+	dep := rt.deployment()
 	for _, p := range pools {
 		total, idle := p.counts()
-		out = append(out, PoolState{Function: p.spec.Name, Version: p.spec.version(), Running: len(p.slots), Busy: total - idle, Idle: idle})
+		out = append(out, PoolState{Function: p.spec.Name, Version: p.spec.version(), Deployment: dep, Running: len(p.slots), Busy: total - idle, Idle: idle})
 	}
 	return out
 }

@@ -14,6 +14,7 @@ func TestObserveRunsAndThrottles(t *testing.T) {
 	blocked := *echo
 	blocked.Name, blocked.ID, blocked.Reserved = "blocked-fn", "Blocked", 0
 	rt := newTestRuntime(t, Options{}, echo, &blocked)
+	rt.SetDeployment("7")
 	var mu sync.Mutex
 	var got []Observation
 	rt.Observe(func(o Observation) {
@@ -35,13 +36,13 @@ func TestObserveRunsAndThrottles(t *testing.T) {
 		t.Fatalf("got %d observations, want 3: %+v", len(got), got)
 	}
 	first, second, third := got[0], got[1], got[2]
-	if first.Function != "echo-fn" || first.Version != "$LATEST" || !first.Cold || first.InitDuration <= 0 || first.Duration <= 0 || first.ErrorType != "" || first.Throttled {
+	if first.Function != "echo-fn" || first.Version != "$LATEST" || first.Deployment != "7" || !first.Cold || first.InitDuration <= 0 || first.Duration <= 0 || first.ErrorType != "" || first.Throttled {
 		t.Errorf("first (cold, ok) observation: %+v", first)
 	}
 	if second.Cold || second.InitDuration != 0 || second.ErrorType == "" || second.ErrorType != "Unhandled" {
 		t.Errorf("second (warm, handled error) observation: %+v; want the type of an error reported without one, Unhandled", second)
 	}
-	if !third.Throttled || third.Function != "blocked-fn" || third.Version != "$LATEST" {
+	if !third.Throttled || third.Function != "blocked-fn" || third.Version != "$LATEST" || third.Deployment != "7" {
 		t.Errorf("third (throttled) observation: %+v", third)
 	}
 
@@ -49,7 +50,7 @@ func TestObserveRunsAndThrottles(t *testing.T) {
 	for _, s := range rt.PoolStates() {
 		states[s.Function] = s
 	}
-	if s := states["echo-fn"]; s.Idle != 1 || s.Busy != 0 || s.Running != 0 || s.Version != "$LATEST" {
+	if s := states["echo-fn"]; s.Idle != 1 || s.Busy != 0 || s.Running != 0 || s.Version != "$LATEST" || s.Deployment != "7" {
 		t.Errorf("echo-fn state %+v, want one idle instance and nothing running", s)
 	}
 	if s, ok := states["blocked-fn"]; !ok || s.Idle+s.Busy+s.Running != 0 {

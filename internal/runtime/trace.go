@@ -46,6 +46,9 @@ func (rt *Runtime) SetTelemetry(tel *telemetry.Telemetry) { rt.trace.tel.Store(t
 // invocations from now on are recorded under. Call it before Deploy.
 func (rt *Runtime) SetDeployment(v string) { rt.trace.deployment.Store(&v) }
 
+// Deployment is the deployment SetDeployment named, "" before any.
+func (rt *Runtime) Deployment() string { return rt.deployment() }
+
 func (rt *Runtime) deployment() string {
 	if v := rt.trace.deployment.Load(); v != nil {
 		return *v

@@ -125,7 +125,7 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.events(w, r)
 	case path == "/v1/tables" || strings.HasPrefix(path, "/v1/tables/"):
 		c.tables(w, r, path)
-	case path == "/v1/traces" || strings.HasPrefix(path, "/v1/traces/") || path == "/v1/map" || path == "/v1/stats" || path == "/v1/stats/compare":
+	case path == "/v1/traces" || strings.HasPrefix(path, "/v1/traces/") || path == "/v1/map" || path == "/v1/stats" || path == "/v1/stats/compare" || path == "/v1/telemetry":
 		c.telemetry(w, r, path)
 	case path == "/v1/graph" || path == "/v1/series" || path == "/v1/invocations" || path == "/v1/deployments/diff" || path == "/v1/cost" ||
 		path == "/v1/experiments" || strings.HasPrefix(path, "/v1/experiments/") || path == "/v1/live":

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,11 @@ import (
 //	GET /v1/map?since=&until=              service map and bottleneck
 //	GET /v1/stats?function=&since=&until=&by=version
 //	GET /v1/stats/compare?since=D&function=   each deployment against the one before
+//	GET /v1/telemetry                      the span store's and export's state (TelemetryStatus)
+//
+// A function given by a name or logical id that is not deployed, and that
+// has nothing in the answer, is a 404 FunctionNotFound listing the deployed
+// functions: a function removed since keeps its traces.
 type Telemetry interface {
 	TelemetryTraces(ctx context.Context, f store.TraceFilter) ([]store.TraceSummary, error)
 	TelemetryTrace(ctx context.Context, id string) (telemetry.TraceView, error)
@@ -32,6 +38,12 @@ type Telemetry interface {
 	// TelemetryCompare compares each deployment with the one before it,
 	// each over window after it went live.
 	TelemetryCompare(ctx context.Context, function string, window time.Duration) (VersionComparison, error)
+}
+
+// TelemetryStatus is a Telemetry that tells how recording goes: whether
+// the span store or export is dropping records (GET /v1/telemetry).
+type TelemetryStatus interface {
+	TelemetryStatus() (telemetry.Status, error)
 }
 
 // VersionComparison is the answer of GET /v1/stats/compare.
@@ -97,14 +109,32 @@ func (c *Control) telemetry(w http.ResponseWriter, r *http.Request, path string)
 		writeError(w, http.StatusMethodNotAllowed, "NotFound", r.Method+" "+r.URL.Path+": the telemetry endpoints answer GET only")
 		return
 	}
+	if path == "/v1/telemetry" {
+		ts, ok := tp.(TelemetryStatus)
+		if !ok {
+			writeError(w, http.StatusNotFound, "NotFound", "this platform does not report its telemetry's state")
+			return
+		}
+		st, err := ts.TelemetryStatus()
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, "TracingOff", ErrTracingOff.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, st)
+		return
+	}
 	q := r.URL.Query()
 	// Records and spans name a function by its name; the logical id names
 	// it too, as for invoke and logs.
-	if fn := q.Get("function"); fn != "" {
+	fn := q.Get("function")
+	known := fn == ""
+	var deployed []string
+	if fn != "" {
 		for _, f := range c.Platform.Functions() {
-			if f.ID == fn {
+			deployed = append(deployed, f.Name)
+			if f.ID == fn || f.Name == fn {
 				q.Set("function", f.Name)
-				break
+				known = true
 			}
 		}
 	}
@@ -112,6 +142,16 @@ func (c *Control) telemetry(w http.ResponseWriter, r *http.Request, path string)
 	var v any
 	if err == nil {
 		v, err = serveTelemetry(r.Context(), tp, t)
+	}
+	if err == nil && !known && emptyAnswer(v) {
+		list := "none"
+		if len(deployed) > 0 {
+			slices.Sort(deployed)
+			list = strings.Join(deployed, ", ")
+		}
+		writeError(w, http.StatusNotFound, "FunctionNotFound",
+			fmt.Sprintf("function=%q: no function of that name or logical id is deployed, and none has records in the window; deployed functions: %s", fn, list))
+		return
 	}
 	if err != nil {
 		var bp badParam
@@ -128,6 +168,20 @@ func (c *Control) telemetry(w http.ResponseWriter, r *http.Request, path string)
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// emptyAnswer reports whether a telemetry answer holds nothing of a
+// function: no traces, no stats, no comparison.
+func emptyAnswer(v any) bool {
+	switch a := v.(type) {
+	case []store.TraceSummary:
+		return len(a) == 0
+	case []store.FunctionStats:
+		return len(a) == 0
+	case VersionComparison:
+		return len(a.Changes) == 0
+	}
+	return false
 }
 
 // telemetryQuery is one telemetry request, its parameters parsed.

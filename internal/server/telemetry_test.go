@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stacklab/stacklab/internal/runtime"
+	"github.com/stacklab/stacklab/internal/telemetry"
 	"github.com/stacklab/stacklab/internal/telemetry/store"
 )
 
@@ -91,7 +94,7 @@ func TestTelemetryWithoutTracing(t *testing.T) {
 	defer rt.Close()
 	srv := httptest.NewServer(&Control{Token: "t", Platform: platformOf{rt}})
 	defer srv.Close()
-	for _, path := range []string{"/v1/traces", "/v1/traces/6b026771e721498f11be74e967725ec8", "/v1/map", "/v1/stats", "/v1/stats/compare"} {
+	for _, path := range []string{"/v1/traces", "/v1/traces/6b026771e721498f11be74e967725ec8", "/v1/map", "/v1/stats", "/v1/stats/compare", "/v1/telemetry"} {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer t")
 		resp, err := http.DefaultClient.Do(req)
@@ -103,5 +106,72 @@ func TestTelemetryWithoutTracing(t *testing.T) {
 		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"TracingOff"`) || !strings.Contains(string(body), "without --no-tracing") {
 			t.Errorf("GET %s: %d %s; want 503 TracingOff", path, resp.StatusCode, body)
 		}
+	}
+}
+
+// tracingPlatform is a platform with no function deployed whose span store
+// holds traces and stats of Old, a function removed since, and which is
+// dropping records.
+type tracingPlatform struct{ platformOf }
+
+func (tracingPlatform) TelemetryTraces(_ context.Context, f store.TraceFilter) ([]store.TraceSummary, error) {
+	if f.Function == "Old" {
+		return []store.TraceSummary{{TraceID: strings.Repeat("ab", 16), RootName: "Old"}}, nil
+	}
+	return nil, nil
+}
+func (tracingPlatform) TelemetryTrace(context.Context, string) (telemetry.TraceView, error) {
+	return telemetry.TraceView{}, nil
+}
+func (tracingPlatform) TelemetryMap(context.Context, time.Time, time.Time) (telemetry.MapReport, error) {
+	return telemetry.MapReport{}, nil
+}
+func (tracingPlatform) TelemetryStats(_ context.Context, f store.StatsFilter, _ bool) ([]store.FunctionStats, error) {
+	if f.Function == "Old" {
+		return []store.FunctionStats{{Function: "Old", Invocations: 1}}, nil
+	}
+	return nil, nil
+}
+func (tracingPlatform) TelemetryCompare(context.Context, string, time.Duration) (VersionComparison, error) {
+	return VersionComparison{}, nil
+}
+func (tracingPlatform) TelemetryStatus() (telemetry.Status, error) {
+	return telemetry.Status{Dropping: true, Store: &store.Status{Dropping: true, DroppedSpans: 3, Fix: "free disk space"}}, nil
+}
+
+// A function that is neither deployed nor in the answer is a 404 naming
+// it; one removed since that still has records is answered; the status
+// endpoint says the store is dropping.
+func TestTelemetryUnknownFunction(t *testing.T) {
+	rt := runtime.New(runtime.Options{Logs: runtime.NewLogs("")})
+	defer rt.Close()
+	srv := httptest.NewServer(&Control{Token: "t", Platform: tracingPlatform{platformOf{rt}}})
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer t")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for _, path := range []string{"/v1/traces?function=Nope", "/v1/stats?function=Nope", "/v1/stats/compare?function=Nope"} {
+		if code, body := get(path); code != http.StatusNotFound || !strings.Contains(body, `"FunctionNotFound"`) ||
+			!strings.Contains(body, `function=\"Nope\"`) || !strings.Contains(body, "deployed functions: none") {
+			t.Errorf("GET %s: %d %s; want 404 FunctionNotFound naming Nope and the deployed functions", path, code, body)
+		}
+	}
+	for _, path := range []string{"/v1/traces?function=Old", "/v1/stats?function=Old"} {
+		if code, body := get(path); code != http.StatusOK || !strings.Contains(body, "Old") {
+			t.Errorf("GET %s of a removed function with records: %d %s; want them", path, code, body)
+		}
+	}
+	code, body := get("/v1/telemetry")
+	var st telemetry.Status
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &st) != nil || !st.Dropping || st.Store == nil || st.Store.DroppedSpans != 3 || st.Store.Fix != "free disk space" {
+		t.Errorf("GET /v1/telemetry: %d %s; want the store dropping, 3 spans lost and the fix", code, body)
 	}
 }

@@ -7,9 +7,10 @@
 //     started, a gateway request was answered) are counted by cheap calls
 //     the hops make: Invocation, Throttle, AsyncAge, and the Gateway
 //     middleware. They update counters and histograms labelled by function
-//     and version (gateway: API, route and status).
+//     and version (gateway: API, route and status). Deployed sets a
+//     deployment's per-function counters at 0 and forgets earlier versions.
 //   - State (concurrent executions, instances, queue depth and the age of
-//     the oldest message) is read at scrape time from snapshot functions the
+//     the oldest message, telemetry records dropped) is read at scrape time from snapshot functions the
 //     platform registers with SetSources, so keeping it costs nothing on the
 //     invocation path.
 //
@@ -18,5 +19,5 @@
 //
 // The package knows nothing of the runtime, the queues or the gateway: the
 // platform adapts them to the plain types here (FunctionState,
-// QueueState).
+// QueueState, TelemetryState).
 package metrics

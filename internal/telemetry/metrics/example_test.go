@@ -11,15 +11,17 @@ import (
 	"github.com/stacklab/stacklab/internal/telemetry/model"
 )
 
-// A hop counts what happens; the platform registers snapshots of state;
-// Prometheus scrapes Handler.
+// A deploy starts its functions' counters at 0; a hop counts what happens;
+// the platform registers snapshots of state; Prometheus scrapes Handler.
+// The version is the deployment's.
 func Example() {
 	m := metrics.New()
-	m.Invocation("Echo", "$LATEST", model.OutcomeOf(""), 12*time.Millisecond, 180*time.Millisecond, true)
-	m.Invocation("Echo", "$LATEST", model.OutcomeOf("Sandbox.Timedout"), 3*time.Second, 0, false)
-	m.Throttle("Echo", "$LATEST")
+	m.Deployed("3", []string{"Echo"})
+	m.Invocation("Echo", "3", model.OutcomeOf(""), 12*time.Millisecond, 180*time.Millisecond, true)
+	m.Invocation("Echo", "3", model.OutcomeOf("Sandbox.Timedout"), 3*time.Second, 0, false)
+	m.Throttle("Echo", "3")
 	m.SetSources(metrics.Sources{Functions: func() []metrics.FunctionState {
-		return []metrics.FunctionState{{Function: "Echo", Version: "$LATEST", Busy: 0, Idle: 1}}
+		return []metrics.FunctionState{{Function: "Echo", Version: "3", Busy: 0, Idle: 1}}
 	}})
 
 	rec := httptest.NewRecorder()
@@ -32,9 +34,12 @@ func Example() {
 		}
 	}
 	// Output:
-	// stacklab_instances{function="Echo",state="busy",version="$LATEST"} 0
-	// stacklab_instances{function="Echo",state="idle",version="$LATEST"} 1
-	// stacklab_invocations_total{function="Echo",outcome="ok",version="$LATEST"} 1
-	// stacklab_invocations_total{function="Echo",outcome="timeout",version="$LATEST"} 1
-	// stacklab_throttles_total{function="Echo",version="$LATEST"} 1
+	// stacklab_instances{function="Echo",state="busy",version="3"} 0
+	// stacklab_instances{function="Echo",state="idle",version="3"} 1
+	// stacklab_invocations_total{function="Echo",outcome="handled_error",version="3"} 0
+	// stacklab_invocations_total{function="Echo",outcome="ok",version="3"} 1
+	// stacklab_invocations_total{function="Echo",outcome="oom",version="3"} 0
+	// stacklab_invocations_total{function="Echo",outcome="timeout",version="3"} 1
+	// stacklab_invocations_total{function="Echo",outcome="unhandled",version="3"} 0
+	// stacklab_throttles_total{function="Echo",version="3"} 1
 }

@@ -43,6 +43,8 @@ const (
 	Instances              = "stacklab_instances"
 	QueueMessages          = "stacklab_queue_messages"
 	QueueOldestMessageAge  = "stacklab_queue_oldest_message_age_seconds"
+	TelemetryDroppedTotal  = "stacklab_telemetry_dropped_total"
+	TelemetryDropping      = "stacklab_telemetry_dropping"
 )
 
 var families = []Family{
@@ -58,6 +60,8 @@ var families = []Family{
 	{Instances, Gauge, []string{"function", "version", "state"}, "Instances of a function: state busy (serving an invocation) or idle (warm, waiting)."},
 	{QueueMessages, Gauge, []string{"queue", "state"}, "Messages in a queue: state visible (waiting), in_flight (received, not deleted) or delayed."},
 	{QueueOldestMessageAge, Gauge, []string{"queue"}, "Age of the oldest message in a queue; 0 when it is empty."},
+	{TelemetryDroppedTotal, Counter, []string{"sink", "kind"}, "Telemetry records lost since the platform started: sink store (the span store: full disk, full buffer) or otlp (export), kind span or invocation (an invocation record)."},
+	{TelemetryDropping, Gauge, []string{"sink"}, "1 while a telemetry sink (store, otlp) is losing records, 0 once it writes again."},
 }
 
 // Families lists every metric family stacklab exports, in a stable order.
@@ -101,6 +105,9 @@ type Metrics struct {
 
 	mu      sync.RWMutex
 	sources Sources
+
+	depMu    sync.Mutex
+	deployed map[string]map[string]bool // Deployed's functions and the versions given for each
 }
 
 // New returns a registry with every family of Families, plus the Go
@@ -133,6 +140,64 @@ func New() *Metrics {
 
 // Registry is the Prometheus registry, to gather from or serve.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Deployed sets the series of the functions of a deployment at 0 (so that
+// a function's errors and throttles read 0, not "no data", before its
+// first one) and deletes the series of earlier versions and of functions
+// no longer deployed. version is the deployment's version, the label
+// Invocation and Throttle are given.
+func (m *Metrics) Deployed(version string, functions []string) {
+	if m == nil {
+		return
+	}
+	m.depMu.Lock()
+	defer m.depMu.Unlock()
+	live := map[string]bool{}
+	for _, fn := range functions {
+		live[fn] = true
+	}
+	for fn, versions := range m.deployed {
+		for v := range versions {
+			if v == version && live[fn] {
+				continue
+			}
+			m.forget(prometheus.Labels{"function": fn, "version": v})
+			delete(versions, v)
+		}
+		if !live[fn] {
+			m.asyncAge.DeletePartialMatch(prometheus.Labels{"function": fn})
+			delete(m.deployed, fn)
+		}
+	}
+	if m.deployed == nil {
+		m.deployed = map[string]map[string]bool{}
+	}
+	for _, fn := range functions {
+		for _, o := range model.Outcomes {
+			if o != model.OutcomeThrottled { // throttles have their family
+				m.invocations.WithLabelValues(fn, version, string(o))
+			}
+		}
+		m.errors.WithLabelValues(fn, version)
+		m.throttles.WithLabelValues(fn, version)
+		m.coldStarts.WithLabelValues(fn, version)
+		if m.deployed[fn] == nil {
+			m.deployed[fn] = map[string]bool{}
+		}
+		m.deployed[fn][version] = true
+	}
+}
+
+// forget deletes the series of every function-and-version family that
+// match labels.
+func (m *Metrics) forget(labels prometheus.Labels) {
+	for _, v := range []*prometheus.CounterVec{m.invocations, m.errors, m.throttles, m.coldStarts} {
+		v.DeletePartialMatch(labels)
+	}
+	for _, v := range []*prometheus.HistogramVec{m.duration, m.init} {
+		v.DeletePartialMatch(labels)
+	}
+}
 
 // Invocation counts an invocation that ran: its outcome (model.OutcomeOf
 // of the runtime's error type), its duration, and on a cold start its init

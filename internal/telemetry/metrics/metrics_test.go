@@ -34,6 +34,9 @@ func exercise(m *Metrics) {
 		Queues: func(ctx context.Context) []QueueState {
 			return []QueueState{{Queue: "Jobs", Visible: 4, InFlight: 1, Delayed: 2, OldestAge: 90 * time.Second}}
 		},
+		Telemetry: func() []TelemetryState {
+			return []TelemetryState{{Sink: "store", Dropping: true, DroppedSpans: 7, DroppedInvocations: 2}, {Sink: "otlp"}}
+		},
 	})
 }
 
@@ -105,7 +108,19 @@ stacklab_queue_messages{queue="Jobs",state="visible"} 4
 # TYPE stacklab_queue_oldest_message_age_seconds gauge
 stacklab_queue_oldest_message_age_seconds{queue="Jobs"} 90
 `
-	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), ConcurrentExecutions, Instances, QueueMessages, QueueOldestMessageAge); err != nil {
+	want += `# HELP stacklab_telemetry_dropped_total ` + family(TelemetryDroppedTotal).Help + `
+# TYPE stacklab_telemetry_dropped_total counter
+stacklab_telemetry_dropped_total{kind="invocation",sink="otlp"} 0
+stacklab_telemetry_dropped_total{kind="invocation",sink="store"} 2
+stacklab_telemetry_dropped_total{kind="span",sink="otlp"} 0
+stacklab_telemetry_dropped_total{kind="span",sink="store"} 7
+# HELP stacklab_telemetry_dropping ` + family(TelemetryDropping).Help + `
+# TYPE stacklab_telemetry_dropping gauge
+stacklab_telemetry_dropping{sink="otlp"} 0
+stacklab_telemetry_dropping{sink="store"} 1
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), ConcurrentExecutions, Instances, QueueMessages, QueueOldestMessageAge,
+		TelemetryDroppedTotal, TelemetryDropping); err != nil {
 		t.Error(err)
 	}
 	if n := testutil.CollectAndCount(m.duration); n != 1 {
@@ -113,8 +128,61 @@ stacklab_queue_oldest_message_age_seconds{queue="Jobs"} 90
 	}
 }
 
+// TestDeployedSeriesStartAtZero: a deployed function's invocations,
+// errors, throttles and cold starts read 0 before its first invocation; a
+// later deployment forgets the series of the versions before it and of
+// the functions it removed.
+func TestDeployedSeriesStartAtZero(t *testing.T) {
+	m := New()
+	m.Deployed("1", []string{"Echo", "Old"})
+	want := `
+# HELP stacklab_errors_total ` + family(ErrorsTotal).Help + `
+# TYPE stacklab_errors_total counter
+stacklab_errors_total{function="Echo",version="1"} 0
+stacklab_errors_total{function="Old",version="1"} 0
+# HELP stacklab_throttles_total ` + family(ThrottlesTotal).Help + `
+# TYPE stacklab_throttles_total counter
+stacklab_throttles_total{function="Echo",version="1"} 0
+stacklab_throttles_total{function="Old",version="1"} 0
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), ErrorsTotal, ThrottlesTotal); err != nil {
+		t.Error(err)
+	}
+	// ok, handled_error, unhandled, timeout, oom for each; not throttled.
+	if n := testutil.CollectAndCount(m.invocations); n != 10 {
+		t.Errorf("invocation series after deploying 2 functions = %d, want 10 (5 outcomes each)", n)
+	}
+	m.Invocation("Echo", "1", model.OutcomeTimeout, time.Second, 0, false)
+	m.Invocation("Old", "1", model.OutcomeOK, time.Second, 0, false)
+	m.AsyncAge("Old", time.Second)
+	m.AsyncAge("Echo", time.Second)
+	if got := testutil.ToFloat64(m.errors.WithLabelValues("Echo", "1")); got != 1 {
+		t.Errorf("errors of Echo version 1 = %v, want 1", got)
+	}
+
+	m.Deployed("2", []string{"Echo"})
+	want = `
+# HELP stacklab_errors_total ` + family(ErrorsTotal).Help + `
+# TYPE stacklab_errors_total counter
+stacklab_errors_total{function="Echo",version="2"} 0
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), ErrorsTotal); err != nil {
+		t.Error(err)
+	}
+	for name, n := range map[string]int{
+		"invocations": testutil.CollectAndCount(m.invocations), "durations": testutil.CollectAndCount(m.duration),
+		"async ages": testutil.CollectAndCount(m.asyncAge),
+	} {
+		want := map[string]int{"invocations": 5, "durations": 0, "async ages": 1}[name]
+		if n != want {
+			t.Errorf("%s series after deploying version 2 without Old = %d, want %d", name, n, want)
+		}
+	}
+}
+
 func TestNilMetricsRecordsNothing(t *testing.T) {
 	var m *Metrics
+	m.Deployed("1", []string{"F"})
 	m.Invocation("F", "1", model.OutcomeOK, time.Millisecond, 0, false)
 	m.Throttle("F", "1")
 	m.AsyncAge("F", time.Second)

@@ -26,12 +26,24 @@ type QueueState struct {
 	OldestAge time.Duration
 }
 
-// Sources are the snapshot functions read at scrape time. Either may be
+// TelemetryState is how one telemetry sink is doing: the span store
+// (sink "store") or OTLP export (sink "otlp").
+type TelemetryState struct {
+	Sink string
+	// Dropping is true while the sink is losing records.
+	Dropping bool
+	// DroppedSpans and DroppedInvocations count the records lost since the
+	// platform started.
+	DroppedSpans, DroppedInvocations uint64
+}
+
+// Sources are the snapshot functions read at scrape time. Any may be
 // nil. They must not block for long: Queues is given a context that ends
 // after ScrapeTimeout.
 type Sources struct {
 	Functions func() []FunctionState
 	Queues    func(ctx context.Context) []QueueState
+	Telemetry func() []TelemetryState
 }
 
 // ScrapeTimeout bounds how long a scrape waits for Sources.Queues.
@@ -67,6 +79,8 @@ var (
 	instancesDesc  = newDesc(Instances)
 	queueDesc      = newDesc(QueueMessages)
 	queueAgeDesc   = newDesc(QueueOldestMessageAge)
+	droppedDesc    = newDesc(TelemetryDroppedTotal)
+	droppingDesc   = newDesc(TelemetryDropping)
 )
 
 // Describe implements prometheus.Collector.
@@ -75,6 +89,8 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- instancesDesc
 	ch <- queueDesc
 	ch <- queueAgeDesc
+	ch <- droppedDesc
+	ch <- droppingDesc
 }
 
 // Collect implements prometheus.Collector. Snapshots that name the same
@@ -117,6 +133,22 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(q.InFlight), q.Queue, "in_flight")
 			ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(q.Delayed), q.Queue, "delayed")
 			ch <- prometheus.MustNewConstMetric(queueAgeDesc, prometheus.GaugeValue, q.OldestAge.Seconds(), q.Queue)
+		}
+	}
+	if src.Telemetry != nil {
+		seen := map[string]bool{}
+		for _, t := range src.Telemetry() {
+			if seen[t.Sink] {
+				continue
+			}
+			seen[t.Sink] = true
+			dropping := 0.0
+			if t.Dropping {
+				dropping = 1
+			}
+			ch <- prometheus.MustNewConstMetric(droppedDesc, prometheus.CounterValue, float64(t.DroppedSpans), t.Sink, "span")
+			ch <- prometheus.MustNewConstMetric(droppedDesc, prometheus.CounterValue, float64(t.DroppedInvocations), t.Sink, "invocation")
+			ch <- prometheus.MustNewConstMetric(droppingDesc, prometheus.GaugeValue, dropping, t.Sink)
 		}
 	}
 }

@@ -49,6 +49,11 @@ type Options struct {
 	// Logger receives write failures (rate-limited to state changes).
 	// Default: discard.
 	Logger *slog.Logger
+	// Smaller tells the user how to keep the store smaller, for the advice
+	// given when writes fail ("free disk space under DIR, or " + Smaller):
+	// the platform names the flags that set MaxBytes and MaxAge. Default
+	// "lower Options.MaxBytes or Options.MaxAge".
+	Smaller string
 }
 
 func (o Options) withDefaults() Options {
@@ -79,6 +84,15 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// fix is the advice logged with a failing write, for a store in dir.
+func (o Options) fix(dir string) string {
+	smaller := o.Smaller
+	if smaller == "" {
+		smaller = "lower Options.MaxBytes or Options.MaxAge"
+	}
+	return "free disk space under " + dir + ", or " + smaller
+}
+
 // Status tells how the store is doing.
 type Status struct {
 	Path string
@@ -96,6 +110,9 @@ type Status struct {
 	// UsedBytes is the size of the database's used pages when it was opened
 	// or at the last retention pass.
 	UsedBytes int64
+	// Fix is what to do when writes fail: free disk space, or keep the
+	// store smaller (Options.Smaller).
+	Fix string
 }
 
 // Store is an open span store. Its methods are safe for concurrent use.
@@ -105,6 +122,7 @@ type Store struct {
 	path string
 	opts Options
 	log  *slog.Logger
+	fix  string // Options.fix
 
 	ch     chan item
 	wake   chan struct{} // tells the writer to take what waits in ch
@@ -182,6 +200,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		path: path,
 		opts: opts,
 		log:  opts.Logger.With("component", "telemetry-store", "path", path),
+		fix:  opts.fix(dir),
 		ch:   make(chan item, opts.Buffer),
 		wake: make(chan struct{}, 1),
 		// A full batch, or half the buffer when that is smaller, so that
@@ -291,7 +310,10 @@ func (s *Store) add(it item, dropped *atomic.Uint64) bool {
 		return true
 	default:
 		dropped.Add(1)
-		s.dropping.Store(true)
+		if !s.dropping.Swap(true) {
+			s.log.Warn("span store is dropping records: its buffer is full, the writer is behind; invocations keep working",
+				"buffer", cap(s.ch), "fix", "send fewer requests a second, or put .stacklab on a faster disk")
+		}
 		s.kick()
 		return false
 	}
@@ -369,6 +391,7 @@ func (s *Store) Status() Status {
 		Queued:             len(s.ch),
 		Capacity:           cap(s.ch),
 		UsedBytes:          s.usedBytes.Load(),
+		Fix:                s.fix,
 	}
 	if e := s.lastErr.Load(); e != nil {
 		st.LastError = *e
@@ -485,10 +508,13 @@ func (s *Store) run() {
 	}
 }
 
+// fail notes a failed write or retention pass: records are being lost
+// until a write succeeds (write clears Dropping and says so).
 func (s *Store) fail(err error) {
 	msg := err.Error()
 	s.lastErr.Store(&msg)
 	if !s.dropping.Swap(true) {
-		s.log.Warn("telemetry store is dropping records", "err", err)
+		s.log.Warn("span store is dropping records: spans and invocation records are lost until a write succeeds; invocations keep working",
+			"err", err, "fix", s.fix)
 	}
 }

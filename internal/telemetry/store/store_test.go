@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -496,5 +498,92 @@ func TestBatchesOfManyRows(t *testing.T) {
 	}
 	if len(invs) != traces {
 		t.Errorf("got %d invocation records, want %d", len(invs), traces)
+	}
+}
+
+// syncBuffer is a log destination safe for the writer goroutine and the
+// test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// TestFullDatabaseRecovers: a store that ran out of room says what to do,
+// and once retention has made room and a write succeeds it is no longer
+// dropping and says so; the drop counts stay.
+func TestFullDatabaseRecovers(t *testing.T) {
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	dir := t.TempDir()
+	s, err := Open(context.Background(), dir, Options{HardLimitBytes: 128 << 10, MaxBytes: 32 << 10, BatchSize: 50, Logger: log,
+		Smaller: "lower --trace-max-size"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fix := "free disk space under " + dir + ", or lower --trace-max-size"
+	pad := strings.Repeat("y", 4000)
+	for i := 0; i < 200 && !s.Status().Dropping; i++ {
+		sp := span(i, "0000000000000001", "", "Api", "", i, 1, model.StatusOK)
+		sp.Attributes = map[string]any{"pad": pad}
+		s.AddSpan(sp)
+		if i%50 == 49 {
+			flush(t, s)
+		}
+	}
+	flush(t, s)
+	st := s.Status()
+	if !st.Dropping || st.DroppedSpans == 0 || st.Fix != fix {
+		t.Fatalf("status = %+v, want dropping, with the fix", st)
+	}
+	if out := logs.String(); !strings.Contains(out, "span store is dropping records") || !strings.Contains(out, fmt.Sprintf("fix=%q", fix)) {
+		t.Errorf("log = %s, want the dropping warning with its fix", out)
+	}
+	dropped := st.DroppedSpans
+	if err := s.Prune(context.Background()); err != nil {
+		t.Fatalf("retention on a full database: %v", err)
+	}
+	s.AddSpan(span(1000, "0000000000000001", "", "Api", "", 1000, 1, model.StatusOK))
+	flush(t, s)
+	st = s.Status()
+	if st.Dropping || st.DroppedSpans != dropped {
+		t.Errorf("after room was made: status = %+v, want not dropping, %d dropped", st, dropped)
+	}
+	if out := logs.String(); !strings.Contains(out, "span store writing again") {
+		t.Errorf("log = %s, want the store to say it writes again", out)
+	}
+	if _, err := s.Trace(context.Background(), traceID(1000)); err != nil {
+		t.Errorf("the span written after the store recovered: %v", err)
+	}
+}
+
+// TestBufferFullWarns: the first record a full buffer drops is
+// logged; the next, until a write succeeds, are only counted.
+func TestBufferFullWarns(t *testing.T) {
+	var logs syncBuffer
+	s := open(t, Options{Buffer: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	drops := 0
+	for i := 0; i < 1_000_000 && drops < 3; i++ {
+		if !s.AddSpan(span(i, "0000000000000001", "", "Api", "", i, 1, model.StatusOK)) {
+			drops++
+		}
+	}
+	if drops < 3 {
+		t.Fatal("a one-record buffer never overflowed")
+	}
+	if n := strings.Count(logs.String(), "its buffer is full"); n < 1 {
+		t.Errorf("log = %s, want a warning that the buffer is full", logs.String())
 	}
 }

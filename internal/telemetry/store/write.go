@@ -54,7 +54,7 @@ func (s *Store) write(batch []item) {
 	s.writtenSpans.Add(spans + invSpans)
 	s.writtenInvocations.Add(invs)
 	if s.dropping.Swap(false) {
-		s.log.Info("telemetry store writing again")
+		s.log.Info("span store writing again", "dropped_spans", s.droppedSpans.Load(), "dropped_invocations", s.droppedInvocations.Load())
 	}
 }
 
