@@ -23,6 +23,8 @@ type Stats struct {
 	Delayed  int `json:"delayed"`
 	// OldestAgeSeconds is the age of the oldest message, 0 when empty.
 	OldestAgeSeconds int `json:"oldestAgeSeconds"`
+	// Created is when the queue was first deployed (CreatedTimestamp).
+	Created time.Time `json:"created"`
 }
 
 // Stats returns a queue's numbers.
@@ -40,6 +42,7 @@ func (s *Service) Stats(ctx context.Context, name string) (Stats, error) {
 		return st, fmt.Errorf("reading queue %s: %w", q.cfg.ID, err)
 	}
 	st.Delayed = int(info.State.Subjects[q.subject+".delayed"])
+	st.Created = info.Created
 	ci, err := q.cons.Info(ctx)
 	if err != nil {
 		return st, fmt.Errorf("reading queue %s: %w", q.cfg.ID, err)
