@@ -60,6 +60,9 @@ func (e *apiError) Error() string { return e.code + ": " + e.message }
 
 func (e *apiError) write(w http.ResponseWriter) {
 	w.Header().Set("X-Amzn-ErrorType", e.code)
+	if e.namespace == sqsNamespace {
+		w.Header().Set("X-Amzn-Query-Error", sqsQueryError(e.code, e.status))
+	}
 	writeJSON(w, e.status, map[string]string{"__type": e.namespace + "#" + e.code, "message": e.message})
 }
 

@@ -111,8 +111,9 @@ func TestSQSWithTheAWSSDK(t *testing.T) {
 		{Id: aws.String("x"), MessageBody: aws.String(strings.Repeat("x", 200<<10))},
 		{Id: aws.String("y"), MessageBody: aws.String(strings.Repeat("y", 200<<10))},
 	}})
-	if code(err) != "BatchRequestTooLong" {
-		t.Errorf("SendMessageBatch over 256 KB in all: error %v (code %q), want BatchRequestTooLong", err, code(err))
+	// The SDK reports the code SQS's X-Amzn-Query-Error names.
+	if code(err) != "AWS.SimpleQueueService.BatchRequestTooLong" {
+		t.Errorf("SendMessageBatch over 256 KB in all: error %v (code %q), want AWS.SimpleQueueService.BatchRequestTooLong", err, code(err))
 	}
 	msgs, err := qs.Receive(ctx, "jobs", 10, time.Second)
 	if err != nil {
@@ -132,8 +133,9 @@ func TestSQSWithTheAWSSDK(t *testing.T) {
 	}
 
 	_, err = c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(srv.URL + "/queues/nope"), MessageBody: aws.String("x")})
-	if code(err) != "QueueDoesNotExist" {
-		t.Errorf("SendMessage to a missing queue: error %v (code %q), want QueueDoesNotExist", err, code(err))
+	var missing *sqstypes.QueueDoesNotExist
+	if code(err) != "AWS.SimpleQueueService.NonExistentQueue" || !errors.As(err, &missing) {
+		t.Errorf("SendMessage to a missing queue: error %v (code %q), want a QueueDoesNotExist coded AWS.SimpleQueueService.NonExistentQueue", err, code(err))
 	}
 	_, err = c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url.QueueUrl, MessageBody: aws.String(strings.Repeat("x", 300<<10))})
 	if code(err) != "InvalidParameterValue" {

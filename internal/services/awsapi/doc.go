@@ -4,10 +4,18 @@
 // POST whose X-Amz-Target header names the operation), answered by the
 // queue, table and events services.
 //
-// SQS: SendMessage, SendMessageBatch, GetQueueUrl.
+// SQS: SendMessage, SendMessageBatch, ReceiveMessage, DeleteMessage,
+// DeleteMessageBatch, ChangeMessageVisibility,
+// ChangeMessageVisibilityBatch, GetQueueUrl, GetQueueAttributes,
+// PurgeQueue. Its errors carry the X-Amzn-Query-Error header SQS sends
+// (AWS.SimpleQueueService.NonExistentQueue;Sender ...), from which the
+// SDKs take the error code. A receipt handle of an earlier receive of a
+// message received again since is ReceiptHandleIsInvalid (see the queue
+// package). Batch entry ids are checked as SQS does.
 // DynamoDB: PutItem, GetItem, DeleteItem, Query (partition key equality),
 // Scan; Query and Scan page with Limit, LastEvaluatedKey and
 // ExclusiveStartKey.
+// EventBridge: PutEvents.
 //
 // The gateway routes such requests here; the platform tells functions the
 // address with AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_DYNAMODB and

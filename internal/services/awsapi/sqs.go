@@ -29,6 +29,34 @@ func sqsError(err error) error {
 	return err
 }
 
+// sqsQueryCodes are the codes SQS's query protocol gives the errors that
+// the JSON protocol names otherwise. SQS answers a JSON request's error
+// with the query code in the X-Amzn-Query-Error header ("<code>;Sender"),
+// and AWS SDKs report that as the error's code (the Go SDK's ErrorCode of
+// a QueueDoesNotExist is AWS.SimpleQueueService.NonExistentQueue).
+var sqsQueryCodes = map[string]string{
+	"QueueDoesNotExist":            "AWS.SimpleQueueService.NonExistentQueue",
+	"BatchEntryIdsNotDistinct":     "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+	"BatchRequestTooLong":          "AWS.SimpleQueueService.BatchRequestTooLong",
+	"EmptyBatchRequest":            "AWS.SimpleQueueService.EmptyBatchRequest",
+	"InvalidBatchEntryId":          "AWS.SimpleQueueService.InvalidBatchEntryId",
+	"MessageNotInflight":           "AWS.SimpleQueueService.MessageNotInflight",
+	"PurgeQueueInProgress":         "AWS.SimpleQueueService.PurgeQueueInProgress",
+	"TooManyEntriesInBatchRequest": "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+	"UnsupportedOperation":         "AWS.SimpleQueueService.UnsupportedOperation",
+}
+
+// sqsQueryError is the X-Amzn-Query-Error header of an SQS error.
+func sqsQueryError(code string, status int) string {
+	if q, ok := sqsQueryCodes[code]; ok {
+		code = q
+	}
+	if status >= 500 {
+		return code + ";Receiver"
+	}
+	return code + ";Sender"
+}
+
 func sqsInvalid(msg string) error {
 	return &apiError{http.StatusBadRequest, sqsNamespace, "InvalidParameterValue", msg}
 }

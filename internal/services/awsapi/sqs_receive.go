@@ -58,11 +58,15 @@ type handleEntry struct {
 	VisibilityTimeout *int
 }
 
-// queueAttributes are the attributes GetQueueAttributes knows.
-var queueAttributes = []string{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-	"ApproximateNumberOfMessagesDelayed", "ContentBasedDeduplication", "DelaySeconds", "FifoQueue",
-	"MaximumMessageSize", "MessageRetentionPeriod", "QueueArn", "ReceiveMessageWaitTimeSeconds",
-	"RedrivePolicy", "VisibilityTimeout"}
+// queueAttributeNames are the attribute names GetQueueAttributes takes,
+// all of SQS's. A queue answers those that apply to it (see
+// queueAttributes): none of it has a Policy, KMS key or redrive allow
+// policy, and stacklab does not know when a queue was last modified.
+var queueAttributeNames = []string{"All", "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed",
+	"ApproximateNumberOfMessagesNotVisible", "ContentBasedDeduplication", "CreatedTimestamp", "DeduplicationScope",
+	"DelaySeconds", "FifoQueue", "FifoThroughputLimit", "KmsDataKeyReusePeriodSeconds", "KmsMasterKeyId",
+	"LastModifiedTimestamp", "MaximumMessageSize", "MessageRetentionPeriod", "Policy", "QueueArn",
+	"ReceiveMessageWaitTimeSeconds", "RedriveAllowPolicy", "RedrivePolicy", "SqsManagedSseEnabled", "VisibilityTimeout"}
 
 func (h *Handler) sqsReceiving(r *http.Request, op string) (any, error) {
 	ctx := r.Context()
@@ -89,8 +93,8 @@ func (h *Handler) sqsReceiving(r *http.Request, op string) (any, error) {
 			}
 			wait = time.Duration(*s) * time.Second
 		}
-		if v := in.VisibilityTimeout; v != nil && (*v < 0 || *v > 43200) {
-			return nil, sqsInvalid(fmt.Sprintf("ReceiveMessage: VisibilityTimeout must be 0 to 43200 seconds, not %d", *v))
+		if v := in.VisibilityTimeout; v != nil && (*v < 0 || *v > maxVisibilitySeconds) {
+			return nil, sqsInvalid(fmt.Sprintf("ReceiveMessage: VisibilityTimeout must be 0 to %d seconds, not %d", maxVisibilitySeconds, *v))
 		}
 		msgs, err := h.Queues.Receive(ctx, in.QueueUrl, maxN, wait)
 		if err != nil {
@@ -165,6 +169,11 @@ func (h *Handler) sqsReceiving(r *http.Request, op string) (any, error) {
 		single := strings.TrimSuffix(op, "Batch")
 		out := batchOutput{Successful: []map[string]string{}, Failed: []batchEntryError{}}
 		for _, e := range in.Entries {
+			if single == "ChangeMessageVisibility" && e.VisibilityTimeout == nil {
+				// Optional in a batch entry (unlike ChangeMessageVisibility's):
+				// SDKs leave a 0 out.
+				e.VisibilityTimeout = new(int)
+			}
 			if err := h.settleOne(r, single, in.QueueUrl, e); err != nil {
 				f := batchEntryError{Id: e.Id, Code: "InternalError", Message: err.Error()}
 				if ae, ok := err.(*apiError); ok {
@@ -189,9 +198,9 @@ func (h *Handler) sqsReceiving(r *http.Request, op string) (any, error) {
 			return nil, err
 		}
 		for _, n := range in.AttributeNames {
-			if n != "All" && !slices.Contains(queueAttributes, n) {
+			if !slices.Contains(queueAttributeNames, n) {
 				return nil, &apiError{http.StatusBadRequest, sqsNamespace, "InvalidAttributeName",
-					fmt.Sprintf("GetQueueAttributes: unknown attribute %q; stacklab knows All, %s", n, strings.Join(queueAttributes, ", "))}
+					fmt.Sprintf("GetQueueAttributes: unknown attribute %q; the attribute names are %s", n, strings.Join(queueAttributeNames, ", "))}
 			}
 		}
 		all, err := h.queueAttributes(r, cfg)
@@ -247,6 +256,11 @@ func (h *Handler) settleOne(r *http.Request, op, url string, e handleEntry) erro
 		if e.VisibilityTimeout == nil {
 			return &apiError{http.StatusBadRequest, sqsNamespace, "MissingParameter", op + ": VisibilityTimeout is required (seconds, 0 to 43200)"}
 		}
+		// Checked before it becomes a duration, which a huge number would
+		// overflow into range.
+		if v := *e.VisibilityTimeout; v < 0 || v > maxVisibilitySeconds {
+			return sqsInvalid(fmt.Sprintf("%s: VisibilityTimeout must be 0 to %d seconds, not %d", op, maxVisibilitySeconds, v))
+		}
 		err = h.Queues.ChangeVisibility(r.Context(), url, e.ReceiptHandle, time.Duration(*e.VisibilityTimeout)*time.Second)
 	}
 	if err != nil {
@@ -255,7 +269,14 @@ func (h *Handler) settleOne(r *http.Request, op, url string, e handleEntry) erro
 	return nil
 }
 
-// checkEntries checks a batch's entries as SQS does: 1 to 10, distinct ids.
+// maxVisibilitySeconds is the longest VisibilityTimeout, 12 hours.
+const maxVisibilitySeconds = int(queue.MaxVisibilityTimeout / time.Second)
+
+// maxEntryID is the longest batch entry id.
+const maxEntryID = 80
+
+// checkEntries checks a batch's entries as SQS does: 1 to 10, with
+// distinct ids of 1 to 80 letters, digits, - and _.
 func checkEntries(op string, n int, id func(int) string) error {
 	if n == 0 {
 		return &apiError{http.StatusBadRequest, sqsNamespace, "EmptyBatchRequest", op + ": no Entries"}
@@ -265,6 +286,10 @@ func checkEntries(op string, n int, id func(int) string) error {
 	}
 	seen := map[string]bool{}
 	for i := range n {
+		if !entryID(id(i)) {
+			return &apiError{http.StatusBadRequest, sqsNamespace, "InvalidBatchEntryId",
+				fmt.Sprintf("%s: entry %d has Id %q; an Id is 1 to %d letters, digits, hyphens and underscores", op, i+1, short(id(i)), maxEntryID)}
+		}
 		if seen[id(i)] {
 			return &apiError{http.StatusBadRequest, sqsNamespace, "BatchEntryIdsNotDistinct", fmt.Sprintf("%s: entry id %q is used twice", op, id(i))}
 		}
@@ -290,10 +315,18 @@ func (h *Handler) queueAttributes(r *http.Request, cfg queue.Config) (map[string
 		"QueueArn":                              st.ARN,
 		"ReceiveMessageWaitTimeSeconds":         secs(cfg.ReceiveWait),
 		"VisibilityTimeout":                     secs(cfg.VisibilityTimeout),
+		"SqsManagedSseEnabled":                  "false",
+	}
+	if !st.Created.IsZero() {
+		out["CreatedTimestamp"] = strconv.FormatInt(st.Created.Unix(), 10)
 	}
 	if cfg.Fifo {
 		out["FifoQueue"] = "true"
 		out["ContentBasedDeduplication"] = strconv.FormatBool(cfg.ContentBasedDedup)
+		// Deduplication is over the whole queue, and so is the one
+		// message in flight at a time (see the queue package).
+		out["DeduplicationScope"] = "queue"
+		out["FifoThroughputLimit"] = "perQueue"
 	}
 	if st.DeadLetter != "" {
 		if dlq, ok := h.Queues.Lookup(st.DeadLetter); ok {
@@ -319,4 +352,25 @@ func wanted(names []string, name string, message bool) bool {
 		}
 	}
 	return false
+}
+
+// entryID reports whether id is a valid batch entry id.
+func entryID(id string) bool {
+	if id == "" || len(id) > maxEntryID {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// short cuts a long value for an error message.
+func short(s string) string {
+	if len(s) > 90 {
+		return s[:87] + "..."
+	}
+	return s
 }

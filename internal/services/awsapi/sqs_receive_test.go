@@ -179,7 +179,7 @@ func TestSQSConsumerWithTheAWSSDK(t *testing.T) {
 		{"ReceiveMessage from a missing queue", func() error {
 			_, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(srv.URL + "/queues/nope")})
 			return err
-		}, "QueueDoesNotExist"},
+		}, "AWS.SimpleQueueService.NonExistentQueue"},
 		{"GetQueueAttributes of an unknown attribute", func() error {
 			_, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: url, AttributeNames: []sqstypes.QueueAttributeName{"Colour"}})
 			return err
@@ -187,12 +187,12 @@ func TestSQSConsumerWithTheAWSSDK(t *testing.T) {
 		{"DeleteMessageBatch of nothing", func() error {
 			_, err := c.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: url, Entries: []sqstypes.DeleteMessageBatchRequestEntry{}})
 			return err
-		}, "EmptyBatchRequest"},
+		}, "AWS.SimpleQueueService.EmptyBatchRequest"},
 		{"ChangeMessageVisibilityBatch with one id twice", func() error {
 			_, err := c.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: url, Entries: []sqstypes.ChangeMessageVisibilityBatchRequestEntry{
 				{Id: aws.String("x"), ReceiptHandle: one.ReceiptHandle}, {Id: aws.String("x"), ReceiptHandle: one.ReceiptHandle}}})
 			return err
-		}, "BatchEntryIdsNotDistinct"},
+		}, "AWS.SimpleQueueService.BatchEntryIdsNotDistinct"},
 	} {
 		if err := c2.call(); code(err) != c2.want {
 			t.Errorf("%s: error %v (code %q), want %s", c2.name, err, code(err), c2.want)

@@ -10,7 +10,11 @@
 // count is the ApproximateReceiveCount. A message received more than the
 // RedrivePolicy's maxReceiveCount times is moved to the dead-letter queue
 // at that receive. A receipt handle is the JetStream ack subject of the
-// delivery, so deleting needs no state kept here.
+// delivery. JetStream settles an ack by the message alone, so the service
+// records the latest delivery of each message in flight: a handle of an
+// earlier delivery (the message was received again since) deletes nothing
+// and changes no visibility, and Stats counts as in flight only messages
+// whose visibility timeout is not over (see inflight.go).
 //
 // SendBatch (SendMessageBatch) publishes up to ten messages at once and
 // waits for their acknowledgements together. An event source mapping runs

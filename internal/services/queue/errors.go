@@ -15,6 +15,11 @@ var (
 	// ErrReceiptHandle: a receipt handle is not one a receive of the
 	// queue answered. It is also an ErrInvalid.
 	ErrReceiptHandle = fmt.Errorf("%w: receipt handle", ErrInvalid)
+	// ErrHandleExpired: a receipt handle is of an earlier receive of a
+	// message that was received again since; only the latest receipt
+	// handle deletes it or changes its visibility. It is also an
+	// ErrReceiptHandle.
+	ErrHandleExpired = fmt.Errorf("%w has expired", ErrReceiptHandle)
 	// ErrClosed: the service is closed.
 	ErrClosed = errors.New("queue service closed")
 )

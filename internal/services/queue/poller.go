@@ -174,9 +174,17 @@ func (p *poller) handle(ctx context.Context, msgs []Message) {
 		if failed[m.MessageID] {
 			continue
 		}
+		// The function ran past the visibility timeout and the message was
+		// received again: the ack would settle that delivery instead.
+		if p.q.inflight.state(m.sseq, m.cseq) == handleStale {
+			p.log.Warn("a processed message was received again while the function ran (longer than the queue's visibility timeout); it is not deleted", "message_id", m.MessageID)
+			continue
+		}
 		if err := m.msg.Ack(); err != nil {
 			p.log.Warn("deleting a processed message", "message_id", m.MessageID, "err", err)
+			continue
 		}
+		p.q.inflight.settled(m.sseq, m.cseq)
 	}
 }
 

@@ -72,11 +72,12 @@ type Service struct {
 	log  *slog.Logger
 	tel  *telemetry.Telemetry
 
-	mu      sync.RWMutex
-	queues  map[string]*queue // by logical id
-	movers  map[string]context.CancelFunc
-	moverWG sync.WaitGroup
-	closed  bool
+	mu       sync.RWMutex
+	queues   map[string]*queue    // by logical id
+	inflight map[string]*inflight // by stream name, kept across Apply
+	movers   map[string]context.CancelFunc
+	moverWG  sync.WaitGroup
+	closed   bool
 
 	pollMu  sync.Mutex
 	pollers []*poller
@@ -90,6 +91,8 @@ type queue struct {
 	delay   jetstream.Consumer
 	subject string
 	dlq     *queue // nil without a redrive policy
+	// inflight records the latest delivery of each message (inflight.go).
+	inflight *inflight
 }
 
 // New returns a service with no queues.
@@ -103,7 +106,7 @@ func New(js jetstream.JetStream, opts Options) *Service {
 	if opts.AccountID == "" {
 		opts.AccountID = "123456789012"
 	}
-	return &Service{js: js, opts: opts, log: opts.Logger.With("component", "queue"), tel: opts.Telemetry, queues: map[string]*queue{}, movers: map[string]context.CancelFunc{}}
+	return &Service{js: js, opts: opts, log: opts.Logger.With("component", "queue"), tel: opts.Telemetry, queues: map[string]*queue{}, inflight: map[string]*inflight{}, movers: map[string]context.CancelFunc{}}
 }
 
 // StreamName is the JetStream stream of a queue's logical id: letters,
@@ -160,6 +163,13 @@ func (s *Service) Apply(ctx context.Context, cfgs []Config) error {
 			stop()
 			delete(s.movers, id)
 		}
+	}
+	for id, q := range next {
+		name := StreamName(id)
+		if s.inflight[name] == nil {
+			s.inflight[name] = newInflight()
+		}
+		q.inflight = s.inflight[name]
 	}
 	for id, q := range next {
 		if stop, ok := s.movers[id]; ok {
@@ -339,6 +349,11 @@ func (s *Service) message(ctx context.Context, q *queue, in SendInput) (*nats.Ms
 	}
 	delay := q.cfg.Delay
 	if in.DelaySeconds != nil {
+		// Checked before it becomes a duration, which a huge number
+		// would overflow into range.
+		if n := *in.DelaySeconds; n < 0 || n > 900 {
+			return nil, SendOutput{}, "", fmt.Errorf("%w: DelaySeconds must be 0 to 900, not %d", ErrInvalid, n)
+		}
 		d := time.Duration(*in.DelaySeconds) * time.Second
 		in.Delay = &d
 	}
@@ -416,10 +431,22 @@ func (s *Service) sent(ctx context.Context, q *queue, out SendOutput, ack *jetst
 	return out
 }
 
-// move republishes a queue's delayed messages once their delay is over.
+// pruneEvery is how often a mover forgets the deliveries of messages gone
+// from the stream by its retention period.
+const pruneEvery = time.Minute
+
+// move republishes a queue's delayed messages once their delay is over,
+// and prunes the record of deliveries.
 func (s *Service) move(ctx context.Context, q *queue) {
 	defer s.moverWG.Done()
+	pruned := time.Now()
 	for ctx.Err() == nil {
+		if time.Since(pruned) > pruneEvery {
+			pruned = time.Now()
+			if info, err := q.stream.Info(ctx); err == nil {
+				q.inflight.prune(info.State.FirstSeq)
+			}
+		}
 		batch, err := q.delay.Fetch(100, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			if ctx.Err() == nil {
@@ -466,7 +493,8 @@ type Message struct {
 	Attributes        map[string]string    `json:"Attributes"`
 	MessageAttributes map[string]Attribute `json:"MessageAttributes,omitempty"`
 
-	msg jetstream.Msg
+	msg        jetstream.Msg
+	sseq, cseq uint64 // the message's stream sequence, the delivery's consumer sequence
 }
 
 // Receive returns up to max (1 to 10) visible messages, waiting up to wait
@@ -586,8 +614,11 @@ func (s *Service) deliver(ctx context.Context, q *queue, msg jetstream.Msg) (Mes
 			"SenderId":                         h.Get(hdrSender),
 			"ApproximateFirstReceiveTimestamp": strconv.FormatInt(firstReceive(meta), 10),
 		},
-		msg: msg,
+		msg:  msg,
+		sseq: meta.Sequence.Stream,
+		cseq: meta.Sequence.Consumer,
 	}
+	q.inflight.received(m.sseq, m.cseq, time.Now().Add(q.cfg.VisibilityTimeout))
 	if g := h.Get(hdrGroup); g != "" {
 		m.Attributes["MessageGroupId"] = g
 		m.Attributes["MessageDeduplicationId"] = h.Get(hdrDedup)
@@ -630,7 +661,13 @@ func (s *Service) redrive(ctx context.Context, q *queue, msg jetstream.Msg, rece
 		return err
 	}
 	s.log.Info("message moved to the dead-letter queue", "queue", q.cfg.ID, "dlq", q.dlq.cfg.ID, "message_id", msg.Headers().Get(hdrID))
-	return msg.DoubleAck(pctx)
+	if err := msg.DoubleAck(pctx); err != nil {
+		return err
+	}
+	if meta, err := msg.Metadata(); err == nil {
+		q.inflight.settled(meta.Sequence.Stream, meta.Sequence.Consumer)
+	}
+	return nil
 }
 
 // Purge deletes every message of a queue.
@@ -642,51 +679,8 @@ func (s *Service) Purge(ctx context.Context, name string) error {
 	if err := q.stream.Purge(ctx); err != nil {
 		return fmt.Errorf("purging queue %s: %w", q.cfg.ID, err)
 	}
+	q.inflight.clear()
 	return nil
-}
-
-// Stats are a queue's approximate numbers, as SQS's queue attributes.
-type Stats struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
-	ARN        string `json:"arn"`
-	Fifo       bool   `json:"fifo"`
-	DeadLetter string `json:"deadLetterQueue,omitempty"`
-	// Visible is ApproximateNumberOfMessages, InFlight
-	// ApproximateNumberOfMessagesNotVisible, Delayed
-	// ApproximateNumberOfMessagesDelayed.
-	Visible  int `json:"visible"`
-	InFlight int `json:"inFlight"`
-	Delayed  int `json:"delayed"`
-	// OldestAgeSeconds is the age of the oldest message, 0 when empty.
-	OldestAgeSeconds int `json:"oldestAgeSeconds"`
-}
-
-// Stats returns a queue's numbers.
-func (s *Service) Stats(ctx context.Context, name string) (Stats, error) {
-	q, err := s.queue(name)
-	if err != nil {
-		return Stats{}, err
-	}
-	st := Stats{ID: q.cfg.ID, Name: q.cfg.Name, ARN: s.ARN(q.cfg), Fifo: q.cfg.Fifo}
-	if q.dlq != nil {
-		st.DeadLetter = q.dlq.cfg.ID
-	}
-	info, err := q.stream.Info(ctx, jetstream.WithSubjectFilter(q.subject+".delayed"))
-	if err != nil {
-		return st, fmt.Errorf("reading queue %s: %w", q.cfg.ID, err)
-	}
-	st.Delayed = int(info.State.Subjects[q.subject+".delayed"])
-	ci, err := q.cons.Info(ctx)
-	if err != nil {
-		return st, fmt.Errorf("reading queue %s: %w", q.cfg.ID, err)
-	}
-	st.InFlight = ci.NumAckPending
-	st.Visible = max(int(info.State.Msgs)-st.Delayed-st.InFlight, 0)
-	if info.State.Msgs > 0 && !info.State.FirstTime.IsZero() {
-		st.OldestAgeSeconds = int(time.Since(info.State.FirstTime) / time.Second)
-	}
-	return st, nil
 }
 
 // Close stops the pollers and the movers of delayed messages.
