@@ -162,24 +162,33 @@ again after the queue's visibility timeout, as with SQS ReceiveMessage.`,
 
 func newQueuePurge() *cobra.Command {
 	var rf remoteFlags
+	var out outputFlag
 	cmd := &cobra.Command{
-		Use:     "purge QUEUE",
-		Short:   "Delete every message of a queue",
-		Example: `  stacklab queue purge Jobs`,
-		Args:    exactArgs(1, "QUEUE"),
+		Use:   "purge QUEUE",
+		Short: "Delete every message of a queue",
+		Example: `  stacklab queue purge Jobs
+  stacklab queue purge Jobs --output json`,
+		Args: exactArgs(1, "QUEUE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := rf.client()
 			if err != nil {
 				return err
 			}
-			if err := c.PostJSON(cmd.Context(), "/v1/queues/"+url.PathEscape(args[0])+"/purge", nil, nil, nil); err != nil {
+			var res struct {
+				Purged bool `json:"purged"`
+			}
+			if err := c.PostJSON(cmd.Context(), "/v1/queues/"+url.PathEscape(args[0])+"/purge", nil, nil, &res); err != nil {
 				return err
+			}
+			if out == "json" {
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"queue": args[0], "purged": res.Purged})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "purged %s\n", args[0])
 			return nil
 		},
 	}
 	rf.add(cmd)
+	addOutput(cmd, &out)
 	return cmd
 }
 
