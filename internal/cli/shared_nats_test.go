@@ -44,7 +44,8 @@ func startSharedUp(t *testing.T, file string, opts platform.Options) (server.End
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan server.Endpoints, 1)
 	done := make(chan error, 1)
-	var stdout, stderr bytes.Buffer
+	var stdout bytes.Buffer
+	var stderr syncBuffer // deployments followed are told while it runs
 	go func() {
 		done <- runUp(ctx, &stdout, &stderr, upConfig{file: file, state: opts.StateDir, listen: "127.0.0.1:0", control: "127.0.0.1:0", platform: opts, ready: ready})
 	}()
@@ -202,8 +203,8 @@ func TestUpNATSFlag(t *testing.T) {
 
 // TestTwoUpProcessesShareNATS runs two real `stacklab up --nats` processes
 // on one machine, each with its own state and ports: the second, given no
-// template, runs the deployment the first recorded in the shared NATS, and
-// answers invocations.
+// template, runs the deployment the first recorded in the shared NATS,
+// answers invocations, and runs the deployment made through the first.
 func TestTwoUpProcessesShareNATS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs real processes")
@@ -214,7 +215,7 @@ func TestTwoUpProcessesShareNATS(t *testing.T) {
 	stateA, stateB := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	startNATSProcess(t, bin, stateA, url, "testdata/shared/template.yaml")
 	stderrB := startNATSProcess(t, bin, stateB, url, "")
-	if !strings.Contains(stderrB, "resuming deployment 1") {
+	if !strings.Contains(stderrB.String(), "resuming deployment 1") {
 		t.Errorf("the second process did not resume the shared deployment:\n%s", stderrB)
 	}
 	if stdout, _, code := run("ls", "--state", stateB); code != exitOK || !strings.Contains(stdout, "ticker") {
@@ -227,6 +228,19 @@ func TestTwoUpProcessesShareNATS(t *testing.T) {
 	if ticksRun(t, stateB, seen); seen["by hand"] != 1 {
 		t.Errorf("the second process's logs: %v, want the invocation", seen)
 	}
+	// A deploy through the first process is run by the second.
+	if _, stderr, code := run("deploy", "testdata/shared/template2.yaml", "--state", stateA); code != exitOK {
+		t.Fatalf("deploy through the first process: exit %d %s", code, stderr)
+	}
+	waitFor(t, time.Minute, "the second process to run deployment 2", func() bool {
+		return strings.Contains(stderrB.String(), "running deployment 2")
+	})
+	if _, stderr, code := run("invoke", "tocker", "--state", stateB, "--payload", `{"time":"tock"}`); code != exitOK {
+		t.Errorf("invoke of the function deployment 2 added, through the second process: exit %d %s", code, stderr)
+	}
+	if stdout, _, code := run("deployments", "--state", stateB); code != exitOK || !strings.Contains(stdout, "deployed") {
+		t.Errorf("deployments through the second process: exit %d\n%s", code, stdout)
+	}
 	var a, b server.Endpoints
 	for st, ep := range map[string]*server.Endpoints{stateA: &a, stateB: &b} {
 		raw, _ := os.ReadFile(filepath.Join(st, "endpoints.json"))
@@ -238,8 +252,8 @@ func TestTwoUpProcessesShareNATS(t *testing.T) {
 }
 
 // startNATSProcess runs `stacklab up --nats URL` as a real process, waits
-// until it serves, and returns what it wrote to stderr by then.
-func startNATSProcess(t *testing.T, bin, state, url, file string) string {
+// until it serves, and returns its stderr, still being written.
+func startNATSProcess(t *testing.T, bin, state, url, file string) *syncBuffer {
 	t.Helper()
 	args := []string{"up", "--state", state, "--listen", "127.0.0.1:0", "--control", "127.0.0.1:0", "--no-sandbox", "--nats", url}
 	if file != "" {
@@ -247,8 +261,8 @@ func startNATSProcess(t *testing.T, bin, state, url, file string) string {
 	}
 	cmd := exec.Command(bin, args...)
 	out, _ := cmd.StdoutPipe()
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
+	stderr := new(syncBuffer)
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -263,9 +277,9 @@ func startNATSProcess(t *testing.T, bin, state, url, file string) string {
 				for sc.Scan() {
 				}
 			}()
-			return stderr.String()
+			return stderr
 		}
 	}
 	t.Fatalf("stacklab up --nats did not start:\n%s", stderr.String())
-	return ""
+	return nil
 }

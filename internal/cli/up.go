@@ -56,7 +56,8 @@ machine or many, run one stack together: they share the deployments, queues,
 async events, buckets and tables, and each schedule tick fires once. Each
 process keeps its own --state (build cache, logs, traces, control token) and
 its own --listen and --control addresses; start the first with the TEMPLATE
-and the others without it, to resume the deployment the first recorded.`,
+and the others without it, to resume the deployment the first recorded. A
+deploy or rollback made through any of them is run by all.`,
 		Example: `  stacklab up
   stacklab up template.yaml --listen 127.0.0.1:8080
   stacklab up template.yaml --param Stage=dev --idle-timeout 1m --no-sandbox
@@ -195,6 +196,19 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 	}
 	if err := live.Err(); err != nil {
 		return err
+	}
+	if c.platform.BusURL != "" {
+		// Deploys and rollbacks made through the other platforms on this
+		// NATS are run here too.
+		if err := p.FollowDeployments(ctx, func(d *platform.Deployment, _ diag.List, err error) {
+			if err != nil {
+				fmt.Fprintf(stderr, "deployment %d, made by another platform on this NATS, cannot run here; still running deployment %d: %v\n", d.Version, p.Running(), err)
+				return
+			}
+			fmt.Fprintf(stderr, "running deployment %d (%s), made by another platform on this NATS\n", d.Version, d.Template)
+		}); err != nil {
+			return err
+		}
 	}
 	gwSrv := &http.Server{Handler: live.handler(met), ReadHeaderTimeout: 10 * time.Second}
 	// Shutdown ends the streams of 'stacklab logs -f' rather than waiting
