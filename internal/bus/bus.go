@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
 	"os"
 	"strings"
 	"time"
@@ -84,6 +85,9 @@ func Start(ctx context.Context, opts Options) (*Bus, error) {
 	nc, err := nats.Connect(url, copts...)
 	if err != nil {
 		b.Close()
+		if b.srv == nil {
+			return nil, fmt.Errorf("connecting to NATS at %s: %w; start a NATS server with JetStream there (nats-server -js) or leave out the URL to embed one", RedactURL(url), err)
+		}
 		return nil, fmt.Errorf("connecting to NATS at %s: %w", url, err)
 	}
 	b.nc = nc
@@ -97,6 +101,9 @@ func Start(ctx context.Context, opts Options) (*Bus, error) {
 	for {
 		if _, err := js.AccountInfo(ctx); err == nil {
 			break
+		} else if b.srv == nil && (errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount)) {
+			b.Close()
+			return nil, fmt.Errorf("the NATS server at %s has JetStream disabled: %w; start it with JetStream (nats-server -js)", RedactURL(url), err)
 		} else if ctx.Err() != nil {
 			b.Close()
 			return nil, fmt.Errorf("JetStream is not available: %w", err)
@@ -138,6 +145,17 @@ func (b *Bus) Close() {
 		b.srv.Shutdown()
 		b.srv.WaitForShutdown()
 	}
+}
+
+// RedactURL hides the passwords in a comma-separated list of NATS URLs.
+func RedactURL(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, one := range parts {
+		if u, err := neturl.Parse(strings.TrimSpace(one)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 func splitHostPort(s string) (string, int, error) {

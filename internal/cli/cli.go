@@ -30,7 +30,16 @@ var errInvalid = errors.New("invalid")
 
 // Main runs the stacklab command line with args and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
+	return mainWithInput(args, nil, stdout, stderr)
+}
+
+// mainWithInput is Main reading standard input from stdin (os.Stdin when
+// nil).
+func mainWithInput(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
+	if stdin != nil {
+		root.SetIn(stdin)
+	}
 	root.SetArgs(args)
 	err := root.Execute()
 	switch {

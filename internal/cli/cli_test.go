@@ -537,4 +537,7 @@ func TestBinary(t *testing.T) {
 	if stdout, _, code = stacklab("version"); code != 0 || stdout != "stacklab v0.0.0-test\n" {
 		t.Errorf("version: exit %d, stdout %q, want \"stacklab v0.0.0-test\\n\"", code, stdout)
 	}
+	if stdout, _, code = stacklab("version", "--output", "json"); code != 0 || !strings.Contains(stdout, `"version": "v0.0.0-test"`) {
+		t.Errorf("version --output json: exit %d, stdout %q, want the version v0.0.0-test", code, stdout)
+	}
 }

@@ -33,19 +33,27 @@ func newQueueSend() *cobra.Command {
 	var in queue.SendInput
 	var delay int
 	var attrs []string
+	var bodyFile string
 	cmd := &cobra.Command{
-		Use:   "send QUEUE --body TEXT",
+		Use:   "send QUEUE --body TEXT | --body-file FILE",
 		Short: "Send a message to a queue",
 		Long: `send stores a message in the queue; when it returns the message is durable.
-FIFO queues need --group, and --dedup unless they have ContentBasedDeduplication.`,
+FIFO queues need --group, and --dedup unless they have ContentBasedDeduplication.
+
+--body-file reads the body from a file ("-" for standard input), as it is, for
+bodies too large for a command line. A message is at most 256 KiB (262144
+bytes) of UTF-8 text with its attributes, as in SQS.`,
 		Example: `  stacklab queue send Jobs --body 'hello'
   stacklab queue send Orders.fifo --body '{"order": 7}' --group customer-42
   stacklab queue send Jobs --body later --delay 30 --output json
-  stacklab queue send Jobs --body x --attribute source=cli`,
+  stacklab queue send Jobs --body x --attribute source=cli
+  stacklab queue send Jobs --body-file order.json
+  gzip -c report.csv | base64 | stacklab queue send Jobs --body-file -`,
 		Args: exactArgs(1, "QUEUE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("body") {
-				return usagef("give the message with --body TEXT")
+			var err error
+			if in.Body, err = messageText(cmd, in.Body, "body", bodyFile, "body-file", queue.MaxMessageSize, "SQS"); err != nil {
+				return err
 			}
 			if cmd.Flags().Changed("delay") {
 				in.DelaySeconds = &delay
@@ -84,6 +92,7 @@ FIFO queues need --group, and --dedup unless they have ContentBasedDeduplication
 	addOutput(cmd, &out)
 	fl := cmd.Flags()
 	fl.StringVar(&in.Body, "body", "", "the message `TEXT`")
+	fl.StringVar(&bodyFile, "body-file", "", "read the message from `FILE` (- for standard input), for large bodies")
 	fl.StringVar(&in.GroupID, "group", "", "MessageGroupId (FIFO queues)")
 	fl.StringVar(&in.DeduplicationID, "dedup", "", "MessageDeduplicationId (FIFO queues)")
 	fl.IntVar(&delay, "delay", 0, "DelaySeconds of this message, 0 to 900 (standard queues)")
@@ -153,24 +162,33 @@ again after the queue's visibility timeout, as with SQS ReceiveMessage.`,
 
 func newQueuePurge() *cobra.Command {
 	var rf remoteFlags
+	var out outputFlag
 	cmd := &cobra.Command{
-		Use:     "purge QUEUE",
-		Short:   "Delete every message of a queue",
-		Example: `  stacklab queue purge Jobs`,
-		Args:    exactArgs(1, "QUEUE"),
+		Use:   "purge QUEUE",
+		Short: "Delete every message of a queue",
+		Example: `  stacklab queue purge Jobs
+  stacklab queue purge Jobs --output json`,
+		Args: exactArgs(1, "QUEUE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := rf.client()
 			if err != nil {
 				return err
 			}
-			if err := c.PostJSON(cmd.Context(), "/v1/queues/"+url.PathEscape(args[0])+"/purge", nil, nil, nil); err != nil {
+			var res struct {
+				Purged bool `json:"purged"`
+			}
+			if err := c.PostJSON(cmd.Context(), "/v1/queues/"+url.PathEscape(args[0])+"/purge", nil, nil, &res); err != nil {
 				return err
+			}
+			if out == "json" {
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"queue": args[0], "purged": res.Purged})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "purged %s\n", args[0])
 			return nil
 		},
 	}
 	rf.add(cmd)
+	addOutput(cmd, &out)
 	return cmd
 }
 

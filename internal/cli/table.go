@@ -36,14 +36,16 @@ func dynamoJSON(what, s string) ([]byte, error) {
 
 func newTablePut() *cobra.Command {
 	var rf remoteFlags
+	var out outputFlag
 	cmd := &cobra.Command{
 		Use:   "put TABLE ITEM_JSON",
 		Short: "Write an item, replacing the one with the same key",
 		Long: `put writes an item. It must have the table's key attributes with their types.
 When the table has a stream, the write appends an INSERT or MODIFY record that
 reaches the functions reading the stream.`,
-		Example: `  stacklab table put Users '{"id": {"S": "u1"}, "age": {"N": "42"}}'`,
-		Args:    exactArgs(2, "TABLE ITEM_JSON"),
+		Example: `  stacklab table put Users '{"id": {"S": "u1"}, "age": {"N": "42"}}'
+  stacklab table put Users '{"id": {"S": "u2"}}' --output json`,
+		Args: exactArgs(2, "TABLE ITEM_JSON"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body, err := dynamoJSON("ITEM_JSON", args[1])
 			if err != nil {
@@ -53,28 +55,37 @@ reaches the functions reading the stream.`,
 			if err != nil {
 				return err
 			}
-			if err := c.PostJSON(cmd.Context(), "/v1/tables/"+url.PathEscape(args[0])+"/put", nil, body, nil); err != nil {
+			var res struct {
+				Put bool `json:"put"`
+			}
+			if err := c.PostJSON(cmd.Context(), "/v1/tables/"+url.PathEscape(args[0])+"/put", nil, body, &res); err != nil {
 				return err
+			}
+			if out == "json" {
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"table": args[0], "put": res.Put})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "put an item in %s\n", args[0])
 			return nil
 		},
 	}
 	rf.add(cmd)
+	addOutput(cmd, &out)
 	return cmd
 }
 
 func newTableGet() *cobra.Command {
 	var rf remoteFlags
+	var out outputFlag
 	cmd := &cobra.Command{
 		Use:   "get TABLE KEY_JSON",
 		Short: "Print the item with a key, as DynamoDB JSON",
 		Long: `get prints the item with the key; the key has the table's key attributes only.
 When no item has the key, it prints nothing on stdout, says "no item with key
 ... in table ..." on stderr and exits 1; an unknown table is an error naming
-the stack's tables.`,
-		Example: `  stacklab table get Users '{"id": {"S": "u1"}}'`,
-		Args:    exactArgs(2, "TABLE KEY_JSON"),
+the stack's tables. The item is JSON in either --output format.`,
+		Example: `  stacklab table get Users '{"id": {"S": "u1"}}'
+  stacklab table get Users '{"id": {"S": "u1"}}' --output json | jq -r .age.N`,
+		Args: exactArgs(2, "TABLE KEY_JSON"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body, err := dynamoJSON("KEY_JSON", args[1])
 			if err != nil {
@@ -95,6 +106,7 @@ the stack's tables.`,
 		},
 	}
 	rf.add(cmd)
+	addOutput(cmd, &out)
 	return cmd
 }
 

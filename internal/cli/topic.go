@@ -30,8 +30,9 @@ func newTopicPublish() *cobra.Command {
 	var out outputFlag
 	var in topic.PublishInput
 	var attrs []string
+	var bodyFile string
 	cmd := &cobra.Command{
-		Use:   "publish TOPIC --message TEXT",
+		Use:   "publish TOPIC --message TEXT | --body-file FILE",
 		Short: "Publish a message to a topic",
 		Long: `publish stores the message; when it returns, the message will reach every
 subscription whose filter policy matches its attributes, at least once: functions
@@ -39,14 +40,21 @@ as asynchronous invocations with an SNS event, queues as an SNS envelope (or the
 message itself with RawMessageDelivery).
 
 --attribute NAME=VALUE gives a String attribute; NAME:Number=VALUE a Number and
-NAME:String.Array='["a","b"]' a String.Array.`,
+NAME:String.Array='["a","b"]' a String.Array.
+
+--body-file reads the message from a file ("-" for standard input), as it is,
+for messages too large for a command line. A message is at most 256 KiB
+(262144 bytes) of UTF-8 text with its attributes, as in SNS.`,
 		Example: `  stacklab topic publish Orders --message 'hello'
   stacklab topic publish Orders --message '{"order": 7}' --subject 'new order' --attribute kind=order
-  stacklab topic publish Orders --message x --attribute total:Number=250 --output json`,
+  stacklab topic publish Orders --message x --attribute total:Number=250 --output json
+  stacklab topic publish Orders --body-file order.json --subject 'new order'
+  cat order.json | stacklab topic publish Orders --body-file -`,
 		Args: exactArgs(1, "TOPIC"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("message") {
-				return usagef("give the message with --message TEXT")
+			var err error
+			if in.Message, err = messageText(cmd, in.Message, "message", bodyFile, "body-file", topic.MaxMessageSize, "SNS"); err != nil {
+				return err
 			}
 			for _, a := range attrs {
 				k, v, ok := strings.Cut(a, "=")
@@ -82,6 +90,7 @@ NAME:String.Array='["a","b"]' a String.Array.`,
 	addOutput(cmd, &out)
 	fl := cmd.Flags()
 	fl.StringVar(&in.Message, "message", "", "the message `TEXT`")
+	fl.StringVar(&bodyFile, "body-file", "", "read the message from `FILE` (- for standard input), for large messages")
 	fl.StringVar(&in.Subject, "subject", "", "the Subject of the message")
 	fl.StringVar(&in.GroupID, "group", "", "MessageGroupId (FIFO topics)")
 	fl.StringVar(&in.DeduplicationID, "dedup", "", "MessageDeduplicationId (FIFO topics)")

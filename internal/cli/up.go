@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/stacklab/stacklab/internal/bus"
 	"github.com/stacklab/stacklab/internal/dashboard"
 	"github.com/stacklab/stacklab/internal/diag"
 	"github.com/stacklab/stacklab/internal/platform"
@@ -29,7 +31,7 @@ const defaultTemplate = "examples/hello/template.yaml"
 
 func newUp() *cobra.Command {
 	var tf templateFlags
-	var state, listen, control, logLevel string
+	var state, listen, control, logLevel, natsURL string
 	var idle, queueWait time.Duration
 	var concurrency int
 	var noSandbox bool
@@ -44,10 +46,25 @@ endpoints, and runs until Ctrl-C, then stops every instance.
 
 Without TEMPLATE it runs ` + defaultTemplate + `. State (build cache, logs,
 the control token) lives in --state. Other terminals use 'stacklab invoke',
-'stacklab logs' and 'stacklab ls' against it.`,
+'stacklab logs' and 'stacklab ls' against it.
+
+NATS JetStream keeps everything durable (deployments, queues, async events,
+buckets, tables, schedule claims). By default up embeds a NATS server with its
+store under --state. With --nats it connects to an external NATS server (or
+cluster) with JetStream enabled instead, so that several up processes, on one
+machine or many, run one stack together: they share the deployments, queues,
+async events, buckets and tables, and each schedule tick fires once. Each
+process keeps its own --state (build cache, logs, traces, control token) and
+its own --listen and --control addresses; start the first with the TEMPLATE
+and the others without it, to resume the deployment the first recorded. A
+deploy or rollback made through any of them is run by all.`,
 		Example: `  stacklab up
   stacklab up template.yaml --listen 127.0.0.1:8080
-  stacklab up template.yaml --param Stage=dev --idle-timeout 1m --no-sandbox`,
+  stacklab up template.yaml --param Stage=dev --idle-timeout 1m --no-sandbox
+
+  # two processes sharing one NATS server (nats-server -js):
+  stacklab up template.yaml --nats nats://127.0.0.1:4222 --state .stacklab-a
+  stacklab up --nats nats://127.0.0.1:4222 --state .stacklab-b --listen 127.0.0.1:3100 --control 127.0.0.1:3101`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usagef("up takes at most one TEMPLATE, got %d arguments", len(args))
@@ -66,6 +83,9 @@ the control token) lives in --state. Other terminals use 'stacklab invoke',
 			if err != nil {
 				return err
 			}
+			if err := checkNATSURL(natsURL); err != nil {
+				return err
+			}
 			tracing, err := trf.options(cmd.Flags())
 			if err != nil {
 				return err
@@ -80,7 +100,7 @@ the control token) lives in --state. Other terminals use 'stacklab invoke',
 			return runUp(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), upConfig{
 				file: file, state: state, listen: listen, control: control, logger: logger,
 				platform: platform.Options{StateDir: state, Template: opts, IdleTimeout: idle, NodeConcurrency: concurrency, QueueWait: queueWait, Sandbox: !noSandbox, Logger: logger,
-					MaxObjectSize: int64(maxObject), Tracing: tracing},
+					BusURL: natsURL, MaxObjectSize: int64(maxObject), Tracing: tracing},
 			})
 		},
 	}
@@ -95,6 +115,7 @@ the control token) lives in --state. Other terminals use 'stacklab invoke',
 	fl.BoolVar(&noSandbox, "no-sandbox", false, "run functions without bubblewrap")
 	fl.Var(&maxObject, "max-object-size", "largest object a bucket stores, as 5GiB (S3's limit for one PUT) or 100MB")
 	fl.StringVar(&logLevel, "log-level", "warn", "platform log level: debug, info, warn, error")
+	fl.StringVar(&natsURL, "nats", "", "`URL` of an external NATS server with JetStream (nats://host:4222, or several, comma-separated, for a cluster) instead of the embedded one")
 	trf.add(fl)
 	return cmd
 }
@@ -118,12 +139,12 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 	}
 	gwLn, err := net.Listen("tcp", c.listen)
 	if err != nil {
-		return usagef("--listen %s: %v", c.listen, err)
+		return usagef("--listen %s: %v (another process may listen there: give another --listen, as 127.0.0.1:0 for any free port)", c.listen, err)
 	}
 	defer gwLn.Close()
 	ctlLn, err := net.Listen("tcp", c.control)
 	if err != nil {
-		return usagef("--control %s: %v", c.control, err)
+		return usagef("--control %s: %v (another process may listen there: give another --control, as 127.0.0.1:0 for any free port)", c.control, err)
 	}
 	defer ctlLn.Close()
 
@@ -176,6 +197,19 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 	if err := live.Err(); err != nil {
 		return err
 	}
+	if c.platform.BusURL != "" {
+		// Deploys and rollbacks made through the other platforms on this
+		// NATS are run here too.
+		if err := p.FollowDeployments(ctx, func(d *platform.Deployment, _ diag.List, err error) {
+			if err != nil {
+				fmt.Fprintf(stderr, "deployment %d, made by another platform on this NATS, cannot run here; still running deployment %d: %v\n", d.Version, p.Running(), err)
+				return
+			}
+			fmt.Fprintf(stderr, "running deployment %d (%s), made by another platform on this NATS\n", d.Version, d.Template)
+		}); err != nil {
+			return err
+		}
+	}
 	gwSrv := &http.Server{Handler: live.handler(met), ReadHeaderTimeout: 10 * time.Second}
 	// Shutdown ends the streams of 'stacklab logs -f' rather than waiting
 	// for them.
@@ -196,7 +230,7 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 		return err
 	}
 	defer st.RemoveEndpoints()
-	printEndpoints(stdout, c.file, p, ep, time.Since(t0))
+	printEndpoints(stdout, c.file, p, ep, c.platform.BusURL, time.Since(t0))
 	printTracing(stdout, p, c.platform.Tracing)
 	fmt.Fprintln(stdout, "Try: stacklab ls, stacklab invoke NAME --payload '{}', stacklab logs NAME -f, stacklab traces. Ctrl-C stops.")
 	if c.ready != nil {
@@ -224,7 +258,7 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, c upConfig) error {
 	return nil
 }
 
-func printEndpoints(w io.Writer, file string, p *platform.Platform, ep server.Endpoints, took time.Duration) {
+func printEndpoints(w io.Writer, file string, p *platform.Platform, ep server.Endpoints, natsURL string, took time.Duration) {
 	fns := p.Functions()
 	fmt.Fprintf(w, "stacklab is up: %s, %d functions, deployed in %s\n", file, len(fns), took.Round(time.Millisecond))
 	fmt.Fprintf(w, "  gateway      %s\n", ep.Gateway)
@@ -242,7 +276,11 @@ func printEndpoints(w io.Writer, file string, p *platform.Platform, ep server.En
 	}
 	fmt.Fprintf(w, "  dashboard    %s/%s\n", ep.Control, built)
 	fmt.Fprintf(w, "  metrics      %s%s (Prometheus, no token)\n", ep.Control, metrics.Path)
-	fmt.Fprintf(w, "  state        %s (async events in NATS JetStream under %s)\n", p.StateDir(), filepath.Join(p.StateDir(), "nats"))
+	if natsURL != "" {
+		fmt.Fprintf(w, "  state        %s (async events in NATS JetStream at %s, shared)\n", p.StateDir(), bus.RedactURL(natsURL))
+	} else {
+		fmt.Fprintf(w, "  state        %s (async events in NATS JetStream under %s)\n", p.StateDir(), filepath.Join(p.StateDir(), "nats"))
+	}
 	sandbox := "off"
 	if p.Sandboxed() {
 		sandbox = "bubblewrap"
@@ -287,6 +325,36 @@ func printServices(w io.Writer, p *platform.Platform, ep server.Endpoints) {
 	if len(tables) > 0 {
 		fmt.Fprintf(w, "  tables       %s (stacklab table; DynamoDB for AWS SDKs at %s)\n", strings.Join(tables, ", "), ep.Gateway)
 	}
+}
+
+// checkNATSURL accepts what --nats may hold: one or more comma-separated
+// nats://, tls://, ws:// or wss:// URLs, or host:port.
+func checkNATSURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	for _, one := range strings.Split(s, ",") {
+		one = strings.TrimSpace(one)
+		if one == "" {
+			return usagef("--nats %q: an empty URL in the list; write nats://host:4222[,nats://host2:4222]", s)
+		}
+		if !strings.Contains(one, "://") {
+			one = "nats://" + one
+		}
+		u, err := url.Parse(one)
+		if err != nil {
+			return usagef("--nats %q: %v; write nats://host:4222", s, err)
+		}
+		switch u.Scheme {
+		case "nats", "tls", "ws", "wss":
+		default:
+			return usagef("--nats %q: the scheme %q is not NATS's; write nats://host:4222 (or tls://, ws://, wss://)", s, u.Scheme)
+		}
+		if u.Hostname() == "" {
+			return usagef("--nats %q: no host; write nats://host:4222", s)
+		}
+	}
+	return nil
 }
 
 func processAlive(pid int) bool {

@@ -30,7 +30,7 @@ type Deployment struct {
 	// in, Time plus the build. Zero for a failed deployment, and for one
 	// recorded by a stacklab before it was kept (wentLive reads Time then).
 	Live     time.Time      `json:"live,omitzero"`
-	Outcome  string         `json:"outcome"` // "deployed" or "failed: ..."
+	Outcome  string         `json:"outcome"` // "deployed", "failed: ..." or, while it runs, "deploying"
 	Summary  string         `json:"summary,omitempty"`
 	Changes  plan.ChangeSet `json:"changes"`
 	Rollback int            `json:"rollbackOf,omitempty"` // the version it went back to
@@ -64,7 +64,7 @@ func (p *Platform) deploySource(ctx context.Context, file string, src []byte, pa
 	d := &Deployment{Template: file, Source: string(src), Params: params, Time: time.Now().UTC(), Rollback: rollbackOf}
 	// The version is known before the stack runs: its invocations are
 	// recorded under it.
-	if d.Version, err = p.nextVersion(ctx, kv); err != nil {
+	if err := p.reserveVersion(ctx, kv, d); err != nil {
 		return nil, nil, err
 	}
 	st, diags, derr := p.load(file, src, params)
@@ -99,6 +99,29 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// reserveVersion gives d the next version and records it as deploying.
+// The record is created only if the version is free, so that platforms
+// sharing one NATS and deploying at once take different versions.
+func (p *Platform) reserveVersion(ctx context.Context, kv jetstream.KeyValue, d *Deployment) error {
+	v, err := p.nextVersion(ctx, kv)
+	if err != nil {
+		return err
+	}
+	for range 1000 {
+		d.Version, d.Outcome = v, "deploying"
+		b, _ := json.Marshal(d)
+		_, err := kv.Create(ctx, versionKey(v), b)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return fmt.Errorf("recording deployment %d: %w", v, err)
+		}
+		v++ // another platform took it
+	}
+	return fmt.Errorf("recording deployment %d: 1000 versions after it are taken by deploys under way", v)
 }
 
 func (p *Platform) nextVersion(ctx context.Context, kv jetstream.KeyValue) (int, error) {

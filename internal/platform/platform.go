@@ -77,9 +77,15 @@ type Platform struct {
 	stackMu   sync.RWMutex
 	stack     *stack.Stack
 	file      string
-	gateway   string // host:port of the gateway, for URLs given to functions
-	tel       *telemetry.Telemetry
-	met       atomic.Pointer[metrics.Metrics] // Instrument's
+	running   int // the deployment version running, under stackMu
+	// FollowDeployments' watches, ended by Close.
+	followMu   sync.Mutex
+	followWG   sync.WaitGroup
+	stopFollow []context.CancelFunc
+	closed     bool
+	gateway    string // host:port of the gateway, for URLs given to functions
+	tel        *telemetry.Telemetry
+	met        atomic.Pointer[metrics.Metrics] // Instrument's
 }
 
 // New returns a platform with its runtime started and nothing deployed.
@@ -258,7 +264,7 @@ func (p *Platform) apply(ctx context.Context, st *stack.Stack, file string, vers
 		return err
 	}
 	p.stackMu.Lock()
-	p.stack, p.file = st, file
+	p.stack, p.file, p.running = st, file, version
 	p.stackMu.Unlock()
 	p.rt.SetDeployment(strconv.Itoa(version))
 	p.rt.Deploy(specs)
@@ -308,6 +314,7 @@ func (p *Platform) StateDir() string { return p.opts.StateDir }
 func (p *Platform) Close() { p.closeOnce.Do(p.close) }
 
 func (p *Platform) close() {
+	p.stopFollowing() // before the services a followed deploy would change
 	if p.schedules != nil {
 		p.schedules.Close()
 	}
