@@ -143,7 +143,11 @@ again after the queue's visibility timeout, as with SQS ReceiveMessage.`,
 				return nil
 			}
 			for _, m := range msgs {
-				fmt.Fprintf(w, "%s (received %s times)\n  %s\n", m.MessageID, m.Attributes["ApproximateReceiveCount"], m.Body)
+				times := "times"
+				if n := m.Attributes["ApproximateReceiveCount"]; n == "1" {
+					times = "time"
+				}
+				fmt.Fprintf(w, "%s (received %s %s)\n  %s\n", m.MessageID, m.Attributes["ApproximateReceiveCount"], times, m.Body)
 			}
 			if !del {
 				fmt.Fprintln(w, "(not deleted: they are visible again after the visibility timeout)")
