@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/stacklab/stacklab/internal/services/bucket"
+	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
 
 func newBucket() *cobra.Command {
@@ -48,7 +50,11 @@ func newBucketPut() *cobra.Command {
 		Long: `put streams FILE (or standard input, given as - or left out) into the bucket
 as KEY, replacing any object with that key. The content type is --content-type,
 or guessed from FILE's extension. When put returns the object is stored and the
-notifications to functions are queued durably.`,
+notifications to functions are queued durably.
+
+With tracing on, put prints on stderr the id of the trace the put starts, which
+holds everything its notifications cause ('stacklab trace ID' draws it); with
+--output json it is the answer's traceId.`,
 		Example: `  stacklab bucket put Uploads photos/cat.jpg ./cat.jpg
   echo hello | stacklab bucket put Uploads notes/hello.txt --content-type text/plain
   stacklab bucket put Uploads data.bin big.bin --metadata owner=me --output json`,
@@ -91,14 +97,20 @@ notifications to functions are queued durably.`,
 				return err
 			}
 			defer resp.Body.Close()
-			var obj bucket.Object
-			if err := json.NewDecoder(resp.Body).Decode(&obj); err != nil {
+			var res putResult
+			if err := json.NewDecoder(resp.Body).Decode(&res.Object); err != nil {
 				return err
 			}
-			if out == "json" {
-				return writeJSON(cmd.OutOrStdout(), obj)
+			if sc, ok := tracectx.SpanContextFrom(tracectx.HTTP(resp.Header)); ok {
+				res.TraceID = sc.TraceID().String()
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "put %s in %s (%d bytes, ETag %s)\n", obj.Key, args[0], obj.Size, obj.ETag)
+			if out == "json" {
+				return writeJSON(cmd.OutOrStdout(), res)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "put %s in %s (%d bytes, ETag %s)\n", res.Key, args[0], res.Size, res.ETag)
+			if res.TraceID != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "trace %s (stacklab trace %s)\n", res.TraceID, res.TraceID)
+			}
 			return nil
 		},
 	}
@@ -107,6 +119,13 @@ notifications to functions are queued durably.`,
 	cmd.Flags().StringVar(&contentType, "content-type", "", "the object's Content-Type (default: from FILE's extension)")
 	cmd.Flags().StringArrayVar(&meta, "metadata", nil, "user metadata `NAME=VALUE` (repeatable)")
 	return cmd
+}
+
+// putResult is what put prints: the object, and the trace the put
+// started (from the answer's traceparent; empty with tracing off).
+type putResult struct {
+	bucket.Object
+	TraceID string `json:"traceId,omitempty"`
 }
 
 func newBucketGet() *cobra.Command {
@@ -199,13 +218,22 @@ func newBucketLs() *cobra.Command {
 	return cmd
 }
 
+// rmResult is the control API's answer to a removal.
+type rmResult struct {
+	Deleted bool      `json:"deleted"`
+	Key     string    `json:"key"`
+	Time    time.Time `json:"time"`
+}
+
 func newBucketRm() *cobra.Command {
 	var rf remoteFlags
+	var out outputFlag
 	cmd := &cobra.Command{
-		Use:     "rm BUCKET KEY",
-		Short:   "Remove an object",
-		Example: `  stacklab bucket rm Uploads photos/cat.jpg`,
-		Args:    exactArgs(2, "BUCKET KEY"),
+		Use:   "rm BUCKET KEY",
+		Short: "Remove an object",
+		Example: `  stacklab bucket rm Uploads photos/cat.jpg
+  stacklab bucket rm Uploads photos/cat.jpg --output json`,
+		Args: exactArgs(2, "BUCKET KEY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := rf.client()
 			if err != nil {
@@ -215,11 +243,19 @@ func newBucketRm() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			resp.Body.Close()
+			defer resp.Body.Close()
+			var res rmResult
+			if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+				return fmt.Errorf("reading the answer: %w", err)
+			}
+			if out == "json" {
+				return writeJSON(cmd.OutOrStdout(), res)
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "removed %s from %s\n", args[1], args[0])
 			return nil
 		},
 	}
 	rf.add(cmd)
+	addOutput(cmd, &out)
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -32,9 +33,24 @@ func TestBucketEndToEnd(t *testing.T) {
 		out, _, _ := run("logs", "Echo", "--state", state)
 		return strings.Contains(out, "s3 object: ObjectCreated:Put uploads in/hello+world.txt")
 	})
+	// The put's trace, named on stderr, holds the put and the function's
+	// invocation it caused.
+	m := regexp.MustCompile(`(?m)^trace ([0-9a-f]{32}) \(stacklab trace ([0-9a-f]{32})\)$`).FindStringSubmatch(stderr)
+	if m == nil || m[1] != m[2] {
+		t.Fatalf("bucket put: stderr names no trace: %q", stderr)
+	}
+	waitFor(t, 30*time.Second, "the put's trace with the invocation", func() bool {
+		out, _, code := run("trace", m[1], "--state", state)
+		return code == exitOK && strings.Contains(out, "PutObject [Uploads]") && strings.Contains(out, "Echo")
+	})
 	// Outside the prefix filter: stored, but no event.
-	if _, stderr, code := run("bucket", "put", "Uploads", "other/x.bin", src, "--state", state); code != exitOK {
-		t.Fatalf("bucket put other/x.bin: exit %d: %s", code, stderr)
+	stdout, stderr, code = run("bucket", "put", "Uploads", "other/x.bin", src, "--state", state, "--output", "json")
+	var put struct {
+		bucket.Object
+		TraceID string `json:"traceId"`
+	}
+	if code != exitOK || json.Unmarshal([]byte(stdout), &put) != nil || put.Key != "other/x.bin" || len(put.TraceID) != 32 || put.TraceID == m[1] {
+		t.Fatalf("bucket put other/x.bin --output json: exit %d: %s %s", code, stdout, stderr)
 	}
 
 	stdout, stderr, code = run("bucket", "get", "Uploads", "in/hello world.txt", "--state", state)
@@ -64,6 +80,15 @@ func TestBucketEndToEnd(t *testing.T) {
 	if stdout, stderr, code := run("bucket", "rm", "Uploads", "other/x.bin", "--state", state); code != exitOK || !strings.Contains(stdout, "removed") {
 		t.Errorf("bucket rm: exit %d %s %s", code, stdout, stderr)
 	}
+	stdout, stderr, code = run("bucket", "rm", "Uploads", "in/hello world.txt", "--state", state, "--output", "json")
+	var rm struct {
+		Deleted bool
+		Key     string
+		Time    time.Time
+	}
+	if code != exitOK || json.Unmarshal([]byte(stdout), &rm) != nil || !rm.Deleted || rm.Key != "in/hello world.txt" || rm.Time.IsZero() {
+		t.Errorf("bucket rm --output json: exit %d %s %s", code, stdout, stderr)
+	}
 	stdout, _, _ = run("bucket", "ls", "Uploads", "--state", state)
 	if strings.Contains(stdout, "other/x.bin") {
 		t.Errorf("removed object still listed:\n%s", stdout)
@@ -77,6 +102,11 @@ func TestBucketEndToEnd(t *testing.T) {
 		t.Fatalf("PUT on the gateway: %v %v", err, resp)
 	}
 	resp.Body.Close()
+	if tp := resp.Header.Get("traceparent"); !strings.HasPrefix(tp, "00-") {
+		t.Errorf("PUT on the gateway: traceparent %q, want the put's span", tp)
+	} else if _, stderr, code := run("trace", tp[3:35], "--state", state); code != exitOK {
+		t.Errorf("the trace of the gateway's put, %s: exit %d %s", tp[3:35], code, stderr)
+	}
 	waitFor(t, 30*time.Second, "the gateway put in the function's log", func() bool {
 		out, _, _ := run("logs", "Echo", "--state", state)
 		return strings.Contains(out, "s3 object: ObjectCreated:Put uploads in/web.txt")

@@ -123,7 +123,7 @@ func TestGenomeSearchTrace(t *testing.T) {
 		}
 		checkAPITrace(t, api, callerSpan)
 	})
-	t.Run("map", func(t *testing.T) { checkServiceMap(t, st, began) })
+	t.Run("map", func(t *testing.T) { checkServiceMap(t, st, began, up) })
 }
 
 // checkUploadTrace follows the upload's trace hop by hop.
@@ -282,8 +282,10 @@ func checkAPITrace(t *testing.T, g *traceGraph, callerSpan string) {
 	g.wantUpstream(t, *read, *api)
 }
 
-// checkServiceMap compares the map since began with the stack's graph.
-func checkServiceMap(t *testing.T, st *store.Store, began time.Time) {
+// checkServiceMap compares the map since began with the stack's graph, and
+// checks that the stream batches of the upload's trace that link several
+// writes count in LINKS of ChunksTable -> Aggregator.
+func checkServiceMap(t *testing.T, st *store.Store, began time.Time, up *traceGraph) {
 	t.Helper()
 	stdout, stderr, code := run("graph", genomeTemplate, "--format", "json")
 	if code != exitOK {
@@ -330,6 +332,20 @@ func checkServiceMap(t *testing.T, st *store.Store, began time.Time) {
 		}
 		t.Errorf("service map edges differ from the template's edges that carried traffic:\n  missing %v\n  not in the template %v\n  map %v", missing, extra, got)
 	}
+	// Each Aggregator invocation under a stream batch that links its
+	// records' writes came through span links.
+	linked := 0
+	for _, a := range up.all(isInvocation("Aggregator")) {
+		if b := up.byID[a.ParentID]; b != nil && b.Resource == "ChunksTable" && len(b.Links) > 0 {
+			linked++
+		}
+	}
+	for _, e := range m.Edges {
+		if e.From == "ChunksTable" && e.To == "Aggregator" && (e.Links < linked || e.Links > e.Calls) {
+			t.Errorf("ChunksTable -> Aggregator: %d calls, %d links; the upload's trace alone has %d Aggregator invocations under linking stream batches", e.Calls, e.Links, linked)
+		}
+	}
+	t.Logf("Aggregator invocations under linking stream batches in the upload's trace: %d", linked)
 }
 
 // isUpload is the bucket put of the test's file.

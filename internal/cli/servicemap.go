@@ -19,8 +19,9 @@ func newMap() *cobra.Command {
 		Long: `map derives the service map from the traces of a window (default the last 15
 minutes): every resource that received work, with its call rate, error rate and
 p50/p95/p99 latency, and every edge between resources that carried traffic, with
-its call count (LINKS counts calls seen through span links, as an SQS batch is),
-errors and latencies. Nobody draws it: the spans of every hop make it.
+its call count, errors and latencies. LINKS counts the calls that came through
+span links: those of a batch that links the sends of its messages (an SQS batch
+of messages sent in several calls, a table stream's records of several writes). Nobody draws it: the spans of every hop make it.
 
 The bottleneck is the resource with the largest share of critical-path time
 over the window's traces: the one to make faster for end-to-end time to drop.`,

@@ -31,7 +31,8 @@ type BucketInfo struct {
 //
 //	GET    /v1/buckets                          the buckets
 //	GET    /v1/buckets/{bucket}?prefix=P        the objects, sorted by key
-//	PUT    /v1/buckets/{bucket}/objects/{key}   the body, streamed; Content-Type and X-Amz-Meta-* headers kept
+//	PUT    /v1/buckets/{bucket}/objects/{key}   the body, streamed; Content-Type and X-Amz-Meta-* headers kept;
+//	                                            the answer's traceparent and X-Amzn-Trace-Id are the put's span
 //	GET    /v1/buckets/{bucket}/objects/{key}   the content, streamed, with ETag, Content-Type, Last-Modified, X-Amz-Meta-*
 //	HEAD   /v1/buckets/{bucket}/objects/{key}
 //	DELETE /v1/buckets/{bucket}/objects/{key}
@@ -59,7 +60,8 @@ func (c *Control) buckets(w http.ResponseWriter, r *http.Request, path string) {
 // Objects serves a bucket service's objects in path style, for the
 // gateway: the request's path, with what it is mounted under stripped, is
 // /{bucket}/{key} for PUT, GET, HEAD and DELETE of an object, or /{bucket}
-// (GET, ?prefix=P) for the list of objects, as JSON.
+// (GET, ?prefix=P) for the list of objects, as JSON. A traced put answers
+// with its span's context in traceparent and X-Amzn-Trace-Id.
 func Objects(bs *bucket.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name, key, hasKey := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
@@ -116,6 +118,12 @@ func serveObjects(w http.ResponseWriter, r *http.Request, bs *bucket.Service, na
 			}
 		}
 		obj, err := bs.Put(ctx, name, key, r.Body, in)
+		if obj.Trace.IsValid() {
+			// The put's span, for the client to find its trace by
+			// ('stacklab trace ID') or continue it, as the gateway
+			// answers an API's request.
+			tracectx.Inject(trace.ContextWithSpanContext(ctx, obj.Trace), tracectx.HTTP(w.Header()))
+		}
 		if err != nil {
 			fail(err)
 			return

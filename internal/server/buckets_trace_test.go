@@ -69,3 +69,70 @@ func TestObjectsJoinTheCallersTrace(t *testing.T) {
 		t.Errorf("%d traces, want the caller's and a new one for the put with garbage headers", len(traces))
 	}
 }
+
+// TestObjectPutAnswersWithItsTrace: a put answers with its PutObject span's
+// context in traceparent and X-Amzn-Trace-Id, in a new trace or in the
+// caller's; a get answers with none.
+func TestObjectPutAnswersWithItsTrace(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := bus.Start(ctx, bus.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	tel := teltest.New(t)
+	bs := bucket.New(b.JetStream(), bucket.Options{Telemetry: tel})
+	defer bs.Close()
+	if err := bs.Apply(ctx, []bucket.Config{{ID: "Files", Name: "files"}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Objects(bs))
+	defer srv.Close()
+	do := func(method string, h http.Header) http.Header {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, method, srv.URL+"/files/k", strings.NewReader("x"))
+		req.Header = h
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %s", method, resp.Status)
+		}
+		return resp.Header
+	}
+	_, caller := teltest.Root(tel, "caller")
+	caller.End()
+	for _, c := range []struct {
+		name  string
+		h     http.Header
+		trace string // "" for a new one
+	}{
+		{"no caller", http.Header{}, ""},
+		{"caller's traceparent", http.Header{tracectx.TraceparentHeader: {tracectx.FormatTraceparent(caller.SpanContext())}}, caller.TraceID()},
+	} {
+		h := do(http.MethodPut, c.h)
+		sc, err := tracectx.ParseTraceparent(h.Get(tracectx.TraceparentHeader))
+		if err != nil {
+			t.Errorf("%s: the put's answer has no valid traceparent: %v", c.name, err)
+			continue
+		}
+		xr, err := tracectx.ParseXRay(h.Get(tracectx.XRayHeader))
+		if err != nil || xr.TraceID() != sc.TraceID() || xr.SpanID() != sc.SpanID() {
+			t.Errorf("%s: X-Amzn-Trace-Id %q is not the traceparent's context %q", c.name, h.Get(tracectx.XRayHeader), h.Get(tracectx.TraceparentHeader))
+		}
+		if c.trace != "" && sc.TraceID().String() != c.trace {
+			t.Errorf("%s: answered trace %s, want the caller's %s", c.name, sc.TraceID(), c.trace)
+		}
+		put := teltest.One(t, teltest.Trace(t, tel, sc.TraceID().String()), "PutObject")
+		if put.SpanID != sc.SpanID().String() {
+			t.Errorf("%s: answered span %s, want the PutObject span %s", c.name, sc.SpanID(), put.SpanID)
+		}
+	}
+	if h := do(http.MethodGet, http.Header{}); h.Get(tracectx.TraceparentHeader) != "" {
+		t.Errorf("a get answers with traceparent %q", h.Get(tracectx.TraceparentHeader))
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/stacklab/stacklab/internal/bus"
 
 	"github.com/stacklab/stacklab/internal/invoke"
@@ -90,6 +92,10 @@ type Object struct {
 	ContentType  string            `json:"contentType"`
 	LastModified time.Time         `json:"lastModified"`
 	Metadata     map[string]string `json:"metadata,omitempty"` // user metadata
+	// Trace is the context of the PutObject span of the Put that returned
+	// the object, whose trace holds what its notifications cause; zero
+	// without telemetry, and from Head and List.
+	Trace trace.SpanContext `json:"-"`
 }
 
 // PutInput is what a put gives besides the content.
@@ -306,6 +312,7 @@ func (s *Service) Put(ctx context.Context, name, key string, r io.Reader, in Put
 		}
 	}
 	obj = object(info)
+	obj.Trace = span.SpanContext()
 	return obj, s.notify(ctx, b, "ObjectCreated:Put", obj)
 }
 

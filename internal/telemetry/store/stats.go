@@ -167,8 +167,12 @@ type Node struct {
 // Edge is a caller -> callee relation between two resources.
 type Edge struct {
 	From, To string
-	// Calls counts child spans in To whose parent is in From; Links counts
-	// spans in To linked to a span in From (an SQS batch), included in Calls.
+	// Calls counts child spans in To whose parent is in From, and spans in
+	// To linked to a span in From. Links counts the calls of Calls that
+	// came through span links: the children of a batch span in From that
+	// links the spans of its messages (an SQS batch of messages sent in
+	// several calls, a stream's records of several writes), and the spans
+	// in To linked to a span in From.
 	Calls     int
 	Links     int
 	Errors    int
@@ -186,7 +190,9 @@ type Map struct {
 
 // ServiceMap derives nodes and edges from the spans that started in
 // [since, until) (until zero means now): an edge from A to B for every span of
-// resource B whose parent, or a linked span, belongs to resource A.
+// resource B whose parent, or a linked span, belongs to resource A. A call
+// whose parent has links (a batch: the links are the messages it carries)
+// counts in the edge's Links too.
 func (s *Store) ServiceMap(ctx context.Context, since, until time.Time) (Map, error) {
 	lo, hi := window(since, until)
 	m := Map{Since: time.Unix(0, lo), Until: time.Unix(0, hi)}
@@ -224,32 +230,41 @@ func (s *Store) ServiceMap(ctx context.Context, since, until time.Time) (Map, er
 		}
 		e.durs = append(e.durs, d)
 	}
-	// The resource of each span in the window, to find parents in; a
-	// parent outside it (the window began after it) is looked up.
-	resources := make(map[spanKey]string, len(spans))
+	// The resource of each span in the window, and whether it has links, to
+	// find parents in; a parent outside it (the window began after it) is
+	// looked up.
+	type spanInfo struct {
+		resource string
+		linked   bool
+	}
+	infos := make(map[spanKey]spanInfo, len(spans))
 	for _, sp := range spans {
-		resources[spanKey{sp.trace, sp.id}] = sp.resource
+		infos[spanKey{sp.trace, sp.id}] = spanInfo{sp.resource, hasLinks(sp.links)}
 	}
-	resourceOf := func(trace, span string) string {
+	infoOf := func(trace, span string) spanInfo {
 		k := spanKey{trace, span}
-		if r, ok := resources[k]; ok {
-			return r
+		if in, ok := infos[k]; ok {
+			return in
 		}
-		var r string
-		if err := s.db.QueryRowContext(ctx, `SELECT resource FROM all_spans WHERE trace_id = ? AND span_id = ?`, trace, span).Scan(&r); err != nil {
-			r = "" // the span is gone, or never came
+		var in spanInfo
+		var links string
+		if err := s.db.QueryRowContext(ctx, `SELECT resource, links FROM all_spans WHERE trace_id = ? AND span_id = ?`, trace, span).Scan(&in.resource, &links); err != nil {
+			in = spanInfo{} // the span is gone, or never came
 		}
-		resources[k] = r
-		return r
+		in.linked = hasLinks(links)
+		infos[k] = in
+		return in
 	}
+	resourceOf := func(trace, span string) string { return infoOf(trace, span).resource }
 	for _, sp := range spans {
 		if sp.parentOnly || sp.resource == "" {
 			continue
 		}
-		parentRes := ""
+		var parent spanInfo
 		if sp.parent != "" {
-			parentRes = resourceOf(sp.trace, sp.parent)
+			parent = infoOf(sp.trace, sp.parent)
 		}
+		parentRes := parent.resource
 		if parentRes != sp.resource {
 			n := nodes[sp.resource]
 			if n == nil {
@@ -263,9 +278,11 @@ func (s *Store) ServiceMap(ctx context.Context, since, until time.Time) (Map, er
 			n.durs = append(n.durs, sp.dur)
 		}
 		if parentRes != "" && parentRes != sp.resource {
-			addEdge(parentRes, sp.resource, sp.dur, sp.err, false)
+			// A parent with links is a batch (its links are its messages'
+			// senders): the call came through them.
+			addEdge(parentRes, sp.resource, sp.dur, sp.err, parent.linked)
 		}
-		if sp.links == "[]" || sp.links == "" {
+		if !hasLinks(sp.links) {
 			continue
 		}
 		var ls []model.Link
@@ -304,6 +321,9 @@ func (s *Store) ServiceMap(ctx context.Context, since, until time.Time) (Map, er
 }
 
 type spanKey struct{ trace, span string }
+
+// hasLinks reports whether a span's links column holds any.
+func hasLinks(links string) bool { return links != "" && links != "[]" }
 
 // mapSpan is what the service map reads of a span.
 type mapSpan struct {
