@@ -124,6 +124,37 @@ func (p *Platform) reserveVersion(ctx context.Context, kv jetstream.KeyValue, d 
 	return fmt.Errorf("recording deployment %d: 1000 versions after it are taken by deploys under way", v)
 }
 
+// interrupted is the outcome of a deployment the platform stopped during.
+const interrupted = "failed: interrupted: the platform stopped while deploying it; deploy again"
+
+// endInterrupted records the deployments a platform left "deploying" when
+// it stopped during them (a kill -9, a crash) as failed, so that they are
+// not listed as under way for ever. Only a platform on the embedded NATS
+// server may do so: it is alone there, so nothing else is deploying. The
+// stack that ran before is resumed (the current deployment did not change).
+func (p *Platform) endInterrupted(ctx context.Context) error {
+	kv, err := p.kv(ctx)
+	if err != nil {
+		return err
+	}
+	list, err := p.deploymentsIn(ctx, kv)
+	if err != nil {
+		return err
+	}
+	for _, d := range list {
+		if d.Outcome != "deploying" {
+			continue
+		}
+		d.Outcome = interrupted
+		b, _ := json.Marshal(d)
+		if _, err := kv.Put(ctx, versionKey(d.Version), b); err != nil {
+			return fmt.Errorf("recording deployment %d as interrupted: %w", d.Version, err)
+		}
+		p.log.Warn("a deployment was interrupted by the platform stopping; it did not go live", "version", d.Version, "template", d.Template)
+	}
+	return nil
+}
+
 func (p *Platform) nextVersion(ctx context.Context, kv jetstream.KeyValue) (int, error) {
 	list, err := p.deploymentsIn(ctx, kv)
 	if err != nil {

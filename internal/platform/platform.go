@@ -128,6 +128,11 @@ func New(opts Options) (*Platform, error) {
 		return nil, err
 	}
 	p.bus = b
+	if opts.BusURL == "" {
+		if err := p.endInterrupted(ctx); err != nil {
+			p.log.Warn("reading the deployments", "err", err)
+		}
+	}
 	p.startTelemetry(ctx) // before the services, which are given it
 	rt.SetTelemetry(p.tel)
 	p.async, err = invoke.NewAsync(ctx, b.JetStream(), invoke.AsyncOptions{Runner: rt, Policy: p.retryPolicy, Settle: p.settleAsync, RetryDelay: opts.AsyncRetryDelay, Logger: opts.Logger})
