@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/stacklab/stacklab/internal/bus"
 )
 
 // Names in JetStream of the async invocation queue.
@@ -103,7 +105,7 @@ func NewAsync(ctx context.Context, js jetstream.JetStream, opts AsyncOptions) (*
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	stream, err := bus.EnsureStream(ctx, js, jetstream.StreamConfig{
 		Name:       asyncStream,
 		Subjects:   []string{asyncSubject},
 		Retention:  jetstream.WorkQueuePolicy,

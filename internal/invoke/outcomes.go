@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/stacklab/stacklab/internal/bus"
 )
 
 // Where outcomes wait that could not be delivered yet.
@@ -31,7 +33,7 @@ type outcomes struct {
 }
 
 func openOutcomes(ctx context.Context, js jetstream.JetStream) (*outcomes, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := bus.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      outcomeBucket,
 		Description: "outcomes of async invocations waiting for their destinations",
 		History:     1,

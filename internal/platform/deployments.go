@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stacklab/stacklab/internal/bus"
 	"github.com/stacklab/stacklab/internal/diag"
 	"github.com/stacklab/stacklab/internal/plan"
 )
@@ -37,7 +38,7 @@ type Deployment struct {
 }
 
 func (p *Platform) kv(ctx context.Context) (jetstream.KeyValue, error) {
-	kv, err := p.bus.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: deploymentsBucket, History: 1, Storage: jetstream.FileStorage})
+	kv, err := bus.EnsureKeyValue(ctx, p.bus.JetStream(), jetstream.KeyValueConfig{Bucket: deploymentsBucket, History: 1, Storage: jetstream.FileStorage})
 	if err != nil {
 		return nil, fmt.Errorf("opening the deployments bucket: %w", err)
 	}

@@ -156,7 +156,7 @@ func (s *Service) Apply(ctx context.Context, cfgs []Config) error {
 		if c.Name == "" {
 			c.Name = strings.ToLower(c.ID)
 		}
-		store, err := s.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		store, err := bus.EnsureObjectStore(ctx, s.js, jetstream.ObjectStoreConfig{
 			Bucket:      StoreName(c.ID),
 			Description: "S3 bucket " + c.Name,
 			Storage:     jetstream.FileStorage,

@@ -211,7 +211,7 @@ func (s *Service) Apply(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	stream, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	stream, err := bus.EnsureStream(ctx, s.js, jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "EventBridge buses: events to match against rules and deliver",
 		Subjects:    []string{subjectPrefix + ">"},

@@ -186,7 +186,7 @@ func (s *Service) Apply(ctx context.Context, cfgs []Config) error {
 
 func (s *Service) ensure(ctx context.Context, c Config) (*queue, error) {
 	subj := subjectPrefix + safe(c.ID)
-	stream, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	stream, err := bus.EnsureStream(ctx, s.js, jetstream.StreamConfig{
 		Name:        StreamName(c.ID),
 		Description: "SQS queue " + c.Name,
 		Subjects:    []string{subj, subj + ".delayed"},

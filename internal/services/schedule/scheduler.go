@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/stacklab/stacklab/internal/bus"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/telemetry"
 	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
@@ -74,7 +75,7 @@ func New(ctx context.Context, js jetstream.JetStream, inv invoke.Invoker, opts O
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: ClaimBucket, TTL: 24 * time.Hour, Storage: jetstream.FileStorage})
+	kv, err := bus.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{Bucket: ClaimBucket, TTL: 24 * time.Hour, Storage: jetstream.FileStorage})
 	if err != nil {
 		return nil, fmt.Errorf("creating the schedule claim bucket: %w", err)
 	}

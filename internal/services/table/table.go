@@ -123,13 +123,13 @@ func (s *Service) Apply(ctx context.Context, cfgs []Config) error {
 		if c.HashKey.Name == "" {
 			return fmt.Errorf("table %s: %w: no hash key", c.ID, ErrInvalid)
 		}
-		kv, err := s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucketPrefix + safe(c.ID), Description: "DynamoDB table " + c.Name, Storage: jetstream.FileStorage})
+		kv, err := bus.EnsureKeyValue(ctx, s.js, jetstream.KeyValueConfig{Bucket: bucketPrefix + safe(c.ID), Description: "DynamoDB table " + c.Name, Storage: jetstream.FileStorage})
 		if err != nil {
 			return fmt.Errorf("creating the bucket of table %s: %w", c.ID, err)
 		}
 		t := &table{cfg: c, kv: kv, subject: subjectPrefix + safe(c.ID)}
 		if c.StreamViewType != "" {
-			t.stream, err = s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			t.stream, err = bus.EnsureStream(ctx, s.js, jetstream.StreamConfig{
 				Name: streamPrefix + safe(c.ID), Description: "DynamoDB stream of table " + c.Name,
 				Subjects: []string{t.subject}, Storage: jetstream.FileStorage, MaxAge: 24 * time.Hour,
 			})

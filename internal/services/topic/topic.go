@@ -144,7 +144,7 @@ func (s *Service) Apply(ctx context.Context, cfgs []Config) error {
 		}
 		next[c.ID] = t
 	}
-	stream, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	stream, err := bus.EnsureStream(ctx, s.js, jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "SNS topics: publishes to fan out",
 		Subjects:    []string{subjectPrefix + ">"},
