@@ -22,7 +22,8 @@ func newEvents() *cobra.Command {
 		Long: `events works on the event buses of the running stack: the default bus, which
 always exists, and its AWS::Events::EventBus resources. Rules with an EventPattern
 (AWS::Events::Rule, and the EventBridgeRule and CloudWatchEvent events of functions)
-send the events they match to functions, queues and topics.`,
+send the events they match to functions, queues and topics; rules with a
+ScheduleExpression send the scheduled event to them at each tick.`,
 		Example: `  stacklab events put --source shop --detail-type 'Order Placed' --detail '{"amount": 250}'
   stacklab events put --entries events.json
   stacklab events ls`,
@@ -248,10 +249,10 @@ InputTransformer when set). Schedules are not listed here.`,
 			}
 			fmt.Fprintln(tw)
 			if len(info.Rules) == 0 {
-				fmt.Fprintln(tw, "the stack has no rules with an event pattern")
+				fmt.Fprintln(tw, "the stack has no rules with an event pattern or a schedule")
 				return tw.Flush()
 			}
-			fmt.Fprintln(tw, "RULE\tBUS\tSTATE\tPATTERN\tTARGETS")
+			fmt.Fprintln(tw, "RULE\tBUS\tSTATE\tPATTERN OR SCHEDULE\tTARGETS")
 			for _, r := range info.Rules {
 				state := "ENABLED"
 				if !r.Enabled {
@@ -264,7 +265,15 @@ InputTransformer when set). Schedules are not listed here.`,
 				if len(targets) == 0 {
 					targets = []string{"-"}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Bus, state, oneLine(r.Pattern), strings.Join(targets, ", "))
+				when := oneLine(r.Pattern)
+				if r.Schedule != "" {
+					if p := strings.TrimSpace(string(r.Pattern)); p == "" || p == "null" {
+						when = r.Schedule
+					} else {
+						when = r.Schedule + " " + when
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Bus, state, when, strings.Join(targets, ", "))
 			}
 			return tw.Flush()
 		},

@@ -39,10 +39,11 @@ func newEvents(p *Platform) *events.Service {
 	return s
 }
 
-// eventsConfig is the stack's buses and pattern rules as the events
-// service runs them, checked: AWS::Events::EventBus resources, the
-// AWS::Events::Rule resources with an EventPattern, and the EventBridgeRule
-// and CloudWatchEvent events of functions. A target that names nothing of
+// eventsConfig is the stack's buses and rules as the events service runs
+// them, checked: AWS::Events::EventBus resources, the AWS::Events::Rule
+// resources with an EventPattern or a ScheduleExpression (the scheduler
+// says when the latter fire, scheduleJobs), and the EventBridgeRule and
+// CloudWatchEvent events of functions. A target that names nothing of
 // the stack, or a bad pattern, fails the deploy; a target of a kind that
 // is not delivered (state machines, streams, ...) is reported.
 func (p *Platform) eventsConfig(st *stack.Stack) (events.Config, error) {
@@ -58,8 +59,8 @@ func (p *Platform) eventsConfig(st *stack.Stack) (events.Config, error) {
 		cfg.Buses = append(cfg.Buses, events.Bus{ID: b.ID, Name: b.Name})
 	}
 	for _, r := range st.Rules {
-		if r.Pattern == nil {
-			continue // a schedule, run by the scheduler
+		if r.Pattern == nil && r.Schedule == "" {
+			continue
 		}
 		rc, err := ruleConfig(st, r)
 		if err != nil {
@@ -105,9 +106,10 @@ func (p *Platform) eventsConfig(st *stack.Stack) (events.Config, error) {
 	return cfg, nil
 }
 
-// ruleConfig is one AWS::Events::Rule with an EventPattern.
+// ruleConfig is one AWS::Events::Rule with an EventPattern or a
+// ScheduleExpression.
 func ruleConfig(st *stack.Stack, r *stack.Rule) (events.Rule, error) {
-	rc := events.Rule{ID: r.ID, Name: r.ID, Pattern: r.Pattern, Enabled: r.Enabled}
+	rc := events.Rule{ID: r.ID, Name: r.ID, Pattern: r.Pattern, Schedule: r.Schedule, Enabled: r.Enabled}
 	var props map[string]any
 	if res := st.Lookup(r.ID); res != nil {
 		props = res.Properties
@@ -314,12 +316,12 @@ func strProp(v any) string {
 	return s
 }
 
-// skippedTargets are the targets of pattern rules that are not delivered,
-// for the deploy's log.
+// skippedTargets are the targets of rules that are not delivered, for the
+// deploy's log.
 func skippedTargets(st *stack.Stack) []string {
 	var out []string
 	for _, r := range st.Rules {
-		if r.Pattern == nil {
+		if r.Pattern == nil && r.Schedule == "" {
 			continue
 		}
 		for i, t := range r.Targets {
@@ -369,7 +371,9 @@ type EventRuleInfo struct {
 	Bus     string          `json:"bus"`
 	Enabled bool            `json:"enabled"`
 	Pattern json.RawMessage `json:"pattern"`
-	Targets []events.Target `json:"targets"`
+	// Schedule is a scheduled rule's ScheduleExpression.
+	Schedule string          `json:"schedule,omitempty"`
+	Targets  []events.Target `json:"targets"`
 }
 
 // PutEventsRequest is the body of POST /v1/events.
@@ -392,8 +396,8 @@ func (p *Platform) controlEvents(ctx context.Context, method string, body []byte
 		}
 		for _, r := range p.events.Rules() {
 			pat, _ := events.Compile(r.Pattern)
-			ri := EventRuleInfo{ID: r.ID, Name: r.Name, ARN: p.events.RuleARN(r), Bus: r.Bus, Enabled: r.Enabled, Targets: r.Targets}
-			if pat != nil {
+			ri := EventRuleInfo{ID: r.ID, Name: r.Name, ARN: p.events.RuleARN(r), Bus: r.Bus, Enabled: r.Enabled, Schedule: r.Schedule, Targets: r.Targets}
+			if pat != nil && r.Pattern != nil {
 				ri.Pattern = json.RawMessage(pat.String())
 			}
 			if ri.Targets == nil {

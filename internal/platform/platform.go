@@ -148,7 +148,7 @@ func New(opts Options) (*Platform, error) {
 	p.tables = table.New(b.JetStream(), table.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay, Telemetry: p.tel})
 	p.topics = topic.New(b.JetStream(), rt, p.queues, topic.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, RetryDelay: opts.AsyncRetryDelay, Telemetry: p.tel})
 	p.events = newEvents(p)
-	if p.schedules, err = schedule.New(ctx, b.JetStream(), rt, schedule.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, Clock: opts.Clock, Telemetry: p.tel}); err != nil {
+	if p.schedules, err = schedule.New(ctx, b.JetStream(), rt, schedule.Options{Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger, Clock: opts.Clock, Telemetry: p.tel, Rules: p.events}); err != nil {
 		p.Close()
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/stacklab/stacklab/internal/services/schedule"
@@ -11,10 +12,13 @@ import (
 )
 
 // scheduleJobs are the stack's schedules: the enabled Schedule and
-// ScheduleV2 events of functions, and the enabled AWS::Events::Rule with a
-// ScheduleExpression targeting functions of the stack. A bad expression or
-// Input fails the deploy; every one is reported, each at its function's or
-// rule's resource, disabled ones too (AWS refuses them as well).
+// ScheduleV2 events of functions, each invoking its function, and the
+// enabled AWS::Events::Rule with a ScheduleExpression and a target of the
+// stack, each one job whose ticks the events service delivers to all the
+// rule's targets (functions, queues, topics; eventsConfig checks them). A
+// bad expression or Input fails the deploy; every one is reported, each at
+// its function's or rule's resource, disabled ones too (AWS refuses them as
+// well).
 func scheduleJobs(st *stack.Stack) ([]schedule.Job, error) {
 	var jobs []schedule.Job
 	var errs []error
@@ -41,24 +45,16 @@ func scheduleJobs(st *stack.Stack) ([]schedule.Job, error) {
 		if r.Schedule == "" {
 			continue
 		}
-		if _, err := schedule.Parse(r.Schedule); err != nil {
+		s, err := schedule.Parse(r.Schedule)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: rule %s: ScheduleExpression: %w", resourcePos(st, r.ID), r.ID, err))
 			continue
 		}
-		if !r.Enabled {
-			continue
-		}
-		for _, t := range r.Targets {
-			fn := ruleFunction(st, t)
-			if fn == "" {
-				continue // not a function of this stack
-			}
-			j, err := scheduleJob(r.ID, fn, r.Schedule, nil)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: rule %s: %w", resourcePos(st, r.ID), r.ID, err))
-				break
-			}
-			jobs = append(jobs, j)
+		if r.Enabled && slices.ContainsFunc(r.Targets, func(t stack.Target) bool {
+			kind, _, _, err := ruleTarget(st, t)
+			return err == nil && kind != ""
+		}) {
+			jobs = append(jobs, schedule.Job{Rule: r.ID, Schedule: s})
 		}
 	}
 	if len(errs) > 0 {

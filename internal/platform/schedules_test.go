@@ -57,12 +57,18 @@ func TestScheduleJobs(t *testing.T) {
 	}
 	var got []string
 	for _, j := range jobs {
-		got = append(got, j.Rule+" "+j.Function+" "+j.Schedule.String()+" "+string(j.Input))
+		fn := j.Function
+		if fn == "" {
+			fn = "(the rule's targets)"
+		}
+		got = append(got, j.Rule+" "+fn+" "+j.Schedule.String()+" "+string(j.Input))
 	}
+	// A rule is one job, whatever its targets; the events service delivers
+	// its ticks to them.
 	want := []string{
 		"SweeperNightly sweeper cron(0 2 * * ? *) ",
 		"SweeperOften sweeper rate(5 minutes) {\"mode\":\"quick\"}",
-		"Tick sweeper rate(1 minute) ",
+		"Tick (the rule's targets) rate(1 minute) ",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got jobs\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

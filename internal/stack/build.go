@@ -49,6 +49,7 @@ type builder struct {
 	apis  map[string]*API
 
 	pendingSubs          []pendingSub
+	topicRefs            []topicRef
 	pendingInvokeConfigs []pendingInvokeConfig
 }
 
@@ -85,6 +86,7 @@ func Build(t *template.Template) (*Stack, diag.List) {
 		b.resource(r, res)
 	}
 	b.attachInvokeConfigs()
+	b.checkTopicRefs()
 	for _, api := range b.apis {
 		if api.Implicit {
 			b.s.APIs = append(b.s.APIs, api)

@@ -239,13 +239,11 @@ func (b *builder) eventEdges(gb *graphBuilder, owner string, events []*Event) {
 
 // attachSubscriptions adds AWS::SNS::Subscription resources to their topics.
 func (b *builder) attachSubscriptions() {
-	topics := make(map[string][]*Topic, len(b.s.Topics))
-	for _, t := range b.s.Topics {
-		topics[t.ID] = append(topics[t.ID], t)
-	}
 	for _, ps := range b.pendingSubs {
-		for _, t := range topics[ps.topic.Ref] {
-			t.Subscriptions = append(t.Subscriptions, ps.sub)
+		for _, t := range b.s.Topics {
+			if namesTopic(t, ps.topic) {
+				t.Subscriptions = append(t.Subscriptions, ps.sub)
+			}
 		}
 	}
 	b.pendingSubs = nil

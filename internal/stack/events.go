@@ -91,7 +91,9 @@ func (b *builder) eventProps(c *checker, owner string, e *Event, p *template.Val
 		batch(10000)
 		e.MaximumConcurrency = scalingConfig(c, p.Get("ScalingConfig"), path+".ScalingConfig")
 	case EventSNS:
-		e.Source = target(req("Topic", "add Topic: !Ref MyTopic"))
+		tv := req("Topic", "add Topic: !Ref MyTopic")
+		e.Source = target(tv)
+		b.topicRefs = append(b.topicRefs, topicRef{c: c, v: tv, path: path + ".Topic"})
 		if fp := p.Get("FilterPolicy"); c.mapping(fp, path+".FilterPolicy") {
 			e.FilterPolicy = plain(fp)
 		}

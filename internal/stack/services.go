@@ -112,7 +112,8 @@ func (b *builder) topic(c *checker, r *template.Resource, p *template.Value) *To
 // attached when the graph is made).
 func (b *builder) subscription(c *checker, r *template.Resource, p *template.Value) {
 	sub := Subscription{ID: r.ID}
-	topic := target(c.require(p, "TopicArn", "", "add TopicArn: !Ref MyTopic"))
+	topicArn := c.require(p, "TopicArn", "", "add TopicArn: !Ref MyTopic")
+	topic := target(topicArn)
 	sub.Protocol, _ = c.oneOf(c.require(p, "Protocol", "", "add Protocol: lambda or sqs"), "Protocol", "http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")
 	sub.Endpoint = target(c.require(p, "Endpoint", "", "add Endpoint: the ARN of the subscriber"))
 	if fp := p.Get("FilterPolicy"); fp != nil {
@@ -122,11 +123,20 @@ func (b *builder) subscription(c *checker, r *template.Resource, p *template.Val
 		sub.Raw = v
 	}
 	b.pendingSubs = append(b.pendingSubs, pendingSub{topic: topic, sub: sub})
+	b.topicRefs = append(b.topicRefs, topicRef{c: c, v: topicArn, path: "TopicArn"})
 }
 
 type pendingSub struct {
 	topic Target
 	sub   Subscription
+}
+
+// topicRef is a TopicArn of a subscription, or a Topic of an SNS event,
+// checked once every topic is built.
+type topicRef struct {
+	c    *checker
+	v    *template.Value
+	path string
 }
 
 var keyTypes = map[string]string{"String": "S", "Number": "N", "Binary": "B"}
@@ -377,4 +387,61 @@ func (b *builder) eventSourceMapping(c *checker, r *template.Resource, p *templa
 	}
 	m.MaximumConcurrency = scalingConfig(c, p.Get("ScalingConfig"), "ScalingConfig")
 	return m
+}
+
+// namesTopic reports whether a TopicArn or an SNS event's Topic names the
+// topic: by !Ref, or by its name or ARN (the name is its TopicName, or its
+// logical id as stacklab names it).
+func namesTopic(t *Topic, target Target) bool {
+	if target.Ref != "" {
+		return target.Ref == t.ID
+	}
+	name := t.Name
+	if name == "" {
+		name = t.ID
+	}
+	return target.Literal != "" && (target.Literal == name || strings.HasSuffix(target.Literal, ":"+name))
+}
+
+// checkTopicRefs reports each subscription's TopicArn and each SNS event's
+// Topic that is not a topic of the stack: stacklab runs this one stack, so
+// nothing would ever publish to it.
+func (b *builder) checkTopicRefs() {
+	var have []string
+	for _, t := range b.s.Topics {
+		have = append(have, t.ID)
+	}
+	fix := "add an AWS::SNS::Topic to the template and point %s at it with !Ref Topic"
+	if len(have) > 0 {
+		fix = "point %s at a topic of the template (" + strings.Join(have, ", ") + ") with !Ref " + have[0]
+	}
+	for _, r := range b.topicRefs {
+		if r.v == nil {
+			continue // reported as missing
+		}
+		key := last(r.path)
+		tg := target(r.v)
+		found := false
+		for _, t := range b.s.Topics {
+			if namesTopic(t, tg) {
+				found = true
+				break
+			}
+		}
+		if found {
+			continue
+		}
+		fx := fmt.Sprintf(fix, key)
+		switch typ := b.types[tg.Ref]; {
+		case tg.Ref != "" && typ == "":
+			// Not a resource: the template loader reports the reference.
+		case tg.Ref != "":
+			r.c.errorf(r.v, r.path, fx, "%s names %s, an %s, not a topic", key, tg.Ref, typ)
+		case tg.Literal == "":
+			r.c.errorf(r.v, r.path, fx, "%s is computed from something stacklab cannot resolve, so no topic of the stack is known to deliver to it", key)
+		default:
+			r.c.errorf(r.v, r.path, fx, "%s %s is not a topic of this stack; stacklab runs this one stack, so nothing outside it publishes to the subscription", key, tg.Literal)
+		}
+	}
+	b.topicRefs = nil
 }

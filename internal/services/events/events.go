@@ -46,14 +46,19 @@ type Bus struct {
 	Name string `json:"name"` // Name, or the logical id
 }
 
-// Rule is one rule with an event pattern on a bus.
+// Rule is one rule on a bus: with an event pattern, it delivers the
+// events put on the bus that match it; with a schedule, it delivers the
+// scheduled events Fire stores (a scheduler says when).
 type Rule struct {
-	ID      string   `json:"id"`   // logical id
-	Name    string   `json:"name"` // Name, or the logical id
-	Bus     string   `json:"bus"`  // the bus's name; "" is DefaultBus
-	Pattern any      `json:"pattern"`
-	Enabled bool     `json:"enabled"`
-	Targets []Target `json:"targets"`
+	ID      string `json:"id"`   // logical id
+	Name    string `json:"name"` // Name, or the logical id
+	Bus     string `json:"bus"`  // the bus's name; "" is DefaultBus
+	Pattern any    `json:"pattern"`
+	// Schedule is the ScheduleExpression of a scheduled rule, which is on
+	// the default bus; its Pattern may be nil.
+	Schedule string   `json:"schedule,omitempty"`
+	Enabled  bool     `json:"enabled"`
+	Targets  []Target `json:"targets"`
 }
 
 // Target is where a rule sends the events it matches.
@@ -255,9 +260,14 @@ func (s *Service) compileRule(rc Rule, buses map[string]Bus) (*rule, error) {
 		return nil, err
 	}
 	rc.Bus = b.Name
-	p, err := Compile(rc.Pattern)
-	if err != nil {
-		return nil, fmt.Errorf("EventPattern: %w", err)
+	var p *Pattern
+	if rc.Pattern != nil || rc.Schedule == "" {
+		if p, err = Compile(rc.Pattern); err != nil {
+			return nil, fmt.Errorf("EventPattern: %w", err)
+		}
+	}
+	if rc.Schedule != "" && rc.Bus != DefaultBus {
+		return nil, fmt.Errorf("%w: the rule has a ScheduleExpression and is on bus %s; EventBridge runs scheduled rules on the default bus only: leave EventBusName out", ErrInvalid, rc.Bus)
 	}
 	r := &rule{cfg: rc, pattern: p, arn: s.RuleARN(rc)}
 	seen := map[string]bool{}
@@ -361,17 +371,30 @@ func (s *Service) Rules() []Rule {
 	return out
 }
 
-// matching are the enabled rules of a bus that match an event.
+// matching are the enabled rules of a bus whose pattern matches an event.
 func (s *Service) matching(busName string, event map[string]any) []*rule {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []*rule
 	for _, r := range s.rules {
-		if r.cfg.Bus == busName && r.cfg.Enabled && r.pattern.MatchValue(event) {
+		if r.cfg.Bus == busName && r.cfg.Enabled && r.pattern != nil && r.pattern.MatchValue(event) {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// scheduled is the enabled scheduled rule with that logical id, or nil
+// when none is deployed.
+func (s *Service) scheduled(id string) *rule {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, r := range s.rules {
+		if r.cfg.ID == id && r.cfg.Schedule != "" && r.cfg.Enabled {
+			return r
+		}
+	}
+	return nil
 }
 
 // handle delivers one stored event to the targets of the rules it matches.
@@ -400,8 +423,18 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 		s.handled[rec.ID] = done
 	}
 	s.mu.Unlock()
+	rules := s.matching(rec.Bus, event)
+	if rec.Rule != "" {
+		// A scheduled event goes to its rule's targets only.
+		rules = nil
+		if r := s.scheduled(rec.Rule); r != nil {
+			rules = []*rule{r}
+		} else {
+			s.log.Info("dropping a scheduled event: its rule is no longer deployed or enabled", "rule", rec.Rule, "event_id", rec.ID)
+		}
+	}
 	failed := 0
-	for _, r := range s.matching(rec.Bus, event) {
+	for _, r := range rules {
 		for i, t := range r.cfg.Targets {
 			key := r.cfg.ID + "/" + t.ID
 			s.mu.RLock()
@@ -412,7 +445,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 			}
 			payload := r.inputs[i].payload(rec.Event, event, r, rec.Ingested)
 			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err := s.deliver(dctx, t, payload, rec.ID)
+			err := s.deliver(dctx, r, t, payload, rec.ID)
 			cancel()
 			if err != nil {
 				span.RecordError(err)
@@ -448,11 +481,17 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 	s.mu.Unlock()
 }
 
-func (s *Service) deliver(ctx context.Context, t Target, payload []byte, eventID string) error {
+// deliver sends an event of rule r to one of its targets; a function is
+// invoked asynchronously, with the timer trigger for a scheduled rule.
+func (s *Service) deliver(ctx context.Context, r *rule, t Target, payload []byte, eventID string) error {
 	switch t.Kind {
 	case Function:
+		trigger := telemetry.TriggerPubSub
+		if r.cfg.Schedule != "" {
+			trigger = telemetry.TriggerTimer
+		}
 		_, err := s.inv.Invoke(ctx, invoke.Request{Function: t.Name, Payload: payload, Type: invoke.Event,
-			TraceID: tracectx.XRay(ctx), Trigger: telemetry.TriggerPubSub})
+			TraceID: tracectx.XRay(ctx), Trigger: trigger})
 		return err
 	case Queue:
 		in := queue.SendInput{Body: string(payload)}

@@ -109,6 +109,9 @@ type stored struct {
 	ID       string          `json:"id"`
 	Ingested string          `json:"ingested"` // RFC 3339
 	Event    json.RawMessage `json:"event"`
+	// Rule is the scheduled rule a scheduled event is for; it matches no
+	// other rule. "" for the events put on a bus.
+	Rule string `json:"rule,omitempty"`
 }
 
 // Size is an entry's size as EventBridge counts it: Source, DetailType,
@@ -176,14 +179,7 @@ func (s *Service) Put(ctx context.Context, entries []Entry) (PutResult, error) {
 func (s *Service) store(ctx context.Context, b Bus, rec stored) (code, msg string) {
 	ctx, span := s.putSpan(ctx, b)
 	defer span.End()
-	data, err := json.Marshal(rec)
-	if err == nil {
-		m := nats.NewMsg(subject(rec.Bus))
-		m.Data = data
-		tracectx.Inject(ctx, tracectx.NATS(m.Header))
-		_, err = s.js.PublishMsg(ctx, m, jetstream.WithMsgID(rec.ID))
-	}
-	if err != nil {
+	if err := s.publish(ctx, rec); err != nil {
 		span.RecordError(err)
 		return CodeInternal, fmt.Sprintf("storing the event on bus %s: %v", rec.Bus, err)
 	}
@@ -191,6 +187,20 @@ func (s *Service) store(ctx context.Context, b Bus, rec stored) (code, msg strin
 		span.SetAttributes(telemetry.MessagingMessageID(rec.ID))
 	}
 	return "", ""
+}
+
+// publish stores an event in the stream, with ctx's span in its headers
+// for the delivery to continue.
+func (s *Service) publish(ctx context.Context, rec stored) error {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	m := nats.NewMsg(subject(rec.Bus))
+	m.Data = data
+	tracectx.Inject(ctx, tracectx.NATS(m.Header))
+	_, err = s.js.PublishMsg(ctx, m, jetstream.WithMsgID(rec.ID))
+	return err
 }
 
 // prepare checks an entry and makes its envelope, or says why not.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stacklab/stacklab/internal/bus"
@@ -25,13 +26,22 @@ import (
 // ClaimBucket is the key-value bucket where ticks are claimed.
 const ClaimBucket = "STACKLAB_SCHEDULES"
 
-// Job is one schedule firing one function.
+// Job is one schedule firing one function, or one rule's targets.
 type Job struct {
-	Rule     string // the rule's name: in the claim key and the event's resources
+	Rule string // the rule's name: in the claim key and the event's resources
+	// Function is the function invoked at each tick; "" fires the rule
+	// through Options.Rules, which delivers to all its targets.
 	Function string
 	Schedule Schedule
-	// Input, when set, is the JSON sent instead of the scheduled event.
+	// Input, when set, is the JSON sent to the function instead of the
+	// scheduled event.
 	Input []byte
+}
+
+// Rules deliver the ticks of scheduled rules to their targets (the events
+// service).
+type Rules interface {
+	Fire(ctx context.Context, rule string, tick time.Time) error
 }
 
 // Clock is the time source; tests replace it.
@@ -52,6 +62,8 @@ type Options struct {
 	Logger            *slog.Logger
 	// Telemetry traces each tick fired as a new trace; nil traces nothing.
 	Telemetry *telemetry.Telemetry
+	// Rules fires the jobs without a Function.
+	Rules Rules
 }
 
 // Scheduler fires jobs' ticks as asynchronous invocations.
@@ -140,22 +152,36 @@ func (s *Scheduler) run(ctx context.Context, j Job) {
 }
 
 // Fire claims one tick of a job and, when this process got it, invokes the
-// function asynchronously. A tick claimed by another process is skipped.
+// function asynchronously, or has Options.Rules deliver the tick to all
+// the rule's targets. A tick claimed by another process is skipped: each
+// tick of a job is claimed once, whatever its targets.
 func (s *Scheduler) Fire(ctx context.Context, j Job, tick time.Time) error {
-	// A rule may target several functions: each target gets the tick.
-	key := claimKey(j.Rule) + "." + claimKey(j.Function) + "." + strconv.FormatInt(tick.Unix(), 10)
+	key := claimKey(j.Rule) + "." + strconv.FormatInt(tick.Unix(), 10)
+	if j.Function != "" {
+		key = claimKey(j.Rule) + "." + claimKey(j.Function) + "." + strconv.FormatInt(tick.Unix(), 10)
+	} else if s.opts.Rules == nil {
+		return fmt.Errorf("rule %s: no events service to deliver its ticks to its targets", j.Rule)
+	}
 	if _, err := s.kv.Create(ctx, key, []byte("claimed")); err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			return nil
 		}
 		return fmt.Errorf("claiming tick %s of rule %s: %w", tick.UTC().Format(time.RFC3339), j.Rule, err)
 	}
+	ctx, span := s.tickSpan(ctx, j, tick)
+	defer span.End()
+	if j.Function == "" {
+		if err := s.opts.Rules.Fire(ctx, j.Rule, tick); err != nil {
+			err = fmt.Errorf("delivering the tick of rule %s to its targets: %w", j.Rule, err)
+			span.RecordError(err)
+			return err
+		}
+		return nil
+	}
 	payload := j.Input
 	if payload == nil {
 		payload = s.event(j.Rule, tick)
 	}
-	ctx, span := s.tickSpan(ctx, j, tick)
-	defer span.End()
 	req := invoke.Request{Function: j.Function, Payload: payload, Type: invoke.Event,
 		TraceID: tracectx.XRay(ctx), Trigger: telemetry.TriggerTimer}
 	if _, err := s.inv.Invoke(ctx, req); err != nil {
@@ -169,7 +195,7 @@ func (s *Scheduler) Fire(ctx context.Context, j Job, tick time.Time) error {
 // tickSpan starts the Producer span of a fired tick: the root of a new
 // trace (a tick continues nothing), of the rule's resource, with
 // faas.trigger timer, faas.cron and faas.time. The async invocation it
-// causes is its child.
+// causes, or the delivery of a rule's tick to its targets, is its child.
 func (s *Scheduler) tickSpan(ctx context.Context, j Job, tick time.Time) (context.Context, telemetry.Span) {
 	if s.opts.Telemetry == nil {
 		return ctx, telemetry.Span{}
@@ -178,12 +204,16 @@ func (s *Scheduler) tickSpan(ctx context.Context, j Job, tick time.Time) (contex
 	if j.Schedule != nil {
 		expr = j.Schedule.String()
 	}
-	return s.opts.Telemetry.StartSpan(trace.ContextWithSpanContext(ctx, trace.SpanContext{}), j.Rule, telemetry.Producer,
+	attrs := []attribute.KeyValue{
 		telemetry.Resource(j.Rule),
 		telemetry.FaaSTrigger(telemetry.TriggerTimer),
 		telemetry.FaaSCron(expr),
 		telemetry.FaaSTime(tick),
-		telemetry.FaaSInvokedName(j.Function))
+	}
+	if j.Function != "" {
+		attrs = append(attrs, telemetry.FaaSInvokedName(j.Function))
+	}
+	return s.opts.Telemetry.StartSpan(trace.ContextWithSpanContext(ctx, trace.SpanContext{}), j.Rule, telemetry.Producer, attrs...)
 }
 
 // event is the EventBridge scheduled event.

@@ -136,3 +136,58 @@ func TestFireInputOnce(t *testing.T) {
 		t.Fatalf("got %v, want the second target invoked", reqs)
 	}
 }
+
+// ruleRecorder is a Rules that keeps the ticks it is given.
+type ruleRecorder struct {
+	mu    sync.Mutex
+	ticks []string
+}
+
+func (r *ruleRecorder) Fire(_ context.Context, rule string, tick time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ticks = append(r.ticks, rule+" "+tick.UTC().Format(time.RFC3339))
+	return nil
+}
+
+func (r *ruleRecorder) fired() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.ticks...)
+}
+
+// A rule's job (no Function) hands each tick to Options.Rules, which
+// delivers it to all the rule's targets: once a tick, even with two
+// processes sharing the claims, and never as an invocation.
+func TestTwoSchedulersFireEachRuleTickOnce(t *testing.T) {
+	b := startBus(t)
+	clock := NewManualClock(ts("2026-11-22T02:10:30Z"))
+	inv, rules := &recorder{}, &ruleRecorder{}
+	ctx := context.Background()
+	every, _ := Parse("rate(1 minute)")
+	var scheds []*Scheduler
+	for range 2 {
+		s, err := New(ctx, b.JetStream(), inv, Options{Clock: clock, Rules: rules})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		s.Start([]Job{{Rule: "Tick", Schedule: every}})
+		scheds = append(scheds, s)
+	}
+	for range 2 {
+		waitFor(t, "both schedulers to wait for a tick", func() bool { return clock.Pending() == 2 })
+		clock.Advance(time.Minute)
+	}
+	waitFor(t, "both schedulers to wait again", func() bool { return clock.Pending() == 2 })
+	for _, s := range scheds {
+		s.Close()
+	}
+	want := []string{"Tick 2026-11-22T02:11:00Z", "Tick 2026-11-22T02:12:00Z"}
+	if got := rules.fired(); len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("rule ticks %v, want %v", got, want)
+	}
+	if reqs := inv.requests(); len(reqs) != 0 {
+		t.Errorf("a rule's tick invoked %v directly", reqs)
+	}
+}
