@@ -403,6 +403,16 @@ func namesTopic(t *Topic, target Target) bool {
 	return target.Literal != "" && (target.Literal == name || strings.HasSuffix(target.Literal, ":"+name))
 }
 
+// samReference tells whether v is a Ref to a resource SAM makes for
+// another (Function.DestinationTopic, Api.Stage): "Logical.Property".
+func samReference(v *template.Value) bool {
+	if name, arg, ok := v.Intrinsic(); ok && name == "Ref" {
+		s, _ := arg.Str()
+		return strings.Contains(s, ".")
+	}
+	return false
+}
+
 // checkTopicRefs reports each subscription's TopicArn and each SNS event's
 // Topic that is not a topic of the stack: stacklab runs this one stack, so
 // nothing would ever publish to it.
@@ -431,16 +441,21 @@ func (b *builder) checkTopicRefs() {
 		if found {
 			continue
 		}
+		// A topic outside the stack is valid CloudFormation and loses
+		// nothing here (nothing publishes to it): a warning. A Ref to a
+		// resource of the stack that is no topic is a mistake: an error.
 		fx := fmt.Sprintf(fix, key)
 		switch typ := b.types[tg.Ref]; {
 		case tg.Ref != "" && typ == "":
 			// Not a resource: the template loader reports the reference.
+		case samReference(r.v):
+			r.c.warnf(r.v, r.path, fx, "%s is a topic SAM makes for %s, which stacklab does not make, so nothing publishes to the subscription", key, tg.Ref)
 		case tg.Ref != "":
 			r.c.errorf(r.v, r.path, fx, "%s names %s, an %s, not a topic", key, tg.Ref, typ)
 		case tg.Literal == "":
-			r.c.errorf(r.v, r.path, fx, "%s is computed from something stacklab cannot resolve, so no topic of the stack is known to deliver to it", key)
+			r.c.warnf(r.v, r.path, fx, "%s is computed from something stacklab cannot resolve, so no topic of the stack is known to deliver to it", key)
 		default:
-			r.c.errorf(r.v, r.path, fx, "%s %s is not a topic of this stack; stacklab runs this one stack, so nothing outside it publishes to the subscription", key, tg.Literal)
+			r.c.warnf(r.v, r.path, fx, "%s %s is not a topic of this stack; stacklab runs this one stack, so nothing outside it publishes to the subscription", key, tg.Literal)
 		}
 	}
 	b.topicRefs = nil

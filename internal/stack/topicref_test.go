@@ -3,6 +3,8 @@ package stack_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/stacklab/stacklab/internal/diag"
 )
 
 const topicRefsTemplate = `Transform: AWS::Serverless-2016-10-31
@@ -56,13 +58,25 @@ func TestTopicRefsOutsideTheStack(t *testing.T) {
 	}
 
 	_, diags := build(t, src("arn:aws:sns:us-east-1:999999999999:elsewhere", "arn:aws:sns:us-east-1:123456789012:payments"))
-	if !hasError(diags, "Fn", "Events.Alerts.Properties.Topic", "Topic arn:aws:sns:us-east-1:999999999999:elsewhere is not a topic of this stack",
-		"point Topic at a topic of the template (Orders, Audit) with !Ref Orders") {
-		t.Errorf("SNS event on an outside topic: findings %v, want an error with the fix", diags)
+	// A topic outside the stack is valid CloudFormation, and nothing is
+	// lost (nothing publishes to it): a warning, not an error.
+	if diags.HasErrors() {
+		t.Errorf("topics outside the stack: errors %v, want warnings only", diags)
 	}
-	if !hasError(diags, "ToQueue", "TopicArn", "TopicArn arn:aws:sns:us-east-1:123456789012:payments is not a topic of this stack",
+	if !hasWarning(diags, "Fn", "Events.Alerts.Properties.Topic", "Topic arn:aws:sns:us-east-1:999999999999:elsewhere is not a topic of this stack",
+		"point Topic at a topic of the template (Orders, Audit) with !Ref Orders") {
+		t.Errorf("SNS event on an outside topic: findings %v, want a warning with the fix", diags)
+	}
+	if !hasWarning(diags, "ToQueue", "TopicArn", "TopicArn arn:aws:sns:us-east-1:123456789012:payments is not a topic of this stack",
 		"point TopicArn at a topic of the template (Orders, Audit) with !Ref Orders") {
-		t.Errorf("subscription to an outside topic: findings %v, want an error with the fix", diags)
+		t.Errorf("subscription to an outside topic: findings %v, want a warning with the fix", diags)
+	}
+
+	// A topic SAM makes for a function (its destination topic) is named
+	// "Function.DestinationTopic": not the function itself.
+	_, diags = build(t, src("orders", "!Ref Fn.DestinationTopic"))
+	if diags.HasErrors() || !hasWarning(diags, "ToQueue", "TopicArn", "a topic SAM makes for Fn") {
+		t.Errorf("TopicArn !Ref Fn.DestinationTopic: findings %v, want a warning and no error", diags)
 	}
 
 	_, diags = build(t, src("orders", "!Ref Jobs"))
@@ -73,8 +87,20 @@ func TestTopicRefsOutsideTheStack(t *testing.T) {
 	_, diags = build(t, strings.NewReplacer(
 		"  Orders: {Type: AWS::SNS::Topic, Properties: {TopicName: orders}}\n", "",
 		"  Audit: {Type: AWS::SNS::Topic}\n", "").Replace(src("orders", "orders")))
-	if !hasError(diags, "ToQueue", "TopicArn", "add an AWS::SNS::Topic to the template and point TopicArn at it with !Ref Topic") ||
-		!hasError(diags, "Fn", "Events.Alerts.Properties.Topic", "add an AWS::SNS::Topic to the template and point Topic at it") {
-		t.Errorf("no topic in the template: findings %v, want errors saying to add one", diags)
+	if !hasWarning(diags, "ToQueue", "TopicArn", "add an AWS::SNS::Topic to the template and point TopicArn at it with !Ref Topic") ||
+		!hasWarning(diags, "Fn", "Events.Alerts.Properties.Topic", "add an AWS::SNS::Topic to the template and point Topic at it") {
+		t.Errorf("no topic in the template: findings %v, want warnings saying to add one", diags)
 	}
+}
+
+// hasWarning is hasError for a warning.
+func hasWarning(diags diag.List, res, prop string, parts ...string) bool {
+	var warnings diag.List
+	for _, d := range diags {
+		if d.Severity == diag.Warning {
+			d.Severity = diag.Error
+			warnings = append(warnings, d)
+		}
+	}
+	return hasError(warnings, res, prop, parts...)
 }
