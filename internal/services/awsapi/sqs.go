@@ -21,6 +21,8 @@ func sqsError(err error) error {
 	switch {
 	case errors.Is(err, queue.ErrNoQueue):
 		return &apiError{http.StatusBadRequest, sqsNamespace, "QueueDoesNotExist", err.Error()}
+	case errors.Is(err, queue.ErrNotInflight):
+		return &apiError{http.StatusBadRequest, sqsNamespace, "MessageNotInflight", err.Error()}
 	case errors.Is(err, queue.ErrReceiptHandle):
 		return &apiError{http.StatusBadRequest, sqsNamespace, "ReceiptHandleIsInvalid", err.Error()}
 	case errors.Is(err, queue.ErrInvalid):
