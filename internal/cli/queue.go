@@ -40,13 +40,18 @@ func newQueueSend() *cobra.Command {
 		Long: `send stores a message in the queue; when it returns the message is durable.
 FIFO queues need --group, and --dedup unless they have ContentBasedDeduplication.
 
+--attribute NAME=VALUE gives a String message attribute, NAME:Number=VALUE a
+Number (NAME:TYPE=VALUE any String or Number type, with a custom label as in
+Number.int). As in SQS, a message has at most 10 attributes, and a NAME is 1 to
+256 letters, digits, '_', '-' and '.', not starting with AWS. or Amazon.
+
 --body-file reads the body from a file ("-" for standard input), as it is, for
 bodies too large for a command line. A message is at most 256 KiB (262144
-bytes) of UTF-8 text with its attributes, as in SQS.`,
+bytes) of UTF-8 text with its attributes (names, types and values), as in SQS.`,
 		Example: `  stacklab queue send Jobs --body 'hello'
   stacklab queue send Orders.fifo --body '{"order": 7}' --group customer-42
   stacklab queue send Jobs --body later --delay 30 --output json
-  stacklab queue send Jobs --body x --attribute source=cli
+  stacklab queue send Jobs --body x --attribute source=cli --attribute retries:Number=3
   stacklab queue send Jobs --body-file order.json
   gzip -c report.csv | base64 | stacklab queue send Jobs --body-file -`,
 		Args: exactArgs(1, "QUEUE"),
@@ -61,12 +66,16 @@ bytes) of UTF-8 text with its attributes, as in SQS.`,
 			for _, a := range attrs {
 				k, v, ok := strings.Cut(a, "=")
 				if !ok || k == "" {
-					return usagef("--attribute %q: write NAME=VALUE", a)
+					return usagef("--attribute %q: write NAME=VALUE or NAME:TYPE=VALUE", a)
+				}
+				typ := "String"
+				if name, t, ok := strings.Cut(k, ":"); ok {
+					k, typ = name, t
 				}
 				if in.MessageAttributes == nil {
 					in.MessageAttributes = map[string]queue.Attribute{}
 				}
-				in.MessageAttributes[k] = queue.Attribute{DataType: "String", StringValue: v}
+				in.MessageAttributes[k] = queue.Attribute{DataType: typ, StringValue: v}
 			}
 			c, err := rf.client()
 			if err != nil {
@@ -96,7 +105,7 @@ bytes) of UTF-8 text with its attributes, as in SQS.`,
 	fl.StringVar(&in.GroupID, "group", "", "MessageGroupId (FIFO queues)")
 	fl.StringVar(&in.DeduplicationID, "dedup", "", "MessageDeduplicationId (FIFO queues)")
 	fl.IntVar(&delay, "delay", 0, "DelaySeconds of this message, 0 to 900 (standard queues)")
-	fl.StringArrayVar(&attrs, "attribute", nil, "a String message attribute `NAME=VALUE` (repeatable)")
+	fl.StringArrayVar(&attrs, "attribute", nil, "a message attribute `NAME[:TYPE]=VALUE` (repeatable)")
 	return cmd
 }
 

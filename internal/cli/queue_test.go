@@ -74,6 +74,10 @@ func TestQueueEndToEnd(t *testing.T) {
 		{[]string{"queue", "receive", "Jobs", "--max", "11"}, exitUsage, "--max"},
 		{[]string{"queue", "send", "Jobs", "--body", "x", "--attribute", "novalue"}, exitUsage, "NAME=VALUE"},
 		{[]string{"queue", "stats", "Nope"}, exitInvalid, "QueueDoesNotExist"},
+		{[]string{"queue", "send", "Jobs", "--body", "x", "--attribute", "AWS.source=cli"}, exitInvalid, `"AWS.source" starts with a prefix reserved for AWS`},
+		{[]string{"queue", "send", "Jobs", "--body", "x", "--attribute", "a..b=1"}, exitInvalid, "successive dots"},
+		{[]string{"queue", "send", "Jobs", "--body", "x", "--attribute", "n:Number=many"}, exitInvalid, `"many" is not a number`},
+		{[]string{"queue", "send", "Jobs", "--body", "x", "--attribute", "n:Date=1"}, exitInvalid, "not String, Number or Binary"},
 	} {
 		_, stderr, code := run(append(c.args, "--state", state)...)
 		if code != c.code || !strings.Contains(stderr, c.want) {

@@ -40,7 +40,9 @@ as asynchronous invocations with an SNS event, queues as an SNS envelope (or the
 message itself with RawMessageDelivery).
 
 --attribute NAME=VALUE gives a String attribute; NAME:Number=VALUE a Number and
-NAME:String.Array='["a","b"]' a String.Array.
+NAME:String.Array='["a","b"]' a String.Array (a JSON array of strings, numbers,
+true, false and null). As in SNS, a NAME is 1 to 256 letters, digits, '_', '-'
+and '.', not starting with AWS. or Amazon.
 
 --body-file reads the message from a file ("-" for standard input), as it is,
 for messages too large for a command line. A message is at most 256 KiB

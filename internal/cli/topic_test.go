@@ -81,6 +81,8 @@ func TestTopicEndToEnd(t *testing.T) {
 		{[]string{"topic", "publish", "Orders", "--message", "x", "--attribute", "novalue"}, exitUsage, "NAME=VALUE"},
 		{[]string{"topic", "publish", "Orders", "--message", "x", "--attribute", "n:Number=many"}, exitInvalid, "not a number"},
 		{[]string{"topic", "ls", "extra"}, exitUsage, "no arguments"},
+		{[]string{"topic", "publish", "Orders", "--message", "x", "--attribute", "tags:String.Array=a,b"}, exitInvalid, "not a JSON array"},
+		{[]string{"topic", "publish", "Orders", "--message", "x", "--attribute", "Amazon.kind=order"}, exitInvalid, "reserved for AWS"},
 	} {
 		_, stderr, code := run(append(c.args, "--state", state)...)
 		if code != c.code || !strings.Contains(stderr, c.want) {

@@ -391,14 +391,20 @@ func (p *Platform) deliverOutcome(ctx context.Context, f *stack.Function, t *asy
 		code := strconv.Itoa(o.ErrorCode())
 		switch t.Kind {
 		case "SQS":
-			attrs := map[string]queue.Attribute{"RequestID": {DataType: "String", StringValue: o.RequestID}, "ErrorCode": {DataType: "Number", StringValue: code}}
+			attrs := map[string]queue.Attribute{"ErrorCode": {DataType: "Number", StringValue: code}}
+			if o.RequestID != "" { // SQS refuses an empty value
+				attrs["RequestID"] = queue.Attribute{DataType: "String", StringValue: o.RequestID}
+			}
 			if m := o.ErrorMessage(); m != "" {
 				attrs["ErrorMessage"] = queue.Attribute{DataType: "String", StringValue: m}
 			}
 			_, err := p.queues.Send(ctx, t.ID, queue.SendInput{Body: string(o.Payload), MessageAttributes: attrs})
 			return err
 		case "SNS":
-			attrs := map[string]topic.Attribute{"RequestID": {DataType: "String", StringValue: o.RequestID}, "ErrorCode": {DataType: "Number", StringValue: code}}
+			attrs := map[string]topic.Attribute{"ErrorCode": {DataType: "Number", StringValue: code}}
+			if o.RequestID != "" { // SNS refuses an empty value
+				attrs["RequestID"] = topic.Attribute{DataType: "String", StringValue: o.RequestID}
+			}
 			if m := o.ErrorMessage(); m != "" {
 				attrs["ErrorMessage"] = topic.Attribute{DataType: "String", StringValue: m}
 			}

@@ -21,6 +21,8 @@ func sqsError(err error) error {
 	switch {
 	case errors.Is(err, queue.ErrNoQueue):
 		return &apiError{http.StatusBadRequest, sqsNamespace, "QueueDoesNotExist", err.Error()}
+	case errors.Is(err, queue.ErrNotInflight):
+		return &apiError{http.StatusBadRequest, sqsNamespace, "MessageNotInflight", err.Error()}
 	case errors.Is(err, queue.ErrReceiptHandle):
 		return &apiError{http.StatusBadRequest, sqsNamespace, "ReceiptHandleIsInvalid", err.Error()}
 	case errors.Is(err, queue.ErrInvalid):
@@ -71,22 +73,30 @@ type sqsAttribute struct {
 // sqsMessage is the part of SendMessage and a SendMessageBatch entry that
 // makes the message.
 type sqsMessage struct {
-	MessageBody            string
-	DelaySeconds           *int
-	MessageGroupId         string
-	MessageDeduplicationId string
-	MessageAttributes      map[string]sqsAttribute
+	MessageBody             string
+	DelaySeconds            *int
+	MessageGroupId          string
+	MessageDeduplicationId  string
+	MessageAttributes       map[string]sqsAttribute
+	MessageSystemAttributes map[string]sqsAttribute
 }
 
 func (m sqsMessage) input() queue.SendInput {
-	in := queue.SendInput{Body: m.MessageBody, DelaySeconds: m.DelaySeconds, GroupID: m.MessageGroupId, DeduplicationID: m.MessageDeduplicationId}
-	if len(m.MessageAttributes) > 0 {
-		in.MessageAttributes = map[string]queue.Attribute{}
-		for k, a := range m.MessageAttributes {
-			in.MessageAttributes[k] = queue.Attribute{DataType: a.DataType, StringValue: a.StringValue, BinaryValue: a.BinaryValue}
-		}
+	return queue.SendInput{Body: m.MessageBody, DelaySeconds: m.DelaySeconds, GroupID: m.MessageGroupId, DeduplicationID: m.MessageDeduplicationId,
+		MessageAttributes: attributes(m.MessageAttributes), MessageSystemAttributes: attributes(m.MessageSystemAttributes)}
+}
+
+// attributes are message attributes as the queue service takes them; nil
+// for none.
+func attributes(in map[string]sqsAttribute) map[string]queue.Attribute {
+	if len(in) == 0 {
+		return nil
 	}
-	return in
+	out := make(map[string]queue.Attribute, len(in))
+	for k, a := range in {
+		out[k] = queue.Attribute{DataType: a.DataType, StringValue: a.StringValue, BinaryValue: a.BinaryValue}
+	}
+	return out
 }
 
 type sendMessageInput struct {
@@ -95,10 +105,11 @@ type sendMessageInput struct {
 }
 
 type sendMessageOutput struct {
-	MessageId              string
-	MD5OfMessageBody       string
-	MD5OfMessageAttributes string `json:",omitempty"`
-	SequenceNumber         string `json:",omitempty"`
+	MessageId                    string
+	MD5OfMessageBody             string
+	MD5OfMessageAttributes       string `json:",omitempty"`
+	MD5OfMessageSystemAttributes string `json:",omitempty"`
+	SequenceNumber               string `json:",omitempty"`
 }
 
 type sendBatchInput struct {
@@ -110,11 +121,12 @@ type sendBatchInput struct {
 }
 
 type sendBatchResult struct {
-	Id                     string
-	MessageId              string
-	MD5OfMessageBody       string
-	MD5OfMessageAttributes string `json:",omitempty"`
-	SequenceNumber         string `json:",omitempty"`
+	Id                           string
+	MessageId                    string
+	MD5OfMessageBody             string
+	MD5OfMessageAttributes       string `json:",omitempty"`
+	MD5OfMessageSystemAttributes string `json:",omitempty"`
+	SequenceNumber               string `json:",omitempty"`
 }
 
 type sendBatchFailure struct {
@@ -148,12 +160,14 @@ func (h *Handler) sqs(r *http.Request, op string) (any, error) {
 			return nil, sqsInvalid("SendMessage: QueueUrl is required")
 		}
 		h.queueResource(ctx, in.QueueUrl)
-		out, err := h.Queues.Send(ctx, in.QueueUrl, in.input())
+		msg := in.input()
+		out, err := h.Queues.Send(ctx, in.QueueUrl, msg)
 		if err != nil {
 			return nil, sqsError(err)
 		}
 		return sendMessageOutput{MessageId: out.MessageID, MD5OfMessageBody: out.MD5OfBody, SequenceNumber: out.SequenceNumber,
-			MD5OfMessageAttributes: queue.AttributesMD5(in.input().MessageAttributes)}, nil
+			MD5OfMessageAttributes:       queue.AttributesMD5(msg.MessageAttributes),
+			MD5OfMessageSystemAttributes: queue.AttributesMD5(msg.MessageSystemAttributes)}, nil
 	case "SendMessageBatch":
 		var in sendBatchInput
 		if err := decode(r, &in, sqsInvalid); err != nil {
@@ -191,7 +205,8 @@ func (h *Handler) sqs(r *http.Request, op string) (any, error) {
 				continue
 			}
 			out.Successful = append(out.Successful, sendBatchResult{Id: e.Id, MessageId: res.MessageID, MD5OfMessageBody: res.MD5OfBody,
-				MD5OfMessageAttributes: queue.AttributesMD5(inputs[i].MessageAttributes), SequenceNumber: res.SequenceNumber})
+				MD5OfMessageAttributes: queue.AttributesMD5(inputs[i].MessageAttributes), MD5OfMessageSystemAttributes: queue.AttributesMD5(inputs[i].MessageSystemAttributes),
+				SequenceNumber: res.SequenceNumber})
 		}
 		return out, nil
 	case "ReceiveMessage", "DeleteMessage", "DeleteMessageBatch", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch", "GetQueueAttributes", "PurgeQueue":

@@ -249,3 +249,44 @@ func TestSQSStaleReceiptHandle(t *testing.T) {
 		t.Errorf("DeleteMessage by the current handle: %v", err)
 	}
 }
+
+// ChangeMessageVisibility by the latest handle of a message whose
+// visibility timeout ran out is MessageNotInflight, as in SQS.
+func TestSQSChangeVisibilityNotInflight(t *testing.T) {
+	srv, _, _ := newServer(t)
+	ctx := context.Background()
+	c := sqs.NewFromConfig(config(t, srv))
+	url := aws.String(srv.URL + "/queues/jobs")
+	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url, MessageBody: aws.String("a")}); err != nil {
+		t.Fatal(err)
+	}
+	m := receiveOne(t, c, url, 1)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		attrs, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: url, AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessagesNotVisible"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if attrs.Attributes["ApproximateNumberOfMessagesNotVisible"] == "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the message's visibility timeout did not run out")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, err := c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: url, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 60})
+	var notInflight *sqstypes.MessageNotInflight
+	if code(err) != "AWS.SimpleQueueService.MessageNotInflight" || !errors.As(err, &notInflight) {
+		t.Errorf("ChangeMessageVisibility after the timeout ran out: %v (code %q), want MessageNotInflight", err, code(err))
+	}
+	out, err := c.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: url, Entries: []sqstypes.ChangeMessageVisibilityBatchRequestEntry{
+		{Id: aws.String("a"), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 60}}})
+	if err != nil || len(out.Failed) != 1 || aws.ToString(out.Failed[0].Code) != "MessageNotInflight" {
+		t.Errorf("ChangeMessageVisibilityBatch after the timeout ran out: %v, %+v; want entry a failed MessageNotInflight", err, out)
+	}
+	// Not hidden: received again at once.
+	if again := receiveOne(t, c, url, 30); aws.ToString(again.MessageId) != aws.ToString(m.MessageId) {
+		t.Errorf("received %s, want %s again", aws.ToString(again.MessageId), aws.ToString(m.MessageId))
+	}
+}

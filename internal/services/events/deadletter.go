@@ -50,6 +50,11 @@ func (s *Service) deadLetter(ctx context.Context, r *rule, t Target, rec stored,
 		"EXHAUSTED_RETRY_CONDITION": str(cond),
 		"RETRY_ATTEMPTS":            {DataType: "Number", StringValue: strconv.FormatUint(max(bus.Deliveries(meta), 1)-1, 10)},
 	}}
+	for k, a := range in.MessageAttributes {
+		if a.StringValue == "" {
+			delete(in.MessageAttributes, k) // SQS refuses an empty value
+		}
+	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if _, err := s.snd.Send(dctx, t.DeadLetter, in); err != nil {

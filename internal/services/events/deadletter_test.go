@@ -85,3 +85,44 @@ func TestDeadLetter(t *testing.T) {
 		}
 	}
 }
+
+// mute fails every invocation with an error that has no message.
+type mute struct{}
+
+func (mute) Invoke(context.Context, invoke.Request) (invoke.Result, error) {
+	return invoke.Result{}, invoke.Errorf(invoke.ErrNotFound, "")
+}
+
+// An error without a message still sends the event to the dead-letter
+// queue: SQS refuses an attribute with an empty value, so ERROR_MESSAGE
+// is left out rather than the event lost.
+func TestDeadLetterWithoutErrorMessage(t *testing.T) {
+	ctx := context.Background()
+	s, qs, stop := setup(t, t.TempDir(), mute{})
+	defer stop()
+	if err := qs.Apply(ctx, []queue.Config{{ID: "Dead"}}); err != nil {
+		t.Fatal(err)
+	}
+	zero := 0
+	if err := s.Apply(ctx, Config{Rules: []Rule{{ID: "R", Enabled: true, Pattern: `{"source": ["shop"]}`, Targets: []Target{
+		{ID: "Fn", Kind: Function, Name: "gone-fn", MaxRetries: &zero, DeadLetter: "Dead"},
+	}}}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	if res, err := s.Put(ctx, []Entry{{Source: "shop", DetailType: "Order Placed", Detail: `{"id": 1}`}}); err != nil || res.FailedEntryCount != 0 {
+		t.Fatalf("put: %v %+v", err, res)
+	}
+	var dead []queue.Message
+	eventually(t, 10*time.Second, "the event in the dead-letter queue", func() bool {
+		msgs, err := qs.Receive(ctx, "Dead", 10, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead = append(dead, msgs...)
+		return len(dead) > 0
+	})
+	if _, ok := dead[0].MessageAttributes["ERROR_MESSAGE"]; ok || dead[0].MessageAttributes["ERROR_CODE"].StringValue != "ResourceNotFoundException" {
+		t.Errorf("attributes %+v, want ERROR_CODE and no ERROR_MESSAGE", dead[0].MessageAttributes)
+	}
+}

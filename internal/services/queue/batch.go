@@ -70,7 +70,7 @@ func (s *Service) SendBatch(ctx context.Context, name string, in []SendInput) ([
 	for i, m := range in {
 		msgs[i], out[i].SendOutput, dedups[i], out[i].Err = s.message(mctx, q, m)
 		if msgs[i] != nil {
-			total += len(msgs[i].Data) + len(msgs[i].Header.Get(hdrAttrs))
+			total += messageSize(m)
 		}
 	}
 	if total > MaxMessageSize {

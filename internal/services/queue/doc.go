@@ -16,6 +16,12 @@
 // and changes no visibility, and Stats counts as in flight only messages
 // whose visibility timeout is not over (see inflight.go).
 //
+// Messages are checked as SQS checks them (validate.go): at most ten
+// message attributes with valid names, types and values, and 256 KiB of
+// body and attributes. The attributes are stored as JSON before the body
+// (the Sqs-Message-Attributes-Length header gives its length), not in a
+// header: JetStream takes at most 64 KiB of headers.
+//
 // SendBatch (SendMessageBatch) publishes up to ten messages at once and
 // waits for their acknowledgements together. An event source mapping runs
 // five batches at once for a standard queue (as Lambda starts polling),

@@ -20,6 +20,11 @@ var (
 	// handle deletes it or changes its visibility. It is also an
 	// ErrReceiptHandle.
 	ErrHandleExpired = fmt.Errorf("%w has expired", ErrReceiptHandle)
+	// ErrNotInflight: the message of a receipt handle is not in flight:
+	// its visibility timeout ran out (or was set to 0), so it is visible
+	// again, and its visibility can no longer change by this handle until
+	// it is received again. It is also an ErrInvalid.
+	ErrNotInflight = fmt.Errorf("%w: message not in flight", ErrInvalid)
 	// ErrClosed: the service is closed.
 	ErrClosed = errors.New("queue service closed")
 )

@@ -188,7 +188,11 @@ func (s *Service) Delete(ctx context.Context, name, receiptHandle string) error 
 // same receipt handle still deletes it. A stale handle, or one of a
 // message deleted already, is refused with ErrReceiptHandle: changing the
 // visibility of the delivery another receiver holds now would give the
-// message to a third.
+// message to a third. The latest handle of a message whose visibility
+// timeout is over (the message is visible, not received again yet) is
+// refused with ErrNotInflight, as SQS answers MessageNotInflight: the
+// message may be received by another at any moment, and hiding it again
+// would take it from that receiver.
 func (s *Service) ChangeVisibility(ctx context.Context, name, receiptHandle string, timeout time.Duration) error {
 	q, err := s.queue(name)
 	if err != nil {
@@ -201,7 +205,13 @@ func (s *Service) ChangeVisibility(ctx context.Context, name, receiptHandle stri
 	if err != nil {
 		return err
 	}
-	switch q.inflight.state(r.sseq, r.cseq) {
+	state, hiddenUntil := q.inflight.lookup(r.sseq, r.cseq)
+	switch state {
+	case handleCurrent:
+		if over := time.Since(hiddenUntil); over >= 0 {
+			return fmt.Errorf("%w: the visibility timeout of message %d of queue %s ran out %s ago, so it is visible again and its visibility no longer changes by this receipt handle; receive it again and use the new ReceiptHandle (or set a longer VisibilityTimeout before it runs out)",
+				ErrNotInflight, r.sseq, q.cfg.ID, over.Round(time.Millisecond))
+		}
 	case handleStale:
 		return expired(q, r, "no longer changes its visibility")
 	case handleUnknown:

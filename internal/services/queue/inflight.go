@@ -59,18 +59,25 @@ func (f *inflight) received(sseq, cseq uint64, until time.Time) {
 
 // state tells whether the delivery cseq of message sseq is its latest.
 func (f *inflight) state(sseq, cseq uint64) handleState {
+	st, _ := f.lookup(sseq, cseq)
+	return st
+}
+
+// lookup tells whether the delivery cseq of message sseq is its latest
+// and, if it is, until when it is invisible.
+func (f *inflight) lookup(sseq, cseq uint64) (handleState, time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	d, ok := f.m[sseq]
 	switch {
 	case ok && d.cseq == cseq:
-		return handleCurrent
+		return handleCurrent, d.until
 	case ok && d.cseq > cseq:
-		return handleStale
+		return handleStale, time.Time{}
 	}
 	// Not recorded, or a delivery later than the one recorded, which only
 	// a forged handle names.
-	return handleUnknown
+	return handleUnknown, time.Time{}
 }
 
 // settled forgets message sseq once its delivery cseq was deleted (or

@@ -37,8 +37,9 @@ const (
 	hdrSent      = "Sqs-Sent-Timestamp" // ms since the epoch
 	hdrGroup     = "Sqs-Message-Group-Id"
 	hdrDedup     = "Sqs-Message-Deduplication-Id"
-	hdrAttrs     = "Sqs-Message-Attributes" // JSON
-	hdrVisibleAt = "Sqs-Visible-At"         // ms since the epoch, delayed messages
+	hdrAttrs     = "Sqs-Message-Attributes"        // JSON, messages stored by earlier versions
+	hdrAttrsLen  = "Sqs-Message-Attributes-Length" // the data starts with this many bytes of attributes JSON
+	hdrVisibleAt = "Sqs-Visible-At"                // ms since the epoch, delayed messages
 	hdrSender    = "Sqs-Sender-Id"
 )
 
@@ -193,8 +194,10 @@ func (s *Service) ensure(ctx context.Context, c Config) (*queue, error) {
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		MaxAge:      c.Retention,
-		MaxMsgSize:  MaxMessageSize + 16*1024,
-		Duplicates:  5 * time.Minute,
+		// Binary attributes are kept base64-encoded in a header, a third
+		// larger than what SQS counts.
+		MaxMsgSize: 2 * MaxMessageSize,
+		Duplicates: 5 * time.Minute,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the stream of queue %s: %w", c.ID, err)
@@ -294,6 +297,9 @@ type SendInput struct {
 	GroupID           string               `json:"groupId,omitempty"`
 	DeduplicationID   string               `json:"deduplicationId,omitempty"`
 	MessageAttributes map[string]Attribute `json:"messageAttributes,omitempty"`
+	// MessageSystemAttributes: only AWSTraceHeader, the X-Ray trace
+	// header the message carries instead of the sender's trace context.
+	MessageSystemAttributes map[string]Attribute `json:"messageSystemAttributes,omitempty"`
 }
 
 // SendOutput is what SendMessage answers.
@@ -340,12 +346,18 @@ func (s *Service) message(ctx context.Context, q *queue, in SendInput) (*nats.Ms
 	if in.Body == "" {
 		return nil, SendOutput{}, "", fmt.Errorf("%w: the message body is empty", ErrInvalid)
 	}
+	if err := checkAttributes(in.MessageAttributes); err != nil {
+		return nil, SendOutput{}, "", err
+	}
+	if err := checkSystemAttributes(in.MessageSystemAttributes); err != nil {
+		return nil, SendOutput{}, "", err
+	}
+	if size := messageSize(in); size > MaxMessageSize {
+		return nil, SendOutput{}, "", fmt.Errorf("%w: the message is %d bytes with its attributes (names, data types and values count), more than the %d bytes SQS allows", ErrInvalid, size, MaxMessageSize)
+	}
 	var attrs []byte
 	if len(in.MessageAttributes) > 0 {
 		attrs, _ = json.Marshal(in.MessageAttributes)
-	}
-	if size := len(in.Body) + len(attrs); size > MaxMessageSize {
-		return nil, SendOutput{}, "", fmt.Errorf("%w: the message is %d bytes, more than the %d bytes SQS allows", ErrInvalid, size, MaxMessageSize)
 	}
 	delay := q.cfg.Delay
 	if in.DelaySeconds != nil {
@@ -386,6 +398,12 @@ func (s *Service) message(ctx context.Context, q *queue, in SendInput) (*nats.Ms
 	}
 	m := nats.NewMsg(q.subject)
 	m.Data = []byte(in.Body)
+	if len(attrs) > 0 {
+		// The attributes go before the body, not in a header: they may
+		// be up to 256 KiB, and JetStream takes at most 64 KiB of headers.
+		m.Data = append(attrs, in.Body...)
+		m.Header.Set(hdrAttrsLen, strconv.Itoa(len(attrs)))
+	}
 	m.Header.Set(hdrID, id)
 	m.Header.Set(hdrSent, strconv.FormatInt(time.Now().UnixMilli(), 10))
 	m.Header.Set(hdrSender, s.opts.AccountID)
@@ -395,10 +413,14 @@ func (s *Service) message(ctx context.Context, q *queue, in SendInput) (*nats.Ms
 	if in.DeduplicationID != "" {
 		m.Header.Set(hdrDedup, in.DeduplicationID)
 	}
-	if len(attrs) > 0 {
-		m.Header.Set(hdrAttrs, string(attrs))
-	}
 	tracectx.Inject(ctx, tracectx.NATS(m.Header))
+	if a, ok := in.MessageSystemAttributes[tracectx.AWSTraceHeader]; ok {
+		// The given trace header is the message's trace, as in SQS; the
+		// sender's context would be read first, so it goes.
+		m.Header.Del(tracectx.TraceparentHeader)
+		m.Header.Del(tracectx.TracestateHeader)
+		m.Header.Set(tracectx.XRayHeader, a.StringValue)
+	}
 	if delay > 0 {
 		m.Subject = q.subject + ".delayed"
 		m.Header.Set(hdrVisibleAt, strconv.FormatInt(time.Now().Add(delay).UnixMilli(), 10))
@@ -596,6 +618,7 @@ func (s *Service) deliver(ctx context.Context, q *queue, msg jetstream.Msg) (Mes
 		return Message{}, false
 	}
 	h := msg.Headers()
+	body, attrs := split(msg.Data(), h)
 	if q.dlq != nil && q.cfg.MaxReceiveCount > 0 && int(meta.NumDelivered) > q.cfg.MaxReceiveCount {
 		if err := s.redrive(ctx, q, msg, meta.NumDelivered); err != nil {
 			s.log.Warn("moving a message to the dead-letter queue", "queue", q.cfg.ID, "dlq", q.dlq.cfg.ID, "err", err)
@@ -606,8 +629,8 @@ func (s *Service) deliver(ctx context.Context, q *queue, msg jetstream.Msg) (Mes
 	m := Message{
 		MessageID:     h.Get(hdrID),
 		ReceiptHandle: base64.RawURLEncoding.EncodeToString([]byte(msg.Reply())),
-		Body:          string(msg.Data()),
-		MD5OfBody:     md5Hex(string(msg.Data())),
+		Body:          string(body),
+		MD5OfBody:     md5Hex(string(body)),
 		Attributes: map[string]string{
 			"ApproximateReceiveCount":          strconv.FormatUint(meta.NumDelivered, 10),
 			"SentTimestamp":                    h.Get(hdrSent),
@@ -624,13 +647,26 @@ func (s *Service) deliver(ctx context.Context, q *queue, msg jetstream.Msg) (Mes
 		m.Attributes["MessageDeduplicationId"] = h.Get(hdrDedup)
 		m.Attributes["SequenceNumber"] = fmt.Sprintf("%020d", meta.Sequence.Stream)
 	}
-	if a := h.Get(hdrAttrs); a != "" {
-		json.Unmarshal([]byte(a), &m.MessageAttributes)
+	if len(attrs) > 0 {
+		json.Unmarshal(attrs, &m.MessageAttributes)
 	}
 	if x := h.Get(tracectx.XRayHeader); x != "" {
 		m.Attributes[tracectx.AWSTraceHeader] = x
 	}
 	return m, true
+}
+
+// split separates a stored message's body from its attributes' JSON,
+// stored before the body (hdrAttrsLen) or, by earlier versions, in a
+// header.
+func split(data []byte, h nats.Header) (body, attrs []byte) {
+	if n, err := strconv.Atoi(h.Get(hdrAttrsLen)); err == nil && n > 0 && n <= len(data) {
+		return data[n:], data[:n]
+	}
+	if a := h.Get(hdrAttrs); a != "" {
+		return data, []byte(a)
+	}
+	return data, nil
 }
 
 // firstReceive is when the message was first received, as far as is known:
@@ -694,6 +730,12 @@ func (s *Service) Close() {
 	}
 	s.mu.Unlock()
 	s.moverWG.Wait()
+}
+
+// messageSize is what SQS counts of a message against MaxMessageSize: its
+// body and its attributes' names, data types and values.
+func messageSize(in SendInput) int {
+	return len(in.Body) + attributesSize(in.MessageAttributes)
 }
 
 func md5Hex(s string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -215,5 +216,48 @@ func TestDelaySecondsOutOfRange(t *testing.T) {
 		if !errors.Is(err, ErrInvalid) {
 			t.Errorf("DelaySeconds %d: %v, want ErrInvalid", n, err)
 		}
+	}
+}
+
+// The latest receipt handle of a message whose visibility timeout ran
+// out, not received again, no longer changes its visibility (SQS answers
+// MessageNotInflight); it still deletes the message.
+func TestChangeVisibilityOfAVisibleMessage(t *testing.T) {
+	s := newService(t, Config{ID: "Q", VisibilityTimeout: time.Second})
+	ctx := context.Background()
+	send(t, s, "Q", SendInput{Body: "m"})
+	first := receive(t, s, "Q", 1, time.Second)
+	if len(first) != 1 {
+		t.Fatal("no message received")
+	}
+	if err := s.ChangeVisibility(ctx, "Q", first[0].ReceiptHandle, 2*time.Second); err != nil {
+		t.Fatalf("while in flight: %v", err)
+	}
+	eventually(t, 10*time.Second, "the visibility timeout running out", func() bool {
+		st, err := s.Stats(ctx, "Q")
+		return err == nil && st.InFlight == 0
+	})
+	err := s.ChangeVisibility(ctx, "Q", first[0].ReceiptHandle, time.Minute)
+	if !errors.Is(err, ErrNotInflight) || errors.Is(err, ErrReceiptHandle) || !strings.Contains(err.Error(), "receive it again") {
+		t.Fatalf("after the visibility timeout ran out: %v, want ErrNotInflight", err)
+	}
+	// Not hidden for a minute: received again at once, and the new
+	// handle changes the visibility; set to 0, the message is visible
+	// and out of flight again.
+	second := receive(t, s, "Q", 1, time.Second)
+	if len(second) != 1 || second[0].Attributes["ApproximateReceiveCount"] != "2" {
+		t.Fatalf("after the refused change: received %+v, want the message a second time", second)
+	}
+	if err := s.ChangeVisibility(ctx, "Q", second[0].ReceiptHandle, 0); err != nil {
+		t.Fatalf("the new handle: %v", err)
+	}
+	if err := s.ChangeVisibility(ctx, "Q", second[0].ReceiptHandle, time.Minute); !errors.Is(err, ErrNotInflight) {
+		t.Errorf("after ChangeVisibility(0): %v, want ErrNotInflight", err)
+	}
+	if err := s.Delete(ctx, "Q", second[0].ReceiptHandle); err != nil {
+		t.Fatalf("delete by the latest handle of a visible message: %v", err)
+	}
+	if got := receive(t, s, "Q", 1, 500*time.Millisecond); len(got) != 0 {
+		t.Errorf("deleted, but received %q again", got[0].Body)
 	}
 }

@@ -274,20 +274,8 @@ func (s *Service) Publish(ctx context.Context, name string, in PublishInput) (_ 
 	if len(in.Subject) > 100 {
 		return PublishOutput{}, fmt.Errorf("%w: the subject is longer than 100 characters", ErrInvalid)
 	}
-	for k, a := range in.MessageAttributes {
-		switch {
-		case k == "":
-			return PublishOutput{}, fmt.Errorf("%w: a message attribute has no name", ErrInvalid)
-		case a.DataType == "String", a.DataType == "String.Array", strings.HasPrefix(a.DataType, "Number"):
-			if a.DataType != "String" && a.DataType != "String.Array" {
-				if _, ok := parseNum(a.StringValue); !ok {
-					return PublishOutput{}, fmt.Errorf("%w: message attribute %s: %q is not a number", ErrInvalid, k, a.StringValue)
-				}
-			}
-		case a.DataType == "Binary":
-		default:
-			return PublishOutput{}, fmt.Errorf("%w: message attribute %s: DataType must be String, String.Array, Number or Binary, not %q", ErrInvalid, k, a.DataType)
-		}
+	if err := checkAttributes(in.MessageAttributes); err != nil {
+		return PublishOutput{}, err
 	}
 	if t.cfg.Fifo && in.GroupID == "" {
 		return PublishOutput{}, fmt.Errorf("%w: FIFO topic %s needs a MessageGroupId", ErrInvalid, t.cfg.ID)
