@@ -55,7 +55,7 @@ func TestQueueEndToEnd(t *testing.T) {
 
 	// purge
 	run("queue", "send", "JobsDLQ", "--state", state, "--body", "x")
-	if stdout, stderr, code := run("queue", "receive", "JobsDLQ", "--state", state); code != exitOK || !strings.Contains(stdout, "(received 1 time)\n  x") {
+	if stdout, stderr, code := run("queue", "receive", "JobsDLQ", "--state", state, "--wait", "10s"); code != exitOK || !strings.Contains(stdout, "(received 1 time)\n  x") {
 		t.Errorf("queue receive: exit %d %q %s; want the message received 1 time", code, stdout, stderr)
 	}
 	if stdout, stderr, code := run("queue", "purge", "JobsDLQ", "--state", state); code != exitOK || !strings.Contains(stdout, "purged") {
