@@ -1,6 +1,8 @@
 package store
 
-// schemaVersion is stored in PRAGMA user_version. Version 2 keeps an
+// schemaVersion is stored in PRAGMA user_version; raise it with every change
+// of schema, since a store at this version is not written again (migrate).
+// Version 2 keeps an
 // invocation's own spans in its record's row (see all_spans); version 3
 // also the span of the call it served (entry_*); version 4 marks the
 // records that are a whole trace (solo, see solo.go).

@@ -224,6 +224,14 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if v > schemaVersion {
 		return fmt.Errorf("schema version %d is newer than this stacklab understands (%d)", v, schemaVersion)
 	}
+	if v == schemaVersion {
+		// Made by this schema: nothing to write. A store opened while a
+		// platform writes to it (a reader, a test) must not take the write
+		// lock, which a deferred transaction that read first cannot get
+		// once another connection wrote (SQLITE_BUSY at once, whatever the
+		// busy timeout). Every change of the schema raises the version.
+		return nil
+	}
 	// All of it or nothing: SQLite's schema changes are transactional.
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {

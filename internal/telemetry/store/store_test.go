@@ -587,3 +587,43 @@ func TestBufferFullWarns(t *testing.T) {
 		t.Errorf("log = %s, want a warning that the buffer is full", logs.String())
 	}
 }
+
+// A store opened while a platform writes to the same file (a reader, as
+// the genome-search trace test is) opens without waiting for the writer
+// and without SQLITE_BUSY: a store of this schema version is not written.
+func TestOpenWhileAnotherWrites(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	w, err := Open(ctx, dir, Options{FlushInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			// A platform under load: a record every 100 µs, written in
+			// batches every 5 ms.
+			w.AddInvocation(model.Invocation{Function: "Fn", RequestID: fmt.Sprint(i), Start: t0.Add(time.Duration(i)), Outcome: model.OutcomeOK})
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for i := range 20 {
+		r, err := Open(ctx, dir, Options{RetentionInterval: time.Hour})
+		if err != nil {
+			t.Fatalf("open %d while another store writes: %v", i, err)
+		}
+		if _, err := r.Stats(ctx, StatsFilter{}); err != nil {
+			t.Fatalf("stats: %v", err)
+		}
+		r.Close()
+	}
+}
