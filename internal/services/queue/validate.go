@@ -39,31 +39,9 @@ func checkAttributes(attrs map[string]Attribute) error {
 }
 
 func checkAttribute(name string, a Attribute) error {
-	base, label, labelled := strings.Cut(a.DataType, ".")
-	switch {
-	case a.DataType == "":
-		return fmt.Errorf("DataType is missing; give String, Number or Binary")
-	case len(a.DataType) > MaxAttributeName:
-		return fmt.Errorf("DataType is %d characters; at most %d", len(a.DataType), MaxAttributeName)
-	case base != "String" && base != "Number" && base != "Binary":
-		return fmt.Errorf("DataType %q is not String, Number or Binary (a custom label goes after a dot, as in Number.float)", short(a.DataType))
-	case labelled && label == "":
-		return fmt.Errorf("DataType %q has an empty custom label; write %s or %s.LABEL", a.DataType, base, base)
-	}
-	if base == "Binary" {
-		if a.StringValue != "" {
-			return fmt.Errorf("a %s attribute takes BinaryValue, not StringValue", a.DataType)
-		}
-		if len(a.BinaryValue) == 0 {
-			return fmt.Errorf("BinaryValue is empty; a %s attribute needs a non-empty value", a.DataType)
-		}
-		return nil
-	}
-	if len(a.BinaryValue) > 0 {
-		return fmt.Errorf("a %s attribute takes StringValue, not BinaryValue (use DataType Binary for bytes)", a.DataType)
-	}
-	if a.StringValue == "" {
-		return fmt.Errorf("StringValue is empty; a %s attribute needs a non-empty value", a.DataType)
+	base, err := CheckAttributeType(a.DataType, a.StringValue, a.BinaryValue, "String, Number or Binary")
+	if err != nil {
+		return err
 	}
 	if base == "Number" {
 		if err := checkNumber(a.StringValue); err != nil {
@@ -71,6 +49,43 @@ func checkAttribute(name string, a Attribute) error {
 		}
 	}
 	return nil
+}
+
+// CheckAttributeType checks a message attribute's DataType and value as
+// SQS and SNS do: a DataType of at most 256 characters whose base is
+// String, Number or Binary, optionally followed by '.' and a custom label;
+// one non-empty value, BinaryValue for Binary and StringValue for the
+// others. kinds names the DataTypes the service takes, for the error
+// ("String, Number or Binary"). It returns the base; what a Number or a
+// service's own type (SNS's String.Array) must hold is the caller's.
+func CheckAttributeType(dataType, stringValue string, binaryValue []byte, kinds string) (string, error) {
+	base, label, labelled := strings.Cut(dataType, ".")
+	switch {
+	case dataType == "":
+		return "", fmt.Errorf("DataType is missing; give %s", kinds)
+	case len(dataType) > MaxAttributeName:
+		return "", fmt.Errorf("DataType is %d characters; at most %d", len(dataType), MaxAttributeName)
+	case base != "String" && base != "Number" && base != "Binary":
+		return "", fmt.Errorf("DataType %q is not %s (a custom label goes after a dot, as in Number.float)", short(dataType), kinds)
+	case labelled && label == "":
+		return "", fmt.Errorf("DataType %q has an empty custom label; write %s or %s.LABEL", dataType, base, base)
+	}
+	if base == "Binary" {
+		if stringValue != "" {
+			return "", fmt.Errorf("a %s attribute takes BinaryValue, not StringValue", dataType)
+		}
+		if len(binaryValue) == 0 {
+			return "", fmt.Errorf("BinaryValue is empty; a %s attribute needs a non-empty value", dataType)
+		}
+		return base, nil
+	}
+	if len(binaryValue) > 0 {
+		return "", fmt.Errorf("a %s attribute takes StringValue, not BinaryValue (use DataType Binary for bytes)", dataType)
+	}
+	if stringValue == "" {
+		return "", fmt.Errorf("StringValue is empty; a %s attribute needs a non-empty value", dataType)
+	}
+	return base, nil
 }
 
 // CheckAttributeName checks a message attribute name as SQS and SNS do: 1

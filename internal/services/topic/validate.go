@@ -10,9 +10,6 @@ import (
 	"github.com/stacklab/stacklab/internal/services/queue"
 )
 
-// maxDataType is the longest DataType of a message attribute.
-const maxDataType = 256
-
 // number is the form of a Number attribute's value: a decimal number.
 var decimalNumber = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
 
@@ -43,31 +40,9 @@ func checkAttributes(attrs map[string]Attribute) error {
 }
 
 func checkAttribute(a Attribute) error {
-	base, label, labelled := strings.Cut(a.DataType, ".")
-	switch {
-	case a.DataType == "":
-		return fmt.Errorf("DataType is missing; give String, String.Array, Number or Binary")
-	case len(a.DataType) > maxDataType:
-		return fmt.Errorf("DataType is %d characters; at most %d", len(a.DataType), maxDataType)
-	case base != "String" && base != "Number" && base != "Binary":
-		return fmt.Errorf("DataType %q is not String, String.Array, Number or Binary", shorten(a.DataType))
-	case labelled && label == "":
-		return fmt.Errorf("DataType %q has an empty custom label; write %s or %s.LABEL", a.DataType, base, base)
-	}
-	if base == "Binary" {
-		if a.StringValue != "" {
-			return fmt.Errorf("a %s attribute takes BinaryValue, not StringValue", a.DataType)
-		}
-		if len(a.BinaryValue) == 0 {
-			return fmt.Errorf("BinaryValue is empty; a %s attribute needs a non-empty value", a.DataType)
-		}
-		return nil
-	}
-	if len(a.BinaryValue) > 0 {
-		return fmt.Errorf("a %s attribute takes StringValue, not BinaryValue (use DataType Binary for bytes)", a.DataType)
-	}
-	if a.StringValue == "" {
-		return fmt.Errorf("StringValue is empty; a %s attribute needs a non-empty value", a.DataType)
+	base, err := queue.CheckAttributeType(a.DataType, a.StringValue, a.BinaryValue, "String, String.Array, Number or Binary")
+	if err != nil {
+		return err
 	}
 	switch {
 	case base == "Number":
