@@ -166,8 +166,9 @@ func ruleBus(st *stack.Stack, t stack.Target) (string, error) {
 	return t.Literal, nil
 }
 
-// ruleTarget finds what a rule's target Arn names: a function (by name), a
-// queue or a topic (by logical id). skip is set for resources of the stack
+// ruleTarget finds what a rule's target Arn names: a function (by name;
+// its ARN may end in a version or alias, and the function runs), a queue
+// or a topic (by logical id). skip is set for resources of the stack
 // and ARNs of services whose targets are not delivered; a Lambda, SQS or
 // SNS ARN or a Ref that names nothing of the stack is an error.
 func ruleTarget(st *stack.Stack, t stack.Target) (kind, name, skip string, err error) {

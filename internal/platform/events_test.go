@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stacklab/stacklab/internal/services/events"
+	"github.com/stacklab/stacklab/internal/stack/stacktest"
 )
 
 // TestEventRules deploys a bus with a pattern rule to a queue and to the
@@ -175,5 +177,66 @@ func TestEventRuleDeployErrors(t *testing.T) {
 	v, status, err := p.ControlEvents(ctx, "POST", []byte(`{"entries": [{"Source": "s", "DetailType": "t", "Detail": "{}", "Time": 1767323045}]}`))
 	if res, _ := v.(events.PutResult); status != 200 || err != nil || res.FailedEntryCount != 0 || res.Entries[0].EventID == "" {
 		t.Errorf("POST /v1/events: %d %v %+v, want the event put", status, err, v)
+	}
+}
+
+const qualifiedTargetsTemplate = `Transform: AWS::Serverless-2016-10-31
+Resources:
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: x, Handler: h, Runtime: python3.12, FunctionName: worker-fn}
+  Orders:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {source: [shop]}
+      Targets:
+        - {Id: alias, Arn: "arn:aws:lambda:us-east-1:123456789012:function:worker-fn:live"}
+        - {Id: version, Arn: "arn:aws:lambda:us-east-1:123456789012:function:worker-fn:3"}
+        - {Id: sub, Arn: !Sub "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:${Worker}:live"}
+  Tick:
+    Type: AWS::Events::Rule
+    Properties:
+      ScheduleExpression: rate(1 minute)
+      Targets:
+        - {Id: t, Arn: "TARGET"}
+`
+
+// TestRuleTargetQualifiedFunction: a rule target may be a function ARN
+// with a version or alias, as AWS takes it (and as bucket notifications
+// and subscriptions do here); the function runs. A qualified ARN of a
+// function outside the stack is still refused.
+func TestRuleTargetQualifiedFunction(t *testing.T) {
+	p := &Platform{events: events.New(nil, nil, nil, nil, events.Options{})}
+	src := strings.Replace(qualifiedTargetsTemplate, "TARGET", "arn:aws:lambda:us-east-1:123456789012:function:worker-fn:prod", 1)
+	st := stacktest.Build(t, src)
+	if diags := Check("template.yaml", st); len(diags) != 0 {
+		t.Fatalf("validate: %v, want no findings", diags)
+	}
+	cfg, err := p.eventsConfig(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range cfg.Rules {
+		for _, tg := range r.Targets {
+			got = append(got, r.ID+" "+tg.ID+" "+tg.Kind+" "+tg.Name)
+		}
+	}
+	want := []string{"Orders alias function worker-fn", "Orders version function worker-fn", "Orders sub function worker-fn", "Tick t function worker-fn"}
+	if !slices.Equal(got, want) {
+		t.Errorf("targets\n%q\nwant\n%q", got, want)
+	}
+	jobs, err := scheduleJobs(st)
+	if err != nil || len(jobs) != 1 || jobs[0].Rule != "Tick" {
+		t.Errorf("schedule jobs %+v, %v; want Tick's", jobs, err)
+	}
+	if skipped := skippedTargets(st); len(skipped) != 0 {
+		t.Errorf("targets reported as not delivered: %v", skipped)
+	}
+
+	src = strings.Replace(qualifiedTargetsTemplate, "TARGET", "arn:aws:lambda:us-east-1:123456789012:function:ghost:live", 1)
+	diags := Check("template.yaml", stacktest.Build(t, src))
+	if len(diags) != 1 || diags[0].Resource != "Tick" || !strings.Contains(diags[0].Message, "function:ghost:live is not a function, queue or topic of the template") {
+		t.Errorf("findings %v, want one error at Tick naming the qualified ARN", diags)
 	}
 }

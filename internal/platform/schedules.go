@@ -84,10 +84,19 @@ func scheduleJob(rule, fn, expr string, input any) (schedule.Job, error) {
 	return j, nil
 }
 
-// ruleFunction is the name of the stack's function a rule target names, or "".
+// ruleFunction is the name of the stack's function a rule target (or a
+// subscription's Endpoint) names, or "": by logical id, or by its name or
+// ARN, whole or partial. A function ARN may end in a version or an alias
+// (function:Name:live, function:Name:3), as AWS accepts; stacklab runs one
+// version of a function, so it is the function that runs, as for bucket
+// notifications and topic subscriptions.
 func ruleFunction(st *stack.Stack, t stack.Target) string {
+	name := t.Literal
+	if i := strings.LastIndex(name, ":function:"); i >= 0 {
+		name, _, _ = strings.Cut(name[i+len(":function:"):], ":") // a version or alias
+	}
 	for _, f := range st.Functions {
-		if t.Ref == f.ID || (t.Literal != "" && (t.Literal == f.Name || strings.HasSuffix(t.Literal, ":function:"+f.Name))) {
+		if t.Ref == f.ID || (t.Ref == "" && name != "" && name == f.Name) {
 			return f.Name
 		}
 	}

@@ -78,14 +78,7 @@ func subscriber(st *stack.Stack, s stack.Subscription) (string, error) {
 	switch s.Protocol {
 	case topic.Lambda:
 		if fn := ruleFunction(st, e); fn != "" {
-			return fn, nil
-		}
-		if i := strings.LastIndex(e.Literal, ":function:"); i >= 0 {
-			// A version or alias runs as the function, as for buckets.
-			name, _, _ := strings.Cut(e.Literal[i+len(":function:"):], ":")
-			if fn := ruleFunction(st, stack.Target{Literal: name}); fn != "" {
-				return fn, nil
-			}
+			return fn, nil // a version or alias runs as the function
 		}
 		want, kind, example = "a function", "function", "Fn"
 	case topic.SQS:

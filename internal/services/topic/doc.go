@@ -8,7 +8,10 @@
 // it: a function through the Invoker as an asynchronous (Event) invocation,
 // which is itself stored in JetStream before it returns, and a queue
 // through its Sender. A failed delivery is retried with backoff; a crash
-// between deliveries delivers again (at-least-once, as SNS).
+// between deliveries delivers again (at-least-once, as SNS). A message a
+// queue refuses (queue.ErrInvalid: too many attributes, too large, ...)
+// is dropped for that subscription at once and logged, as SNS drops a
+// message on a client-side error.
 //
 // Functions get the SNS event Lambda documents ({"Records":[{"Sns":...}]});
 // queues the SNS JSON envelope as the body, or the message itself with

@@ -3,8 +3,8 @@ package topic
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"github.com/stacklab/stacklab/internal/ids"
 	"log/slog"
 	"sort"
 	"strings"
@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stacklab/stacklab/internal/bus"
+	"github.com/stacklab/stacklab/internal/ids"
 	"github.com/stacklab/stacklab/internal/invoke"
 	"github.com/stacklab/stacklab/internal/services/queue"
 	"github.com/stacklab/stacklab/internal/telemetry"
@@ -351,6 +352,17 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := s.deliver(dctx, t, sub, rec)
 		cancel()
+		if err != nil && refused(sub, err) {
+			// Not retried: the same message would be refused again.
+			span.RecordError(err)
+			s.log.Error("dropping a publish for a subscription: its queue refuses the message, so it is not retried",
+				"topic", t.cfg.ID, "subscription", sub.ID, "endpoint", sub.Endpoint, "message_id", rec.MessageID, "err", err,
+				"fix", refusedFix(t, sub, rec))
+			s.mu.Lock()
+			done[i] = true
+			s.mu.Unlock()
+			continue
+		}
 		if err != nil {
 			failed++
 			span.RecordError(err)
@@ -375,6 +387,25 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 	s.mu.Lock()
 	delete(s.handled, rec.MessageID)
 	s.mu.Unlock()
+}
+
+// refused reports whether a delivery failed for good: the subscription's
+// queue refuses the message itself (more than 10 attributes with
+// RawMessageDelivery, too large with the envelope, a group id for a
+// standard queue, ...). SNS counts these as client-side errors and drops
+// the message for that subscription without retries.
+func refused(sub Subscription, err error) bool {
+	return sub.Protocol == SQS && errors.Is(err, queue.ErrInvalid)
+}
+
+// refusedFix is what to change so that a subscription's queue takes
+// messages like one it refused.
+func refusedFix(t *topic, sub Subscription, rec stored) string {
+	if sub.Raw && len(rec.Attributes) > queue.MaxAttributes {
+		return fmt.Sprintf("the message has %d message attributes and SQS takes at most %d: publish at most %d to topic %s, or turn RawMessageDelivery off for subscription %s (the attributes then travel in the message body's MessageAttributes)",
+			len(rec.Attributes), queue.MaxAttributes, queue.MaxAttributes, t.cfg.ID, sub.ID)
+	}
+	return fmt.Sprintf("publish to topic %s messages that queue %s takes, as the error says", t.cfg.ID, sub.Endpoint)
 }
 
 func (s *Service) subscriptionARN(t *topic, sub Subscription) string {
