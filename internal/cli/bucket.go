@@ -101,16 +101,12 @@ holds everything its notifications cause ('stacklab trace ID' draws it); with
 			if err := json.NewDecoder(resp.Body).Decode(&res.Object); err != nil {
 				return err
 			}
-			if sc, ok := tracectx.SpanContextFrom(tracectx.HTTP(resp.Header)); ok {
-				res.TraceID = sc.TraceID().String()
-			}
+			res.TraceID = answerTrace(resp.Header)
 			if out == "json" {
 				return writeJSON(cmd.OutOrStdout(), res)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "put %s in %s (%d bytes, ETag %s)\n", res.Key, args[0], res.Size, res.ETag)
-			if res.TraceID != "" {
-				fmt.Fprintf(cmd.ErrOrStderr(), "trace %s (stacklab trace %s)\n", res.TraceID, res.TraceID)
-			}
+			printTrace(cmd, res.TraceID)
 			return nil
 		},
 	}
@@ -119,6 +115,24 @@ holds everything its notifications cause ('stacklab trace ID' draws it); with
 	cmd.Flags().StringVar(&contentType, "content-type", "", "the object's Content-Type (default: from FILE's extension)")
 	cmd.Flags().StringArrayVar(&meta, "metadata", nil, "user metadata `NAME=VALUE` (repeatable)")
 	return cmd
+}
+
+// answerTrace is the trace id in an answer's traceparent (or
+// X-Amzn-Trace-Id): the trace a put or a removal started; "" with tracing
+// off.
+func answerTrace(h http.Header) string {
+	if sc, ok := tracectx.SpanContextFrom(tracectx.HTTP(h)); ok {
+		return sc.TraceID().String()
+	}
+	return ""
+}
+
+// printTrace names the trace id on stderr, as invoke does, when there is
+// one.
+func printTrace(cmd *cobra.Command, id string) {
+	if id != "" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "trace %s (stacklab trace %s)\n", id, id)
+	}
 }
 
 // putResult is what put prints: the object, and the trace the put
@@ -218,11 +232,13 @@ func newBucketLs() *cobra.Command {
 	return cmd
 }
 
-// rmResult is the control API's answer to a removal.
+// rmResult is the control API's answer to a removal, and the trace the
+// removal started (from the answer's traceparent; empty with tracing off).
 type rmResult struct {
 	Deleted bool      `json:"deleted"`
 	Key     string    `json:"key"`
 	Time    time.Time `json:"time"`
+	TraceID string    `json:"traceId,omitempty"`
 }
 
 func newBucketRm() *cobra.Command {
@@ -231,6 +247,13 @@ func newBucketRm() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rm BUCKET KEY",
 		Short: "Remove an object",
+		Long: `rm removes KEY from the bucket; a key that is not there is NoSuchKey. When rm
+returns the object is gone and the bucket's ObjectRemoved notifications to
+functions, queues and topics are queued durably.
+
+With tracing on, rm prints on stderr the id of the trace the removal starts,
+which holds everything its notifications cause ('stacklab trace ID' draws it);
+with --output json it is the answer's traceId.`,
 		Example: `  stacklab bucket rm Uploads photos/cat.jpg
   stacklab bucket rm Uploads photos/cat.jpg --output json`,
 		Args: exactArgs(2, "BUCKET KEY"),
@@ -248,10 +271,12 @@ func newBucketRm() *cobra.Command {
 			if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
 				return fmt.Errorf("reading the answer: %w", err)
 			}
+			res.TraceID = answerTrace(resp.Header)
 			if out == "json" {
 				return writeJSON(cmd.OutOrStdout(), res)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "removed %s from %s\n", args[1], args[0])
+			printTrace(cmd, res.TraceID)
 			return nil
 		},
 	}

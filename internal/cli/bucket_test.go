@@ -15,8 +15,9 @@ import (
 )
 
 // TestBucketEndToEnd runs a stack with a bucket and a function with an S3
-// event on keys under in/: an object put with the CLI reaches the
-// function, and get, ls and rm work on it.
+// event on keys under in/: an object put and removed with the CLI reaches
+// the function, each in the trace the CLI names, and get, ls and rm work on
+// it.
 func TestBucketEndToEnd(t *testing.T) {
 	ep, state := startUp(t, "testdata/bucket/template.yaml")
 	dir := t.TempDir()
@@ -35,7 +36,8 @@ func TestBucketEndToEnd(t *testing.T) {
 	})
 	// The put's trace, named on stderr, holds the put and the function's
 	// invocation it caused.
-	m := regexp.MustCompile(`(?m)^trace ([0-9a-f]{32}) \(stacklab trace ([0-9a-f]{32})\)$`).FindStringSubmatch(stderr)
+	traceLine := regexp.MustCompile(`(?m)^trace ([0-9a-f]{32}) \(stacklab trace ([0-9a-f]{32})\)$`)
+	m := traceLine.FindStringSubmatch(stderr)
 	if m == nil || m[1] != m[2] {
 		t.Fatalf("bucket put: stderr names no trace: %q", stderr)
 	}
@@ -77,17 +79,35 @@ func TestBucketEndToEnd(t *testing.T) {
 		t.Errorf("bucket ls in/ --output json: exit %d %s %s", code, stdout, stderr)
 	}
 
-	if stdout, stderr, code := run("bucket", "rm", "Uploads", "other/x.bin", "--state", state); code != exitOK || !strings.Contains(stdout, "removed") {
+	// A removal starts a trace too, named on stderr as a put's.
+	stdout, stderr, code = run("bucket", "rm", "Uploads", "other/x.bin", "--state", state)
+	if code != exitOK || !strings.Contains(stdout, "removed") {
 		t.Errorf("bucket rm: exit %d %s %s", code, stdout, stderr)
+	}
+	if rmTrace := traceLine.FindStringSubmatch(stderr); rmTrace == nil || rmTrace[1] != rmTrace[2] || rmTrace[1] == m[1] || rmTrace[1] == put.TraceID {
+		t.Errorf("bucket rm: stderr names no trace of its own: %q", stderr)
 	}
 	stdout, stderr, code = run("bucket", "rm", "Uploads", "in/hello world.txt", "--state", state, "--output", "json")
 	var rm struct {
 		Deleted bool
 		Key     string
 		Time    time.Time
+		TraceID string
 	}
-	if code != exitOK || json.Unmarshal([]byte(stdout), &rm) != nil || !rm.Deleted || rm.Key != "in/hello world.txt" || rm.Time.IsZero() {
+	if code != exitOK || json.Unmarshal([]byte(stdout), &rm) != nil || !rm.Deleted || rm.Key != "in/hello world.txt" || rm.Time.IsZero() || len(rm.TraceID) != 32 {
 		t.Errorf("bucket rm --output json: exit %d %s %s", code, stdout, stderr)
+	}
+	// Its trace holds the removal and the invocation its ObjectRemoved
+	// notification caused.
+	waitFor(t, 30*time.Second, "the removal in the function's log", func() bool {
+		out, _, _ := run("logs", "Echo", "--state", state)
+		return strings.Contains(out, "s3 object: ObjectRemoved:Delete uploads in/hello+world.txt")
+	})
+	if len(rm.TraceID) == 32 {
+		waitFor(t, 30*time.Second, "the removal's trace with the invocation", func() bool {
+			out, _, code := run("trace", rm.TraceID, "--state", state)
+			return code == exitOK && strings.Contains(out, "DeleteObject [Uploads]") && strings.Contains(out, "Echo")
+		})
 	}
 	stdout, _, _ = run("bucket", "ls", "Uploads", "--state", state)
 	if strings.Contains(stdout, "other/x.bin") {

@@ -24,7 +24,11 @@ span links: those of a batch that links the sends of its messages (an SQS batch
 of messages sent in several calls, a table stream's records of several writes). Nobody draws it: the spans of every hop make it.
 
 The bottleneck is the resource with the largest share of critical-path time
-over the window's traces: the one to make faster for end-to-end time to drop.`,
+over the window's traces: the one to make faster for end-to-end time to drop.
+
+When the span store is dropping records (a full disk), or dropped some since
+the platform started, a warning on stderr says so and what to do: the map
+misses the calls whose spans were lost.`,
 		Example: `  stacklab map
   stacklab map --since 1h
   stacklab map --since 2026-11-22T10:00:00Z --until 2026-11-22T11:00:00Z --output json`,
@@ -38,6 +42,7 @@ over the window's traces: the one to make faster for end-to-end time to drop.`,
 			if err := getTelemetry(cmd, &rf, "/v1/map", q, &m); err != nil {
 				return err
 			}
+			defer warnTelemetry(cmd, &rf)
 			if out == "json" {
 				return writeJSON(cmd.OutOrStdout(), m)
 			}

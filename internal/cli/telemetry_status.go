@@ -9,17 +9,21 @@ import (
 )
 
 // warnTelemetry prints on stderr what the platform's span store and OTLP
-// export lost: traces and stats miss records while either drops them. A
-// platform that cannot say (tracing off, an older stacklab) says nothing
-// here; the command's own answer already told.
-func warnTelemetry(cmd *cobra.Command, rf *remoteFlags) {
+// export lost: traces, trace, map and stats miss records while either drops
+// them. A platform that cannot say (tracing off, an older stacklab) says
+// nothing here; the command's own answer already told. It reports whether
+// the span store lost records, for a command to say what that means for
+// its answer.
+func warnTelemetry(cmd *cobra.Command, rf *remoteFlags) (storeLost bool) {
 	var st telemetry.Status
 	if err := getTelemetry(cmd, rf, "/v1/telemetry", nil, &st); err != nil {
-		return
+		return false
 	}
 	for _, w := range telemetryWarnings(st) {
 		fmt.Fprintln(cmd.ErrOrStderr(), "warning: "+w)
 	}
+	s := st.Store
+	return s != nil && (s.Dropping || s.DroppedSpans+s.DroppedInvocations > 0)
 }
 
 // telemetryWarnings are the lines warnTelemetry prints for st, none when
@@ -33,10 +37,10 @@ func telemetryWarnings(st telemetry.Status) []string {
 			cause = "; last error: " + s.LastError
 		}
 		if s.Dropping {
-			out = append(out, fmt.Sprintf("the span store is dropping records (%s lost since the platform started%s): traces and stats miss them; %s",
+			out = append(out, fmt.Sprintf("the span store is dropping records (%s lost since the platform started%s): traces, the service map and stats miss them; %s",
 				lost, cause, s.Fix))
 		} else {
-			out = append(out, fmt.Sprintf("the span store lost %s since the platform started%s; it writes again now, but traces and stats of that time miss them (if it happens again: %s)",
+			out = append(out, fmt.Sprintf("the span store lost %s since the platform started%s; it writes again now, but traces, the service map and stats of that time miss them (if it happens again: %s)",
 				lost, cause, s.Fix))
 		}
 	}

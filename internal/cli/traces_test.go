@@ -78,8 +78,8 @@ func TestTelemetryCommands(t *testing.T) {
 	oldest := list[len(list)-1].TraceID
 	stdout, stderr, code = run("trace", oldest, "--state", state)
 	if code != exitOK || !strings.HasPrefix(stdout, "trace "+oldest) || !strings.Contains(stdout, "critical path:") ||
-		!strings.Contains(stdout, "\n* ") || !strings.Contains(stdout, "cold") || strings.Contains(stdout, "\x1b[") {
-		t.Errorf("trace: exit %d, want the waterfall with the cold start and critical path marked, no colour off a terminal\n%s%s", code, stdout, stderr)
+		!strings.Contains(stdout, "\n* ") || !strings.Contains(stdout, "cold") || strings.Contains(stdout, "\x1b[") || strings.Contains(stderr, "warning:") {
+		t.Errorf("trace: exit %d, want the waterfall with the cold start and critical path marked, no colour off a terminal, no warning\n%s%s", code, stdout, stderr)
 	}
 	stdout, _, code = run("trace", "1-"+oldest[:8]+"-"+oldest[8:], "--state", state, "--output", "json")
 	var view telemetry.TraceView
@@ -89,8 +89,8 @@ func TestTelemetryCommands(t *testing.T) {
 
 	stdout, stderr, code = run("map", "--state", state, "--since", "1h")
 	if code != exitOK || !strings.HasPrefix(stdout, "NODE") || !strings.Contains(stdout, "\nEcho ") || !strings.Contains(stdout, "EDGE") ||
-		!strings.Contains(stdout, "bottleneck: ") {
-		t.Errorf("map: exit %d\n%s%s", code, stdout, stderr)
+		!strings.Contains(stdout, "bottleneck: ") || strings.Contains(stderr, "warning:") {
+		t.Errorf("map: exit %d, want the map and no warning\n%s%s", code, stdout, stderr)
 	}
 	stdout, _, code = run("map", "--state", state, "--output", "json")
 	var m telemetry.MapReport
@@ -147,9 +147,10 @@ func TestTelemetryCommands(t *testing.T) {
 
 // TestTracesWarnWhenSpanStoreIsFull runs `stacklab up` with a span store
 // that cannot grow past its fresh size (as on a full disk) and invokes
-// until it drops records: invocations keep working, traces and stats say
-// on stderr that records are lost and what to do (JSON on stdout stays
-// whole), and /metrics counts the drops.
+// until it drops records: invocations keep working, traces, trace, map and
+// stats say on stderr that records are lost and what to do (JSON on stdout
+// stays whole), trace that the trace may lack spans or be lost, and
+// /metrics counts the drops.
 func TestTracesWarnWhenSpanStoreIsFull(t *testing.T) {
 	var trf tracingFlags
 	fl := pflag.NewFlagSet("up", pflag.ContinueOnError)
@@ -183,6 +184,33 @@ func TestTracesWarnWhenSpanStoreIsFull(t *testing.T) {
 	var stats []store.FunctionStats
 	if code != exitOK || json.Unmarshal([]byte(stdout), &stats) != nil || !strings.Contains(stderr, "warning: the span store") {
 		t.Errorf("stats --output json with the store full: exit %d, want JSON on stdout and the warning on stderr\n%s\n%s", code, stdout, stderr)
+	}
+
+	// map warns as traces does; its JSON stays whole.
+	stdout, stderr, code = run("map", "--state", state, "--since", "1h", "--output", "json")
+	var m telemetry.MapReport
+	if code != exitOK || json.Unmarshal([]byte(stdout), &m) != nil || !strings.Contains(stderr, "warning: the span store is dropping records") ||
+		!strings.Contains(stderr, "service map") {
+		t.Errorf("map --output json with the store full: exit %d, want JSON on stdout and the warning on stderr\n%s\n%s", code, stdout, stderr)
+	}
+	// trace warns that the trace may lack spans the store lost, or, when
+	// it has none, that they may be lost.
+	stdout, stderr, code = run("traces", "--state", state, "--since", "1h", "--output", "json")
+	var list []store.TraceSummary
+	if code != exitOK || json.Unmarshal([]byte(stdout), &list) != nil || len(list) == 0 {
+		t.Fatalf("traces --output json with the store full: exit %d, want the traces written before it filled\n%s\n%s", code, stdout, stderr)
+	}
+	id := list[0].TraceID
+	stdout, stderr, code = run("trace", id, "--state", state)
+	if code != exitOK || !strings.HasPrefix(stdout, "trace "+id) || !strings.Contains(stderr, "warning: the span store is dropping records") ||
+		!strings.Contains(stderr, "warning: trace "+id+" may be incomplete") {
+		t.Errorf("trace with the store full: exit %d, want the waterfall and warnings that the store drops and the trace may lack spans\n%s\n%s", code, stdout, stderr)
+	}
+	lost := strings.Repeat("ab", 16)
+	_, stderr, code = run("trace", lost, "--state", state)
+	if code != exitInvalid || !strings.Contains(stderr, "TraceNotFound") || !strings.Contains(stderr, "warning: the span store is dropping records") ||
+		!strings.Contains(stderr, "warning: the spans of trace "+lost+" may be among the records the span store lost") {
+		t.Errorf("an unknown trace with the store full: exit %d, want TraceNotFound and warnings that its spans may be lost\n%s", code, stderr)
 	}
 
 	resp, err := http.Get(ep.Control + "/metrics")

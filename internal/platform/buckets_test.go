@@ -63,7 +63,7 @@ func TestBucketNotifications(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if err := bs.Delete(ctx, "photos", "notes.txt"); err != nil {
+	if _, err := bs.Delete(ctx, "photos", "notes.txt"); err != nil {
 		t.Fatal(err)
 	}
 	msgs, err := p.Queues().Receive(ctx, "Removed", 10, 5*time.Second)

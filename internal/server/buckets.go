@@ -35,7 +35,7 @@ type BucketInfo struct {
 //	                                            the answer's traceparent and X-Amzn-Trace-Id are the put's span
 //	GET    /v1/buckets/{bucket}/objects/{key}   the content, streamed, with ETag, Content-Type, Last-Modified, X-Amz-Meta-*
 //	HEAD   /v1/buckets/{bucket}/objects/{key}
-//	DELETE /v1/buckets/{bucket}/objects/{key}
+//	DELETE /v1/buckets/{bucket}/objects/{key}   the answer's traceparent and X-Amzn-Trace-Id are the delete's span
 func (c *Control) buckets(w http.ResponseWriter, r *http.Request, path string) {
 	bp, ok := c.Platform.(Buckets)
 	if !ok {
@@ -60,8 +60,8 @@ func (c *Control) buckets(w http.ResponseWriter, r *http.Request, path string) {
 // Objects serves a bucket service's objects in path style, for the
 // gateway: the request's path, with what it is mounted under stripped, is
 // /{bucket}/{key} for PUT, GET, HEAD and DELETE of an object, or /{bucket}
-// (GET, ?prefix=P) for the list of objects, as JSON. A traced put answers
-// with its span's context in traceparent and X-Amzn-Trace-Id.
+// (GET, ?prefix=P) for the list of objects, as JSON. A traced put or
+// delete answers with its span's context in traceparent and X-Amzn-Trace-Id.
 func Objects(bs *bucket.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name, key, hasKey := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
@@ -157,7 +157,13 @@ func serveObjects(w http.ResponseWriter, r *http.Request, bs *bucket.Service, na
 			io.Copy(w, body)
 		}
 	case r.Method == http.MethodDelete:
-		if err := bs.Delete(ctx, name, key); err != nil {
+		obj, err := bs.Delete(ctx, name, key)
+		if obj.Trace.IsValid() {
+			// The delete's span, whose trace holds what its
+			// ObjectRemoved notifications cause, as a put's.
+			tracectx.Inject(trace.ContextWithSpanContext(ctx, obj.Trace), tracectx.HTTP(w.Header()))
+		}
+		if err != nil {
 			fail(err)
 			return
 		}

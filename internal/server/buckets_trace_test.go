@@ -70,9 +70,10 @@ func TestObjectsJoinTheCallersTrace(t *testing.T) {
 	}
 }
 
-// TestObjectPutAnswersWithItsTrace: a put answers with its PutObject span's
-// context in traceparent and X-Amzn-Trace-Id, in a new trace or in the
-// caller's; a get answers with none.
+// TestObjectPutAnswersWithItsTrace: a put and a delete answer with their
+// PutObject and DeleteObject spans' context in traceparent and
+// X-Amzn-Trace-Id, in a new trace or in the caller's; a get, and a delete
+// of a key that is not there, answer with none.
 func TestObjectPutAnswersWithItsTrace(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -89,7 +90,7 @@ func TestObjectPutAnswersWithItsTrace(t *testing.T) {
 	}
 	srv := httptest.NewServer(Objects(bs))
 	defer srv.Close()
-	do := func(method string, h http.Header) http.Header {
+	do := func(method string, h http.Header, want int) http.Header {
 		t.Helper()
 		req, _ := http.NewRequestWithContext(ctx, method, srv.URL+"/files/k", strings.NewReader("x"))
 		req.Header = h
@@ -99,8 +100,8 @@ func TestObjectPutAnswersWithItsTrace(t *testing.T) {
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %s", method, resp.Status)
+		if resp.StatusCode != want {
+			t.Fatalf("%s: %s, want %d", method, resp.Status, want)
 		}
 		return resp.Header
 	}
@@ -114,25 +115,33 @@ func TestObjectPutAnswersWithItsTrace(t *testing.T) {
 		{"no caller", http.Header{}, ""},
 		{"caller's traceparent", http.Header{tracectx.TraceparentHeader: {tracectx.FormatTraceparent(caller.SpanContext())}}, caller.TraceID()},
 	} {
-		h := do(http.MethodPut, c.h)
-		sc, err := tracectx.ParseTraceparent(h.Get(tracectx.TraceparentHeader))
-		if err != nil {
-			t.Errorf("%s: the put's answer has no valid traceparent: %v", c.name, err)
-			continue
-		}
-		xr, err := tracectx.ParseXRay(h.Get(tracectx.XRayHeader))
-		if err != nil || xr.TraceID() != sc.TraceID() || xr.SpanID() != sc.SpanID() {
-			t.Errorf("%s: X-Amzn-Trace-Id %q is not the traceparent's context %q", c.name, h.Get(tracectx.XRayHeader), h.Get(tracectx.TraceparentHeader))
-		}
-		if c.trace != "" && sc.TraceID().String() != c.trace {
-			t.Errorf("%s: answered trace %s, want the caller's %s", c.name, sc.TraceID(), c.trace)
-		}
-		put := teltest.One(t, teltest.Trace(t, tel, sc.TraceID().String()), "PutObject")
-		if put.SpanID != sc.SpanID().String() {
-			t.Errorf("%s: answered span %s, want the PutObject span %s", c.name, sc.SpanID(), put.SpanID)
+		for _, op := range []struct{ method, span string }{{http.MethodPut, "PutObject"}, {http.MethodDelete, "DeleteObject"}} {
+			name := c.name + ", " + op.method
+			h := do(op.method, c.h.Clone(), http.StatusOK)
+			sc, err := tracectx.ParseTraceparent(h.Get(tracectx.TraceparentHeader))
+			if err != nil {
+				t.Errorf("%s: the answer has no valid traceparent: %v", name, err)
+				continue
+			}
+			xr, err := tracectx.ParseXRay(h.Get(tracectx.XRayHeader))
+			if err != nil || xr.TraceID() != sc.TraceID() || xr.SpanID() != sc.SpanID() {
+				t.Errorf("%s: X-Amzn-Trace-Id %q is not the traceparent's context %q", name, h.Get(tracectx.XRayHeader), h.Get(tracectx.TraceparentHeader))
+			}
+			if c.trace != "" && sc.TraceID().String() != c.trace {
+				t.Errorf("%s: answered trace %s, want the caller's %s", name, sc.TraceID(), c.trace)
+			}
+			sp := teltest.One(t, teltest.Trace(t, tel, sc.TraceID().String()), op.span)
+			if sp.SpanID != sc.SpanID().String() {
+				t.Errorf("%s: answered span %s, want the %s span %s", name, sc.SpanID(), op.span, sp.SpanID)
+			}
 		}
 	}
-	if h := do(http.MethodGet, http.Header{}); h.Get(tracectx.TraceparentHeader) != "" {
+	do(http.MethodPut, http.Header{}, http.StatusOK)
+	if h := do(http.MethodGet, http.Header{}, http.StatusOK); h.Get(tracectx.TraceparentHeader) != "" {
 		t.Errorf("a get answers with traceparent %q", h.Get(tracectx.TraceparentHeader))
+	}
+	do(http.MethodDelete, http.Header{}, http.StatusOK)
+	if h := do(http.MethodDelete, http.Header{}, http.StatusNotFound); h.Get(tracectx.TraceparentHeader) != "" {
+		t.Errorf("a delete of a key that is not there answers with traceparent %q", h.Get(tracectx.TraceparentHeader))
 	}
 }

@@ -92,9 +92,9 @@ type Object struct {
 	ContentType  string            `json:"contentType"`
 	LastModified time.Time         `json:"lastModified"`
 	Metadata     map[string]string `json:"metadata,omitempty"` // user metadata
-	// Trace is the context of the PutObject span of the Put that returned
-	// the object, whose trace holds what its notifications cause; zero
-	// without telemetry, and from Head and List.
+	// Trace is the context of the PutObject (DeleteObject) span of the Put
+	// (Delete) that returned the object, whose trace holds what its
+	// notifications cause; zero without telemetry, and from Head and List.
 	Trace trace.SpanContext `json:"-"`
 }
 
@@ -403,31 +403,36 @@ func (s *Service) List(ctx context.Context, name, prefix string) ([]Object, erro
 
 // Delete removes an object and delivers the bucket's
 // ObjectRemoved:Delete notifications (ErrNotNotified when one cannot be
-// queued). Deleting a key that is not there is ErrNoObject.
-func (s *Service) Delete(ctx context.Context, name, key string) (err error) {
+// queued). Deleting a key that is not there is ErrNoObject. It returns the
+// object as it was, with Trace the context of the DeleteObject span, whose
+// trace holds what the notifications cause (also with ErrNotNotified: the
+// object is gone then).
+func (s *Service) Delete(ctx context.Context, name, key string) (obj Object, err error) {
 	b, err := s.bucket(name)
 	if err != nil {
-		return err
+		return Object{}, err
 	}
 	if err := checkKey(key); err != nil {
-		return err
+		return Object{}, err
 	}
 	ctx, span := s.objectSpan(ctx, "DeleteObject", b, key, telemetry.FaaSDocument(b.cfg.Name, telemetry.DocDelete, key)...)
 	defer func() {
 		span.RecordError(err)
 		span.End()
 	}()
-	_, err = b.store.GetInfo(ctx, key)
+	info, err := b.store.GetInfo(ctx, key)
 	if err == nil {
 		err = b.store.Delete(ctx, key)
 	}
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		return fmt.Errorf("%w: %q in bucket %s", ErrNoObject, key, b.cfg.ID)
+		return Object{}, fmt.Errorf("%w: %q in bucket %s", ErrNoObject, key, b.cfg.ID)
 	}
 	if err != nil {
-		return err
+		return Object{}, err
 	}
-	return s.notify(ctx, b, "ObjectRemoved:Delete", Object{Key: key})
+	obj = object(info)
+	obj.Trace = span.SpanContext()
+	return obj, s.notify(ctx, b, "ObjectRemoved:Delete", Object{Key: key})
 }
 
 // Close stops serving the buckets. Objects stay in their stores.

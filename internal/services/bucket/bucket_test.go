@@ -97,7 +97,7 @@ func TestPutGetListDelete(t *testing.T) {
 	if list, err := s.List(ctx, "Other", ""); err != nil || len(list) != 0 {
 		t.Errorf("empty bucket: %v %v", list, err)
 	}
-	if err := s.Delete(ctx, "Uploads", "docs/b"); err != nil {
+	if _, err := s.Delete(ctx, "Uploads", "docs/b"); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(keys(""), ","); got != "docs/a b.txt,img/c.png" {
@@ -105,7 +105,7 @@ func TestPutGetListDelete(t *testing.T) {
 	}
 	for name, err := range map[string]error{
 		"get deleted":    func() error { _, _, err := s.Get(ctx, "Uploads", "docs/b"); return err }(),
-		"delete deleted": s.Delete(ctx, "Uploads", "docs/b"),
+		"delete deleted": func() error { _, err := s.Delete(ctx, "Uploads", "docs/b"); return err }(),
 		"head missing":   func() error { _, err := s.Head(ctx, "Uploads", "nope"); return err }(),
 	} {
 		if !errors.Is(err, ErrNoObject) {
@@ -323,7 +323,7 @@ func TestEventShape(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Delete(ctx, "Photos", "in/a.png"); err != nil {
+	if _, err := s.Delete(ctx, "Photos", "in/a.png"); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.reqs) != 2 {

@@ -47,7 +47,7 @@ func TestUnqueuedNotificationIsAnError(t *testing.T) {
 	if h, herr := s.Head(ctx, "Files", "report.csv"); herr != nil || h.ETag != obj.ETag || obj.Size != 3 {
 		t.Errorf("the object after the put: %+v, %v; want it stored (the put is to be done again, not undone)", h, herr)
 	}
-	if err := s.Delete(ctx, "Files", "first.csv"); !errors.Is(err, ErrNotNotified) || !strings.Contains(err.Error(), "ObjectRemoved:Delete first.csv") {
+	if _, err := s.Delete(ctx, "Files", "first.csv"); !errors.Is(err, ErrNotNotified) || !strings.Contains(err.Error(), "ObjectRemoved:Delete first.csv") {
 		t.Errorf("a delete whose notification cannot be queued: %v, want ErrNotNotified", err)
 	}
 }

@@ -16,7 +16,7 @@ import (
 // object's metadata (traceparent, x-amzn-trace-id: not user metadata, so
 // not shown as x-amz-meta-*), and every notification it causes carries it:
 // a function's async invocation as its TraceID, a queue or topic in the
-// message's headers. Put returns the context in Object.Trace.
+// message's headers. Put and Delete return the context in Object.Trace.
 
 // objectSpan starts the span of an operation on an object. It is a Server
 // span when the call comes from outside (a remote or no parent: an HTTP

@@ -95,14 +95,26 @@ func TestPutCarriesTraceToNotifications(t *testing.T) {
 		t.Errorf("the message's AWSTraceHeader %q does not continue the send span", msgs[0].Attributes[tracectx.AWSTraceHeader])
 	}
 
-	// A put by an in-process span is its Client.
+	if obj.Trace.TraceID().String() != caller.TraceID() || obj.Trace.SpanID().String() != put.SpanID {
+		t.Errorf("Put returned Trace %v, want the PutObject span %s of trace %s", obj.Trace, put.SpanID, caller.TraceID())
+	}
+
+	// A delete by an in-process span is its Client; Delete returns the
+	// object as it was and the DeleteObject span's context.
 	lctx, local := teltest.Root(tel, "local")
-	if err := s.Delete(lctx, "Files", "in/a.fa"); err != nil {
+	gone, err := s.Delete(lctx, "Files", "in/a.fa")
+	if err != nil {
 		t.Fatal(err)
 	}
 	local.End()
 	del := teltest.One(t, teltest.Trace(t, tel, local.TraceID()), "DeleteObject")
 	if del.Kind != telemetry.Client || del.ParentID != local.SpanContext().SpanID().String() {
 		t.Errorf("DeleteObject span %+v: want a Client child of the local span", del)
+	}
+	if gone.Trace.TraceID().String() != local.TraceID() || gone.Trace.SpanID().String() != del.SpanID {
+		t.Errorf("Delete returned Trace %v, want the DeleteObject span %s of trace %s", gone.Trace, del.SpanID, local.TraceID())
+	}
+	if gone.Key != "in/a.fa" || gone.Size != 7 || gone.ETag != obj.ETag {
+		t.Errorf("Delete returned %+v, want the object as it was (%+v)", gone, obj)
 	}
 }
