@@ -29,8 +29,15 @@ func (s *Service) exhausted(t Target, meta *jetstream.MsgMetadata, ingested stri
 // deadLetter gives up delivering an event to a target: the event goes to
 // the target's dead-letter queue with the attributes EventBridge sets, or
 // is dropped (and logged) when there is none. The delivery that failed
-// last is cause; cond is the limit reached.
+// last is cause; cond is the limit reached, "" when the target refused the
+// event (no retry would take it).
 func (s *Service) deadLetter(ctx context.Context, r *rule, t Target, rec stored, meta *jetstream.MsgMetadata, cond string, cause error) error {
+	if t.DeadLetter == "" && cond == "" {
+		s.log.Error("dropping an event its target refused; it would refuse it again", "bus", rec.Bus, "rule", r.cfg.ID, "target", t.ID,
+			"event_id", rec.ID, "err", cause,
+			"fix", "make what the rule sends fit the target (an SQS message is at most 256 KiB: an InputPath or InputTransformer can send less), or give the target a DeadLetterConfig to keep such events")
+		return nil
+	}
 	if t.DeadLetter == "" {
 		s.log.Error("dropping an event for a target after its retries", "bus", rec.Bus, "rule", r.cfg.ID, "target", t.ID,
 			"event_id", rec.ID, "limit", cond, "err", cause)
@@ -63,7 +70,7 @@ func (s *Service) deadLetter(ctx context.Context, r *rule, t Target, rec stored,
 		return fmt.Errorf("dead-letter queue %s: %w", t.DeadLetter, err)
 	}
 	s.log.Warn("event sent to a target's dead-letter queue", "rule", r.cfg.ID, "target", t.ID, "queue", t.DeadLetter,
-		"event_id", rec.ID, "limit", cond)
+		"event_id", rec.ID, "limit", cond, "err", cause)
 	return nil
 }
 

@@ -126,3 +126,55 @@ func TestDeadLetterWithoutErrorMessage(t *testing.T) {
 		t.Errorf("attributes %+v, want ERROR_CODE and no ERROR_MESSAGE", dead[0].MessageAttributes)
 	}
 }
+
+// A queue target that refuses the event (here a FIFO queue, which takes no
+// message without a MessageGroupId, and the target gives none) would refuse
+// every retry: the event goes to the dead-letter queue at once, as
+// EventBridge does with errors a retry cannot mend, and is not delivered
+// again. The other target still gets it once.
+func TestRefusedByQueueGoesToDeadLetterAtOnce(t *testing.T) {
+	ctx := context.Background()
+	s, qs, stop := setup(t, t.TempDir(), broken{})
+	defer stop()
+	if err := qs.Apply(ctx, []queue.Config{{ID: "Audit"}, {ID: "Ordered", Fifo: true}, {ID: "Dead"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(ctx, Config{Rules: []Rule{{ID: "R", Enabled: true, Pattern: `{"source": ["shop"]}`, Targets: []Target{
+		{ID: "Fifo", Kind: Queue, Name: "Ordered", DeadLetter: "Dead"}, // no RetryPolicy: 12 deliveries
+		{ID: "Q", Kind: Queue, Name: "Audit"},
+	}}}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	res, err := s.Put(ctx, []Entry{{Source: "shop", DetailType: "Order Placed", Detail: `{"id": 1}`}})
+	if err != nil || res.FailedEntryCount != 0 {
+		t.Fatalf("put: %v %+v", err, res)
+	}
+	var dead []queue.Message
+	eventually(t, 10*time.Second, "the event in the dead-letter queue", func() bool {
+		msgs, err := qs.Receive(ctx, "Dead", 10, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead = append(dead, msgs...)
+		return len(dead) > 0
+	})
+	a := dead[0].MessageAttributes
+	if a["RETRY_ATTEMPTS"].StringValue != "0" || a["TARGET_ARN"].StringValue != "arn:aws:sqs:us-east-1:123456789012:Ordered" ||
+		!strings.Contains(a["ERROR_MESSAGE"].StringValue, "MessageGroupId") {
+		t.Errorf("dead-letter attributes %+v, want no retries, the FIFO queue's ARN and why it refused", a)
+	}
+	if _, ok := a["EXHAUSTED_RETRY_CONDITION"]; ok {
+		t.Errorf("EXHAUSTED_RETRY_CONDITION %+v: no retry limit was reached", a["EXHAUSTED_RETRY_CONDITION"])
+	}
+	if got := receive(t, qs, "Audit", 1); len(got) != 1 {
+		t.Errorf("Audit got %q, want the event once", got)
+	}
+	time.Sleep(500 * time.Millisecond) // retries would come every 50 ms and more
+	if more, _ := qs.Receive(ctx, "Dead", 10, 100*time.Millisecond); len(more) != 0 {
+		t.Errorf("the dead-letter queue got the event %d more times", len(more))
+	}
+	if more, _ := qs.Receive(ctx, "Audit", 10, 100*time.Millisecond); len(more) != 0 {
+		t.Errorf("Audit got the event %d more times", len(more))
+	}
+}

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -455,7 +456,10 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 				if cond == "" && last {
 					cond = "MaximumRetryAttempts"
 				}
-				if cond == "" {
+				// A queue that refuses the event (too large, ...) refuses it
+				// again: as EventBridge does with an error a retry cannot
+				// mend, it goes to the dead-letter queue at once.
+				if cond == "" && !errors.Is(err, queue.ErrInvalid) {
 					failed++
 					continue
 				}
