@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/stacklab/stacklab/internal/server"
 	"github.com/stacklab/stacklab/internal/services/bucket"
 	"github.com/stacklab/stacklab/internal/telemetry/tracectx"
 )
@@ -94,6 +96,7 @@ holds everything its notifications cause ('stacklab trace ID' draws it); with
 			}
 			resp, err := c.Stream(cmd.Context(), http.MethodPut, objectPath(args[0], args[1]), nil, header, body)
 			if err != nil {
+				printTrace(cmd, errorTrace(err))
 				return err
 			}
 			defer resp.Body.Close()
@@ -123,6 +126,17 @@ holds everything its notifications cause ('stacklab trace ID' draws it); with
 func answerTrace(h http.Header) string {
 	if sc, ok := tracectx.SpanContextFrom(tracectx.HTTP(h)); ok {
 		return sc.TraceID().String()
+	}
+	return ""
+}
+
+// errorTrace is the trace a failed put or removal names in its answer: it
+// may have started one (an object stored whose notifications could not be
+// queued, a 503), which shows how far it went.
+func errorTrace(err error) string {
+	var ae *server.APIError
+	if errors.As(err, &ae) {
+		return answerTrace(ae.Header)
 	}
 	return ""
 }
@@ -264,6 +278,7 @@ with --output json it is the answer's traceId.`,
 			}
 			resp, err := c.Stream(cmd.Context(), http.MethodDelete, objectPath(args[0], args[1]), nil, nil, nil)
 			if err != nil {
+				printTrace(cmd, errorTrace(err))
 				return err
 			}
 			defer resp.Body.Close()

@@ -22,6 +22,9 @@ type APIError struct {
 	Status  int
 	Type    string `json:"type"`
 	Message string `json:"message"`
+	// Header is the answer's header: a failure may still name what it
+	// started (a put stored, its notification not: traceparent).
+	Header http.Header `json:"-"`
 }
 
 func (e *APIError) Error() string { return fmt.Sprintf("%s: %s", e.Type, e.Message) }
@@ -29,33 +32,18 @@ func (e *APIError) Error() string { return fmt.Sprintf("%s: %s", e.Type, e.Messa
 // Do sends a request and returns the response, or an *APIError for an
 // error status. The caller closes the body.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body []byte) (*http.Response, error) {
-	u := c.Base + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
+	return c.Stream(ctx, method, path, query, nil, bytes.NewReader(body))
+}
+
+// apiError reads an error answer.
+func apiError(resp *http.Response) *APIError {
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	e := &APIError{Status: resp.StatusCode, Header: resp.Header}
+	if json.Unmarshal(b, e) != nil || e.Message == "" {
+		e.Type, e.Message = resp.Status, string(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("calling the control API at %s: %w", c.Base, err)
-	}
-	if resp.StatusCode >= 400 {
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		e := &APIError{Status: resp.StatusCode}
-		if json.Unmarshal(b, e) != nil || e.Message == "" {
-			e.Type, e.Message = resp.Status, string(b)
-		}
-		return nil, e
-	}
-	return resp, nil
+	return e
 }
 
 // GetJSON decodes the JSON answer of a GET into v.

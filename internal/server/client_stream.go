@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,13 +33,7 @@ func (c *Client) Stream(ctx context.Context, method, path string, query url.Valu
 		return nil, fmt.Errorf("calling the control API at %s: %w", c.Base, err)
 	}
 	if resp.StatusCode >= 400 {
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		e := &APIError{Status: resp.StatusCode}
-		if json.Unmarshal(b, e) != nil || e.Message == "" {
-			e.Type, e.Message = resp.Status, string(b)
-		}
-		return nil, e
+		return nil, apiError(resp)
 	}
 	return resp, nil
 }
