@@ -29,7 +29,10 @@ func TestErrorTraceFromAFailedAnswer(t *testing.T) {
 			_, err := c.Stream(context.Background(), http.MethodPut, "/v1/buckets/B/objects/k", nil, nil, strings.NewReader("x"))
 			return err
 		},
-		func() error { _, err := c.Do(context.Background(), http.MethodDelete, "/v1/buckets/B/objects/k", nil, nil); return err },
+		func() error {
+			_, err := c.Do(context.Background(), http.MethodDelete, "/v1/buckets/B/objects/k", nil, nil)
+			return err
+		},
 	} {
 		err := call()
 		var ae *server.APIError
