@@ -5,7 +5,7 @@ import { openPanel, openDetail, closePanel } from "./panel";
 import { h, $, clear, errorBox, fmtTime } from "./dom";
 import {
   ranges, sliderWindow, sliderPos, timelineSpan, windowQuery, diffStates, withRemoved, statsSideBySide, latencyMs,
-  bars, fmtUSD, fmtMs, type TimeWindow, diffColor,
+  bars, fmtUSD, fmtMs, type TimeWindow, diffColor, outcomeClass,
 } from "./shape";
 import type { Graph, ServiceMap, FunctionStats, Deployment, DiffAnswer, CostAnswer, Experiment } from "./types";
 
@@ -359,7 +359,7 @@ function renderVersions() {
     ...[...state.deployments].reverse().map((d) =>
       h(
         "li",
-        { class: `version ${d.outcome === "deployed" ? "" : "failed"}`, "data-version": d.version },
+        { class: `version ${outcomeClass(d.outcome)}`, "data-version": d.version },
         h("label", {},
           h("input", { type: "checkbox", "data-version": d.version, checked: state.picked.includes(d.version), onchange: () => pick(d.version) }),
           h("b", {}, `v${d.version}`), " ", h("span", { class: "hint" }, fmtTime(d.time)), " ", h("span", { class: "outcome" }, d.outcome + (d.rollbackOf ? ` (rollback to v${d.rollbackOf})` : ""))),
@@ -380,7 +380,7 @@ function placeMarkers() {
       .filter((d) => now - Date.parse(d.time) <= span)
       .map((d) =>
         h("button", {
-          class: `marker ${state.picked.includes(d.version) ? "picked" : ""} ${d.outcome === "deployed" ? "" : "failed"}`,
+          class: `marker ${state.picked.includes(d.version) ? "picked" : ""} ${outcomeClass(d.outcome)}`,
           "data-version": d.version,
           style: `left:${sliderPos(now, r, Date.parse(d.time)) / 10}%`,
           title: `v${d.version} ${fmtTime(d.time)} ${d.outcome}`,

@@ -493,3 +493,14 @@ export function bars<T>(items: T[], value: (x: T) => number): { item: T; value: 
     .map((item) => ({ item, value: value(item), pct: max > 0 ? (value(item) / max) * 100 : 0 }))
     .sort((a, b) => b.value - a.value);
 }
+
+/**
+ * outcomeClass is the CSS class of a deployment by its outcome: "" when it
+ * went live, "deploying" while it runs (or was left so by a platform that
+ * stopped during it, until the next start records it), "failed" otherwise.
+ */
+export function outcomeClass(outcome: string): string {
+  if (outcome === "deployed") return "";
+  if (outcome === "deploying") return "deploying";
+  return "failed";
+}

@@ -3,6 +3,7 @@ import { SSEParser } from "../sse";
 import {
   overlay, errorColor, edgeWidth, nodeLabel, badges, expanded, collapsed, rollUp, diffStates, withRemoved,
   seriesData, sliderWindow, sliderPos, timelineSpan, parseTime, waterfall, ndjson, statsSideBySide, resolver, bars, fmtMs,
+  outcomeClass,
 } from "../shape";
 import type { Graph, ServiceMap, TraceView, FunctionStats } from "../types";
 
@@ -215,5 +216,14 @@ describe("misc", () => {
   });
   it("bars scale to the largest", () => {
     expect(bars([{ v: 1 }, { v: 4 }], (x) => x.v).map((b) => b.pct)).toEqual([100, 25]);
+  });
+});
+
+describe("outcomeClass", () => {
+  it("marks a deployment under way apart from a failed one", () => {
+    expect(outcomeClass("deployed")).toBe("");
+    expect(outcomeClass("deploying")).toBe("deploying");
+    expect(outcomeClass("failed: interrupted: the platform stopped while deploying it; deploy again")).toBe("failed");
+    expect(outcomeClass("failed: template invalid")).toBe("failed");
   });
 });
