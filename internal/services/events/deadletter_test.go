@@ -40,15 +40,7 @@ func TestDeadLetter(t *testing.T) {
 	if err != nil || res.FailedEntryCount != 0 {
 		t.Fatalf("put: %v %+v", err, res)
 	}
-	var dead []queue.Message
-	eventually(t, 10*time.Second, "the event in the dead-letter queue", func() bool {
-		msgs, err := qs.Receive(ctx, "Dead", 10, 100*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dead = append(dead, msgs...)
-		return len(dead) > 0
-	})
+	dead := deadLetters(t, qs)
 	var ev Event
 	if err := json.Unmarshal([]byte(dead[0].Body), &ev); err != nil || ev.ID != res.Entries[0].EventID {
 		t.Errorf("dead-letter body %s, want the event %s", dead[0].Body, res.Entries[0].EventID)
@@ -113,15 +105,7 @@ func TestDeadLetterWithoutErrorMessage(t *testing.T) {
 	if res, err := s.Put(ctx, []Entry{{Source: "shop", DetailType: "Order Placed", Detail: `{"id": 1}`}}); err != nil || res.FailedEntryCount != 0 {
 		t.Fatalf("put: %v %+v", err, res)
 	}
-	var dead []queue.Message
-	eventually(t, 10*time.Second, "the event in the dead-letter queue", func() bool {
-		msgs, err := qs.Receive(ctx, "Dead", 10, 100*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dead = append(dead, msgs...)
-		return len(dead) > 0
-	})
+	dead := deadLetters(t, qs)
 	if _, ok := dead[0].MessageAttributes["ERROR_MESSAGE"]; ok || dead[0].MessageAttributes["ERROR_CODE"].StringValue != "ResourceNotFoundException" {
 		t.Errorf("attributes %+v, want ERROR_CODE and no ERROR_MESSAGE", dead[0].MessageAttributes)
 	}
@@ -150,15 +134,7 @@ func TestRefusedByQueueGoesToDeadLetterAtOnce(t *testing.T) {
 	if err != nil || res.FailedEntryCount != 0 {
 		t.Fatalf("put: %v %+v", err, res)
 	}
-	var dead []queue.Message
-	eventually(t, 10*time.Second, "the event in the dead-letter queue", func() bool {
-		msgs, err := qs.Receive(ctx, "Dead", 10, 100*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dead = append(dead, msgs...)
-		return len(dead) > 0
-	})
+	dead := deadLetters(t, qs)
 	a := dead[0].MessageAttributes
 	if a["RETRY_ATTEMPTS"].StringValue != "0" || a["TARGET_ARN"].StringValue != "arn:aws:sqs:us-east-1:123456789012:Ordered" ||
 		!strings.Contains(a["ERROR_MESSAGE"].StringValue, "MessageGroupId") {
@@ -177,4 +153,20 @@ func TestRefusedByQueueGoesToDeadLetterAtOnce(t *testing.T) {
 	if more, _ := qs.Receive(ctx, "Audit", 10, 100*time.Millisecond); len(more) != 0 {
 		t.Errorf("Audit got the event %d more times", len(more))
 	}
+}
+
+// deadLetters waits for the messages of the queue Dead, the targets'
+// dead-letter queue in these tests.
+func deadLetters(t *testing.T, qs *queue.Service) []queue.Message {
+	t.Helper()
+	var dead []queue.Message
+	eventually(t, 10*time.Second, "the event in the dead-letter queue", func() bool {
+		msgs, err := qs.Receive(context.Background(), "Dead", 10, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead = append(dead, msgs...)
+		return len(dead) > 0
+	})
+	return dead
 }
