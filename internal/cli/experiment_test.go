@@ -1,19 +1,18 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stacklab/stacklab/internal/experiment"
 	"github.com/stacklab/stacklab/internal/experiment/report"
+	"github.com/stacklab/stacklab/internal/syncbuf"
 	"github.com/stacklab/stacklab/internal/template"
 )
 
@@ -105,7 +104,7 @@ func TestExperimentInterrupted(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var progress syncBuffer
+	var progress syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		_, err := runExperiment(ctx, &progress, plan, dir, experimentFlags{state: filepath.Join(dir, "state"), logLevel: "error", noSandbox: true},
@@ -190,24 +189,6 @@ func needPython(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 is not installed")
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestExperimentVariantFailsMidRun: a variant whose every request fails is

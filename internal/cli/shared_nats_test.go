@@ -20,6 +20,7 @@ import (
 	"github.com/stacklab/stacklab/internal/platform"
 	"github.com/stacklab/stacklab/internal/server"
 	"github.com/stacklab/stacklab/internal/services/schedule"
+	"github.com/stacklab/stacklab/internal/syncbuf"
 )
 
 // startNATS runs a NATS server with JetStream that listens on a random
@@ -45,7 +46,7 @@ func startSharedUp(t *testing.T, file string, opts platform.Options) (server.End
 	ready := make(chan server.Endpoints, 1)
 	done := make(chan error, 1)
 	var stdout bytes.Buffer
-	var stderr syncBuffer // deployments followed are told while it runs
+	var stderr syncbuf.Buffer // deployments followed are told while it runs
 	go func() {
 		done <- runUp(ctx, &stdout, &stderr, upConfig{file: file, state: opts.StateDir, listen: "127.0.0.1:0", control: "127.0.0.1:0", platform: opts, ready: ready})
 	}()
@@ -253,7 +254,7 @@ func TestTwoUpProcessesShareNATS(t *testing.T) {
 
 // startNATSProcess runs `stacklab up --nats URL` as a real process, waits
 // until it serves, and returns its stderr, still being written.
-func startNATSProcess(t *testing.T, bin, state, url, file string) *syncBuffer {
+func startNATSProcess(t *testing.T, bin, state, url, file string) *syncbuf.Buffer {
 	t.Helper()
 	args := []string{"up", "--state", state, "--listen", "127.0.0.1:0", "--control", "127.0.0.1:0", "--no-sandbox", "--nats", url}
 	if file != "" {
@@ -261,7 +262,7 @@ func startNATSProcess(t *testing.T, bin, state, url, file string) *syncBuffer {
 	}
 	cmd := exec.Command(bin, args...)
 	out, _ := cmd.StdoutPipe()
-	stderr := new(syncBuffer)
+	stderr := new(syncbuf.Buffer)
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stacklab/stacklab/internal/runtime/bootstrap"
+	"github.com/stacklab/stacklab/internal/syncbuf"
 )
 
 // patience bounds every wait for a runtime; it is a deadline, not a timing check.
@@ -169,26 +170,9 @@ func (a *runtimeAPI) await(t testing.TB, p *process) outcome {
 type process struct {
 	root   string // LAMBDA_TASK_ROOT
 	cmd    *exec.Cmd
-	out    lockedBuffer
+	out    syncbuf.Buffer
 	exited chan struct{}
 	err    error // from Wait, once exited is closed
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func (p *process) output() string { return p.out.String() }

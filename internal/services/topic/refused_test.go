@@ -1,7 +1,6 @@
 package topic
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/stacklab/stacklab/internal/bus/bustest"
 	"github.com/stacklab/stacklab/internal/services/queue"
+	"github.com/stacklab/stacklab/internal/syncbuf"
 )
 
 // countingSender counts the sends to each queue and passes them on.
@@ -34,24 +34,6 @@ func (c *countingSender) count(q string) int {
 	return c.sends[q]
 }
 
-// syncBuffer is a log written by the fan-out and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // TestRefusedByQueue: a publish with more than 10 message attributes is
 // refused by a queue subscribed with RawMessageDelivery (SQS takes at most
 // 10). As SNS does with a client-side error, the message is dropped for
@@ -68,7 +50,7 @@ func TestRefusedByQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	sender := &countingSender{Service: qs, sends: map[string]int{}}
-	var log syncBuffer
+	var log syncbuf.Buffer
 	inv := &invoker{fail: 1} // the publish is delivered again for all-fn
 	s := New(b.JetStream(), inv, sender, Options{RetryDelay: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	defer s.Close()

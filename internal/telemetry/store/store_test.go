@@ -7,10 +7,10 @@ import (
 	"log/slog"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/stacklab/stacklab/internal/syncbuf"
 	"github.com/stacklab/stacklab/internal/telemetry/model"
 )
 
@@ -501,30 +501,11 @@ func TestBatchesOfManyRows(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe for the writer goroutine and the
-// test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // TestFullDatabaseRecovers: a store that ran out of room says what to do,
 // and once retention has made room and a write succeeds it is no longer
 // dropping and says so; the drop counts stay.
 func TestFullDatabaseRecovers(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	dir := t.TempDir()
 	s, err := Open(context.Background(), dir, Options{HardLimitBytes: 128 << 10, MaxBytes: 32 << 10, BatchSize: 50, Logger: log,
@@ -572,7 +553,7 @@ func TestFullDatabaseRecovers(t *testing.T) {
 // TestBufferFullWarns: the first record a full buffer drops is
 // logged; the next, until a write succeeds, are only counted.
 func TestBufferFullWarns(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	s := open(t, Options{Buffer: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	drops := 0
 	for i := 0; i < 1_000_000 && drops < 3; i++ {
